@@ -1,0 +1,161 @@
+// Package app wires Storykeep together: configuration, database and
+// migrations, keys, services and the web server. cmd/storykeep calls it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/crypto"
+	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/app/web"
+)
+
+// App is a running Storykeep: its services and its web server.
+type App struct {
+	Config *config.Config
+	DB     *gorm.DB
+	Log    *slog.Logger
+	Keys   *crypto.Keyring
+	Audit  *audit.Log
+	Authz  *authz.Enforcer
+	Users  *users.Service
+	Web    *web.Server
+}
+
+// NewLogger returns the structured logger the config asks for.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// OpenDB opens the configured database.
+func OpenDB(cfg *config.Config) (*gorm.DB, error) {
+	dbc, err := cfg.Database()
+	if err != nil {
+		return nil, err
+	}
+	return db.Open(dbc)
+}
+
+// New opens the database, applies migrations, and builds every service and
+// the web server.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("STORYKEEP_DATA_DIR %s cannot be created: %w", cfg.DataDir, err)
+	}
+	gdb, err := OpenDB(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(ctx, gdb)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("database migrated", "applied", n)
+	}
+	keys, err := crypto.LoadOrCreate(cfg.EncryptionKeys, filepath.Join(cfg.DataDir, "keys"))
+	if err != nil {
+		return nil, fmt.Errorf("STORYKEEP_ENCRYPTION_KEYS: %w", err)
+	}
+	a := &App{Config: cfg, DB: gdb, Log: log, Keys: keys}
+	a.Audit = audit.New(gdb)
+	if a.Authz, err = authz.New(gdb); err != nil {
+		return nil, err
+	}
+	a.Users = users.New(gdb, a.Audit, keys, users.Limits{PerAccount: cfg.LoginMaxFailures, PerIP: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow})
+	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	s, err := a.DB.DB()
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// Serve listens on the configured address until ctx is cancelled, then shuts
+// down gracefully, letting requests in flight finish. ready, if not nil,
+// receives the bound address once listening.
+func (a *App) Serve(ctx context.Context, ready chan<- string) error {
+	ln, err := net.Listen("tcp", a.Config.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("STORYKEEP_LISTEN %s: %w", a.Config.ListenAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	go a.housekeeping(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("storykeep listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "version", web.Version)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "grace", a.Config.ShutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+// housekeeping removes expired sessions and reloads policies every few
+// minutes, so a role change on one replica reaches the others.
+func (a *App) housekeeping(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Web.DeleteExpiredSessions(ctx); err != nil {
+				a.Log.Warn("deleting expired sessions", "err", err)
+			}
+			if err := a.Authz.Reload(); err != nil {
+				a.Log.Warn("reloading policies", "err", err)
+			}
+		}
+	}
+}

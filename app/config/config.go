@@ -1,0 +1,285 @@
+// Package config holds Storykeep's typed settings. Every setting has a default
+// in code, can be overridden by a STORYKEEP_* environment variable and then by
+// a command-line flag, and secrets can be read from a file named by the
+// matching *_FILE variable so they never have to sit in the environment.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole typed configuration. Fields are filled by Load.
+type Config struct {
+	ListenAddr   string
+	PublicURL    string
+	DataDir      string
+	DatabaseURL  string
+	MediaBackend string
+	MediaDir     string
+
+	S3Endpoint     string
+	S3Bucket       string
+	S3Region       string
+	S3AccessKey    string
+	S3SecretKey    string
+	S3UseTLS       bool
+	S3PathStyle    bool
+	S3CreateBucket bool
+
+	SessionLifetime    time.Duration
+	SessionIdleTimeout time.Duration
+	CookieSecure       bool
+	RequireAdmin2FA    bool
+	TrustProxy         bool
+
+	LoginMaxFailures   int
+	LoginIPMaxFailures int
+	LoginWindow        time.Duration
+
+	EncryptionKeys string
+	MetricsToken   string
+	AdminEmail     string
+	LogLevel       string
+	LogFormat      string
+	ShutdownGrace  time.Duration
+
+	effective map[string]string // setting name -> value after env and flags, for Redacted
+}
+
+// Setting describes one configuration value: its name, environment variable,
+// default, whether it is secret (redacted, *_FILE supported) and what it does.
+type Setting struct {
+	Name    string
+	Env     string
+	Default string
+	Secret  bool
+	Help    string
+	bind    func(c *Config, v string) error
+}
+
+func str(f func(c *Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func boolean(f func(c *Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false, got %q", v)
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
+func integer(f func(c *Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("must be a whole number of at least 1, got %q", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+func duration(f func(c *Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("must be a positive duration such as 30m or 12h, got %q", v)
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+// Settings lists every setting Storykeep knows, in the order the README table shows them.
+var Settings = []Setting{
+	{Name: "listen", Env: "STORYKEEP_LISTEN", Default: "127.0.0.1:8080", Help: "address the web server listens on", bind: str(func(c *Config) *string { return &c.ListenAddr })},
+	{Name: "public-url", Env: "STORYKEEP_PUBLIC_URL", Default: "http://127.0.0.1:8080", Help: "URL people use to reach Storykeep (links in emails, QR codes)", bind: str(func(c *Config) *string { return &c.PublicURL })},
+	{Name: "data-dir", Env: "STORYKEEP_DATA_DIR", Default: "./data", Help: "directory for the SQLite database, local media and generated keys", bind: str(func(c *Config) *string { return &c.DataDir })},
+	{Name: "database-url", Env: "STORYKEEP_DATABASE_URL", Default: "", Secret: true, Help: "postgres://… to use PostgreSQL; empty means SQLite at DATA_DIR/storykeep.db; sqlite:PATH for another file", bind: str(func(c *Config) *string { return &c.DatabaseURL })},
+	{Name: "media-backend", Env: "STORYKEEP_MEDIA_BACKEND", Default: "local", Help: "where media is stored: local or s3", bind: str(func(c *Config) *string { return &c.MediaBackend })},
+	{Name: "media-dir", Env: "STORYKEEP_MEDIA_DIR", Default: "", Help: "directory for local media (default DATA_DIR/media)", bind: str(func(c *Config) *string { return &c.MediaDir })},
+	{Name: "s3-endpoint", Env: "STORYKEEP_S3_ENDPOINT", Default: "", Help: "S3 endpoint host:port (MinIO, AWS, any S3-compatible server)", bind: str(func(c *Config) *string { return &c.S3Endpoint })},
+	{Name: "s3-bucket", Env: "STORYKEEP_S3_BUCKET", Default: "storykeep", Help: "bucket for media objects", bind: str(func(c *Config) *string { return &c.S3Bucket })},
+	{Name: "s3-region", Env: "STORYKEEP_S3_REGION", Default: "us-east-1", Help: "bucket region", bind: str(func(c *Config) *string { return &c.S3Region })},
+	{Name: "s3-access-key", Env: "STORYKEEP_S3_ACCESS_KEY", Default: "", Secret: true, Help: "S3 access key", bind: str(func(c *Config) *string { return &c.S3AccessKey })},
+	{Name: "s3-secret-key", Env: "STORYKEEP_S3_SECRET_KEY", Default: "", Secret: true, Help: "S3 secret key", bind: str(func(c *Config) *string { return &c.S3SecretKey })},
+	{Name: "s3-tls", Env: "STORYKEEP_S3_TLS", Default: "true", Help: "use HTTPS to reach the S3 endpoint", bind: boolean(func(c *Config) *bool { return &c.S3UseTLS })},
+	{Name: "s3-path-style", Env: "STORYKEEP_S3_PATH_STYLE", Default: "true", Help: "path-style bucket addressing (MinIO) instead of virtual-host style", bind: boolean(func(c *Config) *bool { return &c.S3PathStyle })},
+	{Name: "s3-create-bucket", Env: "STORYKEEP_S3_CREATE_BUCKET", Default: "false", Help: "create the bucket at start if it is missing", bind: boolean(func(c *Config) *bool { return &c.S3CreateBucket })},
+	{Name: "session-lifetime", Env: "STORYKEEP_SESSION_LIFETIME", Default: "12h", Help: "a staff session ends this long after sign-in", bind: duration(func(c *Config) *time.Duration { return &c.SessionLifetime })},
+	{Name: "session-idle-timeout", Env: "STORYKEEP_SESSION_IDLE_TIMEOUT", Default: "30m", Help: "a staff session ends after this long without a request", bind: duration(func(c *Config) *time.Duration { return &c.SessionIdleTimeout })},
+	{Name: "cookie-secure", Env: "STORYKEEP_COOKIE_SECURE", Default: "auto", Help: "Secure flag on cookies: true, false, or auto (true when PUBLIC_URL is https)", bind: nil},
+	{Name: "require-admin-2fa", Env: "STORYKEEP_REQUIRE_ADMIN_2FA", Default: "false", Help: "admins must enrol in TOTP two-factor sign-in before using Storykeep", bind: boolean(func(c *Config) *bool { return &c.RequireAdmin2FA })},
+	{Name: "trust-proxy", Env: "STORYKEEP_TRUST_PROXY", Default: "false", Help: "take the client IP from X-Forwarded-For (only behind a load balancer you run)", bind: boolean(func(c *Config) *bool { return &c.TrustProxy })},
+	{Name: "login-max-failures", Env: "STORYKEEP_LOGIN_MAX_FAILURES", Default: "5", Help: "failed sign-ins per account within the window before it is locked for the rest of the window", bind: integer(func(c *Config) *int { return &c.LoginMaxFailures })},
+	{Name: "login-ip-max-failures", Env: "STORYKEEP_LOGIN_IP_MAX_FAILURES", Default: "20", Help: "failed sign-ins per client IP within the window", bind: integer(func(c *Config) *int { return &c.LoginIPMaxFailures })},
+	{Name: "login-window", Env: "STORYKEEP_LOGIN_WINDOW", Default: "15m", Help: "window for counting failed sign-ins", bind: duration(func(c *Config) *time.Duration { return &c.LoginWindow })},
+	{Name: "encryption-keys", Env: "STORYKEEP_ENCRYPTION_KEYS", Default: "", Secret: true, Help: "data keys as id:base64(32 bytes), comma-separated, newest first; empty means a key generated once in DATA_DIR/keys", bind: str(func(c *Config) *string { return &c.EncryptionKeys })},
+	{Name: "metrics-token", Env: "STORYKEEP_METRICS_TOKEN", Default: "", Secret: true, Help: "bearer token that /metrics requires; empty disables /metrics", bind: str(func(c *Config) *string { return &c.MetricsToken })},
+	{Name: "admin-email", Env: "STORYKEEP_ADMIN_EMAIL", Default: "admin@storykeep.local", Help: "email of the first admin created on an empty database", bind: str(func(c *Config) *string { return &c.AdminEmail })},
+	{Name: "log-level", Env: "STORYKEEP_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel })},
+	{Name: "log-format", Env: "STORYKEEP_LOG_FORMAT", Default: "text", Help: "text or json", bind: str(func(c *Config) *string { return &c.LogFormat })},
+	{Name: "shutdown-grace", Env: "STORYKEEP_SHUTDOWN_GRACE", Default: "15s", Help: "time given to requests in flight on SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+}
+
+// Known reports whether name is an environment variable Storykeep reads
+// (including the *_FILE form of secrets).
+func Known(env string) bool {
+	for _, s := range Settings {
+		if s.Env == env || (s.Secret && s.Env+"_FILE" == env) {
+			return true
+		}
+	}
+	return false
+}
+
+// Load builds the configuration from defaults, then the environment (getenv),
+// then flags parsed from args. It validates the result and returns an error
+// naming the bad setting.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	values := map[string]string{}
+	for _, s := range Settings {
+		values[s.Name] = s.Default
+		if s.Secret {
+			if path := getenv(s.Env + "_FILE"); path != "" {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return nil, fmt.Errorf("%s_FILE: cannot read %s: %v", s.Env, path, err)
+				}
+				values[s.Name] = strings.TrimSpace(string(b))
+			}
+		}
+		if v, ok := lookup(getenv, s.Env); ok {
+			values[s.Name] = v
+		}
+	}
+	fs := flag.NewFlagSet("storykeep", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	flagged := map[string]*string{}
+	for _, s := range Settings {
+		flagged[s.Name] = fs.String(s.Name, values[s.Name], s.Help)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%v (run 'storykeep config --help' for the list of settings)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c := &Config{effective: map[string]string{}}
+	for _, s := range Settings {
+		v := *flagged[s.Name]
+		c.effective[s.Name] = v
+		if s.bind == nil {
+			continue
+		}
+		if err := s.bind(c, v); err != nil {
+			return nil, fmt.Errorf("%s (--%s): %v", s.Env, s.Name, err)
+		}
+	}
+	if err := c.finish(*flagged["cookie-secure"]); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return v, v != ""
+}
+
+func (c *Config) finish(cookieSecure string) error {
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		return fmt.Errorf("STORYKEEP_LISTEN: %q is not host:port (e.g. 127.0.0.1:8080)", c.ListenAddr)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("STORYKEEP_PUBLIC_URL: %q must be an absolute http(s) URL such as https://stories.example.org", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	switch cookieSecure {
+	case "auto":
+		c.CookieSecure = u.Scheme == "https"
+	case "true", "false":
+		c.CookieSecure = cookieSecure == "true"
+	default:
+		return fmt.Errorf("STORYKEEP_COOKIE_SECURE: must be true, false or auto, got %q", cookieSecure)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("STORYKEEP_DATA_DIR: must not be empty")
+	}
+	if c.MediaDir == "" {
+		c.MediaDir = c.DataDir + "/media"
+	}
+	switch c.MediaBackend {
+	case "local":
+	case "s3":
+		if c.S3Endpoint == "" || c.S3Bucket == "" || c.S3AccessKey == "" || c.S3SecretKey == "" {
+			return fmt.Errorf("STORYKEEP_MEDIA_BACKEND=s3 needs STORYKEEP_S3_ENDPOINT, STORYKEEP_S3_BUCKET, STORYKEEP_S3_ACCESS_KEY and STORYKEEP_S3_SECRET_KEY")
+		}
+	default:
+		return fmt.Errorf("STORYKEEP_MEDIA_BACKEND: must be local or s3, got %q", c.MediaBackend)
+	}
+	if _, err := c.Database(); err != nil {
+		return err
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("STORYKEEP_LOG_LEVEL: must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("STORYKEEP_LOG_FORMAT: must be text or json, got %q", c.LogFormat)
+	}
+	if c.SessionIdleTimeout > c.SessionLifetime {
+		return fmt.Errorf("STORYKEEP_SESSION_IDLE_TIMEOUT (%s) must not be longer than STORYKEEP_SESSION_LIFETIME (%s)", c.SessionIdleTimeout, c.SessionLifetime)
+	}
+	return nil
+}
+
+// DB names the database driver and its data source.
+type DB struct {
+	Driver string // "sqlite" or "postgres"
+	DSN    string
+}
+
+// Database parses DatabaseURL into a driver and DSN.
+func (c *Config) Database() (DB, error) {
+	switch {
+	case c.DatabaseURL == "":
+		return DB{Driver: "sqlite", DSN: c.DataDir + "/storykeep.db"}, nil
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		return DB{Driver: "postgres", DSN: c.DatabaseURL}, nil
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		return DB{Driver: "sqlite", DSN: strings.TrimPrefix(c.DatabaseURL, "sqlite:")}, nil
+	default:
+		return DB{}, fmt.Errorf("STORYKEEP_DATABASE_URL: must start with postgres://, postgresql:// or sqlite: (or be empty for SQLite in the data directory)")
+	}
+}
+
+// Redacted returns NAME=value lines for every effective setting with secrets
+// hidden, for `storykeep config`.
+func (c *Config) Redacted() []string {
+	var out []string
+	for _, s := range Settings {
+		v := c.effective[s.Name]
+		switch {
+		case s.Secret && v != "":
+			v = "(set, redacted)"
+		case s.Name == "database-url" && v == "":
+			v = "(empty: SQLite at " + c.DataDir + "/storykeep.db)"
+		}
+		out = append(out, s.Env+"="+v)
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+// Package db opens Storykeep's database (pure-Go SQLite by default, PostgreSQL
+// when configured) and applies the embedded migrations, so the same code and
+// schema run on a laptop and on a replicated deployment.
+package db
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/storykeep/storykeep/app/config"
+)
+
+// Open connects to the configured database. SQLite gets WAL, a busy timeout,
+// foreign keys and a single connection, because SQLite allows one writer at a
+// time and a single connection turns lock contention into queueing.
+func Open(cfg config.DB) (*gorm.DB, error) {
+	gcfg := &gorm.Config{
+		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Parameters are never logged: they can carry patient details.
+		Logger: logger.New(log.New(os.Stderr, "", log.LstdFlags), logger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true,
+		}),
+		TranslateError: true,
+	}
+	var (
+		gdb *gorm.DB
+		err error
+	)
+	switch cfg.Driver {
+	case "sqlite":
+		if dir := filepath.Dir(cfg.DSN); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("creating database directory %s: %w", dir, err)
+			}
+		}
+		dsn := cfg.DSN + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+			"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		gdb, err = gorm.Open(sqlite.Open(dsn), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("opening SQLite database %s: %w", cfg.DSN, err)
+		}
+		sqlDB, _ := gdb.DB()
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetMaxIdleConns(1)
+		sqlDB.SetConnMaxLifetime(0)
+	case "postgres":
+		gdb, err = gorm.Open(postgres.Open(cfg.DSN), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		}
+		sqlDB, _ := gdb.DB()
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	default:
+		return nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sqlDB, _ := gdb.DB()
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("database %s is not reachable: %w", cfg.Driver, err)
+	}
+	return gdb, nil
+}
+
+// Dialect names the SQL dialect of an open database: "sqlite" or "postgres".
+func Dialect(gdb *gorm.DB) string {
+	if gdb.Dialector.Name() == "postgres" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Ping reports whether the database answers, for /readyz.
+func Ping(ctx context.Context, gdb *gorm.DB) error {
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/models"
+)
+
+const userKey = "user"
+
+func currentUser(c echo.Context) *models.User {
+	u, _ := c.Get(userKey).(*models.User)
+	return u
+}
+
+// contentSecurityPolicy allows only same-origin scripts and styles: no inline
+// script, no eval, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; " +
+	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// securityHeaders sets the headers every response carries.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		// Consent and revocation links carry secrets in the path: never leak them.
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+		if c.Request().TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://") {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+// accessLog logs one structured line per request. It logs the route pattern,
+// never the raw URL, because URLs can carry tokens and ids of patients.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		status := c.Response().Status
+		route := c.Path()
+		if route == "" {
+			route = "(unmatched)"
+		}
+		s.metrics.observe(c.Request().Method, route, status, time.Since(start))
+		s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			slog.String("method", c.Request().Method),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Int64("bytes", c.Response().Size),
+			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+		)
+		return nil
+	}
+}
+
+// loadUser reads the signed-in user from the session and puts the user and
+// the audit actor in the request context. A disabled or deleted user's
+// session is destroyed.
+func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		actor := audit.Actor{ID: "anonymous", Label: "anonymous", IP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+		if id := s.sessions.GetString(ctx, "uid"); id != "" {
+			u, err := s.users.Get(ctx, id)
+			switch {
+			case err == nil && u.Active():
+				c.Set(userKey, u)
+				actor.ID, actor.Label = u.ID, u.Email
+			case err == nil || isNotFound(err):
+				_ = s.sessions.Destroy(ctx)
+			default:
+				return err
+			}
+		}
+		c.SetRequest(c.Request().WithContext(audit.WithActor(c.Request().Context(), actor)))
+		return next(c)
+	}
+}
+
+// require wraps a handler with the permission its route needs. Unsigned
+// visitors are sent to sign in; signed-in users without the permission get 403.
+func (s *Server) require(p authz.Perm, h echo.HandlerFunc) echo.HandlerFunc {
+	if p == authz.Public {
+		return h
+	}
+	return func(c echo.Context) error {
+		u := currentUser(c)
+		if u == nil {
+			if c.Request().Method == http.MethodGet {
+				return s.redirect(c, "/login?next="+safeNext(c.Request().URL.RequestURI()))
+			}
+			return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again; your last change was not saved.")
+		}
+		// Before anything else: a temporary password must be replaced, and
+		// admins may be required to enrol in two-step sign-in.
+		path := c.Path()
+		if u.MustChangePassword && path != "/account/password" {
+			return s.redirect(c, "/account/password")
+		}
+		if s.cfg.RequireAdmin2FA && u.Role == models.RoleAdmin && !u.TOTPEnabled && !strings.HasPrefix(path, "/account/") {
+			return s.redirect(c, "/account/2fa")
+		}
+		if !s.authz.Allowed(authz.Subject{UserID: u.ID, Role: u.Role}, p) {
+			return echo.NewHTTPError(http.StatusForbidden, "Your role ("+roleLabels[u.Role]+") does not allow this. Ask an admin if you need access.")
+		}
+		return h(c)
+	}
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// metricsAuth guards /metrics with a bearer token; without a configured token
+// the endpoint does not exist.
+func (s *Server) metricsAuth(c echo.Context) bool {
+	if s.cfg.MetricsToken == "" {
+		return false
+	}
+	got := strings.TrimPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+	return subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.MetricsToken)) == 1
+}

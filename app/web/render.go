@@ -1,0 +1,145 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/storykeep/storykeep/models"
+	"github.com/storykeep/storykeep/static"
+	"github.com/storykeep/storykeep/views"
+)
+
+// Renderer holds every page parsed once at start as layout + partials + page.
+type Renderer struct {
+	pages map[string]*template.Template
+}
+
+var roleLabels = map[string]string{
+	models.RoleAdmin:       "Admin",
+	models.RoleStoryteller: "Storyteller",
+	models.RoleReviewer:    "Legal reviewer",
+	models.RolePublisher:   "Publisher",
+}
+
+// NewRenderer parses all templates; any error stops the server at start.
+func NewRenderer(assets *static.Assets) (*Renderer, error) {
+	funcs := template.FuncMap{
+		"asset": assets.URL,
+		"csrfField": func(token string) template.HTML {
+			return template.HTML(`<input type="hidden" name="_csrf" value="` + template.HTMLEscapeString(token) + `">`)
+		},
+		"roleLabel": func(r string) string {
+			if l, ok := roleLabels[r]; ok {
+				return l
+			}
+			return r
+		},
+	}
+	shared := []string{}
+	for _, dir := range []string{"layouts", "partials"} {
+		names, err := fs.Glob(views.FS, dir+"/*.html")
+		if err != nil {
+			return nil, err
+		}
+		shared = append(shared, names...)
+	}
+	pages, err := fs.Glob(views.FS, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{pages: map[string]*template.Template{}}
+	for _, p := range pages {
+		name := strings.TrimSuffix(path.Base(p), ".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(views.FS, append(append([]string{}, shared...), p)...)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", p, err)
+		}
+		r.pages[name] = t
+	}
+	return r, nil
+}
+
+// Has reports whether a page template exists.
+func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
+
+// Names lists every page template (for the test that renders them all).
+func (r *Renderer) Names() []string {
+	out := make([]string, 0, len(r.pages))
+	for k := range r.pages {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Render implements echo.Renderer. It renders into a buffer first so a
+// template error becomes a clean 500 page, not half a page.
+func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) error {
+	t, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		return err
+	}
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// NavItem is one link in the main navigation.
+type NavItem struct {
+	Href, Label string
+	Current     bool
+}
+
+// Page is what every page template receives; Server.page fills the common parts.
+type Page struct {
+	Title   string
+	Lang    string
+	User    *models.User
+	CSRF    string
+	Flash   string
+	Nav     []NavItem
+	Narrow  bool
+	Version string
+	Errors  map[string]string
+	Form    map[string]string
+	Data    any
+}
+
+// render writes page name with status.
+func (s *Server) render(c echo.Context, status int, name string, p Page) error {
+	s.fillPage(c, &p)
+	return c.Render(status, name, p)
+}
+
+func (s *Server) fillPage(c echo.Context, p *Page) {
+	if tok, ok := c.Get("csrf").(string); ok {
+		p.CSRF = tok
+	}
+	p.User = currentUser(c)
+	p.Version = Version
+	if p.Flash == "" {
+		p.Flash = s.sessions.PopString(c.Request().Context(), "flash")
+	}
+	if p.User != nil {
+		p.Nav = s.nav(c, p.User)
+	}
+}
+
+// flash stores a message shown on the next page (post/redirect/get).
+func (s *Server) flash(c echo.Context, msg string) {
+	s.sessions.Put(c.Request().Context(), "flash", msg)
+}
+
+func (s *Server) redirect(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

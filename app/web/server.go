@@ -1,0 +1,148 @@
+// Package web is Storykeep's HTTP layer: one route table in which each route
+// names the permission it needs, small handlers that call services, the
+// middleware chain (request id, access log, recover, security headers, gzip,
+// sessions, CSRF) and the friendly error pages.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/auth"
+	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/static"
+)
+
+// Version is the build's version, set by the linker (-X) or left as "dev".
+var Version = "dev"
+
+// Deps are what the web layer needs from the application.
+type Deps struct {
+	Config *config.Config
+	DB     *gorm.DB
+	Log    *slog.Logger
+	Users  *users.Service
+	Audit  *audit.Log
+	Authz  *authz.Enforcer
+	// Ready checks dependencies beyond the database (object storage…) for /readyz.
+	Ready map[string]func(context.Context) error
+}
+
+// Server holds the handlers' dependencies; handlers are its methods.
+type Server struct {
+	cfg      *config.Config
+	db       *gorm.DB
+	log      *slog.Logger
+	users    *users.Service
+	audit    *audit.Log
+	authz    *authz.Enforcer
+	sessions *scs.SessionManager
+	renderer *Renderer
+	assets   *static.Assets
+	metrics  *metrics
+	ready    map[string]func(context.Context) error
+	echo     *echo.Echo
+}
+
+// New builds the server and its router. It fails if any template is broken.
+func New(d Deps) (*Server, error) {
+	assets, err := static.Load()
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewRenderer(assets)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, users: d.Users, audit: d.Audit, authz: d.Authz,
+		renderer: r, assets: assets, metrics: newMetrics(), ready: d.Ready}
+
+	sm := scs.New()
+	sm.Store = auth.NewSessionStore(d.DB)
+	sm.Lifetime = d.Config.SessionLifetime
+	sm.IdleTimeout = d.Config.SessionIdleTimeout
+	sm.Cookie.Name = "storykeep_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.Secure = d.Config.CookieSecure
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Persist = false
+	sm.ErrorFunc = s.sessionError
+	s.sessions = sm
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Renderer = r
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if d.Config.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestID())
+	e.Use(s.accessLog)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.log.Error("panic", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
+		return err
+	}}))
+	e.Use(s.securityHeaders)
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
+		return c.Path() == "/static/:hash/*"
+	}}))
+	e.Use(middleware.BodyLimit("2M"))
+	e.Use(skipFor(stateless, echo.WrapMiddleware(sm.LoadAndSave)))
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        func(c echo.Context) bool { return stateless[c.Path()] },
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     "storykeep_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   d.Config.CookieSecure,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Storykeep. Go back, reload the page and try again.").SetInternal(err)
+		},
+	}))
+	e.Use(skipFor(stateless, s.loadUser))
+	for _, rt := range s.routes() {
+		e.Add(rt.Method, rt.Path, s.require(rt.Perm, rt.Handler))
+	}
+	s.echo = e
+	return s, nil
+}
+
+// stateless routes answer without a session, CSRF cookie or user: probes,
+// metrics and static files must work (and stay cheap) even when the database
+// behind the sessions is down.
+var stateless = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/static/:hash/*": true, "/favicon.ico": true}
+
+func skipFor(paths map[string]bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		wrapped := mw(next)
+		return func(c echo.Context) error {
+			if paths[c.Path()] {
+				return next(c)
+			}
+			return wrapped(c)
+		}
+	}
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo exposes the router (for tests listing routes).
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// DeleteExpiredSessions removes expired session rows.
+func (s *Server) DeleteExpiredSessions(ctx context.Context) error {
+	return auth.NewSessionStore(s.db).DeleteExpired(ctx)
+}

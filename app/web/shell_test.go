@@ -1,0 +1,98 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/models"
+)
+
+func TestSecurityHeaders(t *testing.T) {
+	env := apptest.New(t, func(c *config.Config) { c.PublicURL = "https://stories.example.org" })
+	res := env.Client().Get("/login").Expect(http.StatusOK)
+	want := map[string]string{
+		"Content-Security-Policy":   "frame-ancestors 'none'",
+		"X-Content-Type-Options":    "nosniff",
+		"Referrer-Policy":           "no-referrer",
+		"X-Frame-Options":           "DENY",
+		"Strict-Transport-Security": "max-age=",
+		"X-Request-Id":              "",
+	}
+	for h, sub := range want {
+		if v := res.Header.Get(h); v == "" || !strings.Contains(v, sub) {
+			t.Errorf("%s = %q, want it to contain %q", h, v, sub)
+		}
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("CSP must forbid inline script: %s", csp)
+	}
+	plain := apptest.New(t)
+	if plain.Client().Get("/login").Header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS must only be sent over TLS")
+	}
+}
+
+func TestStaticAssetsAreHashedAndCached(t *testing.T) {
+	env := apptest.New(t)
+	c := env.Client()
+	href := c.Get("/login").Doc.Find(`link[rel=stylesheet]`).AttrOr("href", "")
+	if !strings.HasPrefix(href, "/static/") || !strings.HasSuffix(href, "/css/app.css") {
+		t.Fatalf("stylesheet href %q", href)
+	}
+	res := c.Get(href).Expect(http.StatusOK)
+	if !strings.Contains(res.Header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("headers %v", res.Header)
+	}
+	if c.Get("/static/deadbeef/css/app.css").Header.Get("Cache-Control") != "no-cache" {
+		t.Fatal("stale hash must not be cached for long")
+	}
+	c.Get("/static/x/../../go.mod").Expect(http.StatusNotFound)
+}
+
+func TestHealthReadyAndDatabaseDown(t *testing.T) {
+	env := apptest.New(t)
+	c, _ := env.SignedIn(models.RoleAdmin)
+	c.Get("/healthz").Expect(http.StatusOK)
+	c.Get("/readyz").Expect(http.StatusOK)
+	sqlDB, _ := env.App.DB.DB()
+	sqlDB.Close()
+	res := c.Get("/readyz").Expect(http.StatusServiceUnavailable)
+	if !strings.Contains(res.Body, `"database":"unavailable"`) {
+		t.Fatalf("readyz body %s", res.Body)
+	}
+	c.Get("/healthz").Expect(http.StatusOK)
+	page := c.Get("/admin/users").Expect(http.StatusServiceUnavailable)
+	page.Contains("Storykeep cannot reach its database right now")
+}
+
+func TestMetricsNeedToken(t *testing.T) {
+	env := apptest.New(t, func(c *config.Config) { c.MetricsToken = "s3cret-metrics-token" })
+	c := env.Client()
+	c.Get("/login")
+	c.Get("/metrics").Expect(http.StatusNotFound)
+	req, _ := http.NewRequest(http.MethodGet, env.Server.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer s3cret-metrics-token")
+	res := c.Do(req).Expect(http.StatusOK)
+	if !strings.Contains(res.Body, `storykeep_http_requests_total{method="GET",route="/login",status="200"}`) {
+		t.Fatalf("metrics missing request counter:\n%.500s", res.Body)
+	}
+	if off := apptest.New(t); off.Client().Get("/metrics").Status != http.StatusNotFound {
+		t.Fatal("without a token /metrics must not exist")
+	}
+}
+
+func TestAuditScreenFiltersAndRecordsSignIns(t *testing.T) {
+	env := apptest.New(t)
+	admin, me := env.SignedIn(models.RoleAdmin)
+	res := admin.Get("/admin/audit?action=session.login").Expect(http.StatusOK)
+	if res.Doc.Find("tbody tr").Length() < 1 || !strings.Contains(res.Text("tbody"), me.Email) {
+		t.Fatalf("sign-in not in audit log: %s", res.Text("tbody"))
+	}
+	admin.Get("/admin/audit?from=yesterday").Expect(http.StatusBadRequest).Contains("“From” must be a date like 2026-01-31.")
+	if admin.Get("/admin/audit?object_type=none").Doc.Find("tbody").Text() == "" {
+		t.Fatal("empty result should say so")
+	}
+}

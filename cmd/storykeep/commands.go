@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/storykeep/storykeep/app"
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/auth"
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/crypto"
+	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/app/web"
+)
+
+func version() string {
+	if web.Version != "dev" {
+		return web.Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func loadConfig(args []string, getenv func(string) string) (*config.Config, error) {
+	for _, a := range args {
+		if a == "--help" || a == "-help" || a == "-h" {
+			var b strings.Builder
+			b.WriteString("Settings (flag, environment variable, default):\n")
+			for _, s := range config.Settings {
+				fmt.Fprintf(&b, "  --%-24s %-34s %q\n      %s\n", s.Name, s.Env, s.Default, s.Help)
+			}
+			return nil, errors.New(b.String())
+		}
+	}
+	return config.Load(args, getenv)
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	log := app.NewLogger(cfg, stderr)
+	web.Version = version()
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	pw, err := a.Users.EnsureFirstAdmin(ctx, cfg.AdminEmail)
+	if err != nil {
+		return err
+	}
+	if pw != "" {
+		// Printed once, to the terminal, never to the log; the account must
+		// choose its own password at first sign-in.
+		fmt.Fprintf(stdout, "\n  First admin created.\n  Sign in at %s/login\n  Email:    %s\n  Password: %s\n  (shown once; you will choose your own password after signing in)\n\n", cfg.PublicURL, cfg.AdminEmail, pw)
+	}
+	return a.Serve(ctx, nil)
+}
+
+// openServices opens the database (migrated and current) and the services
+// commands need, without the web server.
+func openServices(ctx context.Context, cfg *config.Config) (*users.Service, *audit.Log, func(), error) {
+	gdb, err := app.OpenDB(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	closeDB := func() {
+		if s, err := gdb.DB(); err == nil {
+			s.Close()
+		}
+	}
+	if err := db.CheckCurrent(ctx, gdb); err != nil {
+		closeDB()
+		return nil, nil, nil, err
+	}
+	keys, err := crypto.LoadOrCreate(cfg.EncryptionKeys, cfg.DataDir+"/keys")
+	if err != nil {
+		closeDB()
+		return nil, nil, nil, err
+	}
+	log := audit.New(gdb)
+	svc := users.New(gdb, log, keys, users.Limits{PerAccount: cfg.LoginMaxFailures, PerIP: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow})
+	return svc, log, closeDB, nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || (args[0] != "up" && args[0] != "status") {
+		return errors.New("usage: storykeep migrate up|status")
+	}
+	cfg, err := loadConfig(args[1:], getenv)
+	if err != nil {
+		return err
+	}
+	gdb, err := app.OpenDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if s, err := gdb.DB(); err == nil {
+			s.Close()
+		}
+	}()
+	if args[0] == "up" {
+		n, err := db.Migrate(ctx, gdb)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		return nil
+	}
+	st, err := db.Status(ctx, gdb)
+	if err != nil {
+		return err
+	}
+	for _, m := range st {
+		state := "pending"
+		if m.Applied {
+			state = "applied " + m.At
+		}
+		fmt.Fprintf(stdout, "%05d  %-40s %s\n", m.Version, m.Name, state)
+	}
+	return nil
+}
+
+func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: storykeep user create|set-role …")
+	}
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	email := fs.String("email", "", "the user's email")
+	name := fs.String("name", "", "the user's name")
+	role := fs.String("role", "", "admin, storyteller, reviewer or publisher")
+	pwFile := fs.String("password-file", "", "file holding the password (otherwise one is generated and printed)")
+	// Config flags come after "--".
+	rest := []string{}
+	for i, a := range args[1:] {
+		if a == "--" {
+			rest = args[i+2:]
+			args = args[:i+1]
+			break
+		}
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%v (usage: storykeep user %s --email E …)", err, args[0])
+	}
+	cfg, err := loadConfig(rest, getenv)
+	if err != nil {
+		return err
+	}
+	svc, _, closeDB, err := openServices(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	ctx = audit.WithActor(ctx, audit.Actor{ID: "cli", Label: "command line"})
+	switch args[0] {
+	case "create":
+		pw, generated := "", false
+		if *pwFile != "" {
+			b, err := os.ReadFile(*pwFile)
+			if err != nil {
+				return fmt.Errorf("--password-file: %w", err)
+			}
+			pw = strings.TrimRight(string(b), "\r\n")
+		} else {
+			pw, generated = auth.RandomPassword(), true
+		}
+		u, err := svc.Create(ctx, users.NewUser{Email: *email, Name: *name, Role: *role, Password: pw, MustChangePassword: generated})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s (%s) id=%s\n", u.Email, u.Role, u.ID)
+		if generated {
+			fmt.Fprintf(stdout, "temporary password: %s (must be changed at first sign-in)\n", pw)
+		}
+		return nil
+	case "set-role":
+		u, err := svc.GetByEmail(ctx, *email)
+		if err != nil {
+			return err
+		}
+		if err := svc.SetRole(ctx, u.ID, *role); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is now %s\n", u.Email, *role)
+		return nil
+	}
+	return fmt.Errorf("unknown user command %q (create, set-role)", args[0])
+}
+
+func cmdAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: storykeep audit verify")
+	}
+	cfg, err := loadConfig(args[1:], getenv)
+	if err != nil {
+		return err
+	}
+	_, log, closeDB, err := openServices(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	rep, err := log.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if rep.Broken != nil {
+		return fmt.Errorf("audit chain BROKEN at entry %d: %s (%d entries before it verified)", rep.Broken.Seq, rep.Broken.Reason, rep.Checked)
+	}
+	fmt.Fprintf(stdout, "audit chain OK: %d entries, head %s\n", rep.Checked, rep.Head)
+	return nil
+}
+
+func cmdConfig(args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	for _, l := range cfg.Redacted() {
+		fmt.Fprintln(stdout, l)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+// Package models holds Storykeep's GORM models and the queries on them. It
+// imports nothing from app/, so the data layer stays the bottom of the stack.
+package models
+
+import "time"
+
+// Roles a staff user can hold. A user has exactly one.
+const (
+	RoleAdmin       = "admin"
+	RoleStoryteller = "storyteller"
+	RoleReviewer    = "reviewer"
+	RolePublisher   = "publisher"
+)
+
+// Roles lists every role, in the order screens show them.
+var Roles = []string{RoleAdmin, RoleStoryteller, RoleReviewer, RolePublisher}
+
+// ValidRole reports whether r is one of Roles.
+func ValidRole(r string) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a staff account. Patients never have one.
+type User struct {
+	ID                 string `gorm:"primaryKey"`
+	Email              string
+	Name               string
+	Role               string
+	PasswordHash       string
+	MustChangePassword bool
+	TOTPSecret         string `gorm:"column:totp_secret"` // sealed with the data key
+	TOTPEnabled        bool   `gorm:"column:totp_enabled"`
+	DisabledAt         *time.Time
+	LastLoginAt        *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Active reports whether the account may sign in.
+func (u *User) Active() bool { return u.DisabledAt == nil }
+
+// Session is a server-side session row (token, encoded data, expiry), shared
+// by every replica through the database.
+type Session struct {
+	Token  string `gorm:"primaryKey"`
+	Data   string
+	Expiry time.Time
+}
+
+// LoginThrottle counts failed sign-ins for one key (an account or an IP,
+// hashed) within a window.
+type LoginThrottle struct {
+	Key         string `gorm:"primaryKey"`
+	Failures    int
+	WindowStart time.Time
+}
+
+// AuditEntry is one link of the append-only, hash-chained audit log.
+type AuditEntry struct {
+	Seq        int64 `gorm:"primaryKey;autoIncrement:false"`
+	At         time.Time
+	ActorID    string
+	Actor      string
+	Action     string
+	ObjectType string
+	ObjectID   string
+	RequestID  string
+	IP         string `gorm:"column:ip"`
+	Details    string
+	PrevHash   string
+	Hash       string
+}
+
+// TableName keeps the audit table's name singular as in the migration.
+func (AuditEntry) TableName() string { return "audit_log" }
