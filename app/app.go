@@ -21,6 +21,7 @@ import (
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/crypto"
 	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/app/web"
 )
@@ -35,6 +36,7 @@ type App struct {
 	Authz  *authz.Enforcer
 	Users  *users.Service
 	Web    *web.Server
+	Store  storage.Store
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -55,6 +57,25 @@ func OpenDB(cfg *config.Config) (*gorm.DB, error) {
 		return nil, err
 	}
 	return db.Open(dbc)
+}
+
+// OpenStore returns the configured object store: local disk by default, or
+// S3 (MinIO, AWS…). The S3 bucket is created when allowed; readiness is
+// reported by /readyz.
+func OpenStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
+	if cfg.MediaBackend == "s3" {
+		st, err := storage.NewS3(ctx, storage.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, UseTLS: cfg.S3UseTLS, PathStyle: cfg.S3PathStyle, CreateBucket: cfg.S3CreateBucket})
+		if err != nil {
+			return nil, fmt.Errorf("object storage (STORYKEEP_S3_*): %w", err)
+		}
+		return st, nil
+	}
+	st, err := storage.NewLocal(cfg.MediaDir)
+	if err != nil {
+		return nil, fmt.Errorf("STORYKEEP_MEDIA_DIR %s: %w", cfg.MediaDir, err)
+	}
+	return st, nil
 }
 
 // New opens the database, applies migrations, and builds every service and
@@ -78,21 +99,29 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, fmt.Errorf("STORYKEEP_ENCRYPTION_KEYS: %w", err)
 	}
-	a := &App{Config: cfg, DB: gdb, Log: log, Keys: keys}
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: gdb, Log: log, Keys: keys, Store: store}
 	a.Audit = audit.New(gdb)
 	if a.Authz, err = authz.New(gdb); err != nil {
 		return nil, err
 	}
 	a.Users = users.New(gdb, a.Audit, keys, users.Limits{PerAccount: cfg.LoginMaxFailures, PerIP: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow})
-	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz})
+	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz,
+		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// Close releases the database.
+// Close releases the database and the object store.
 func (a *App) Close() error {
+	if c, ok := a.Store.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
 	s, err := a.DB.DB()
 	if err != nil {
 		return err

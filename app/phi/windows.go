@@ -121,10 +121,12 @@ func (s *scanner) wordWindows(words map[string]bool, before, after int) [][2]int
 // anyPart reports whether key, a hyphenated part of it ("non-member"), or
 // the letters before a glued-on number ("mrn12345678") is in words.
 func anyPart(words map[string]bool, key string) bool {
-	for _, p := range strings.Split(key, "-") {
+	for key != "" {
+		p, rest, _ := strings.Cut(key, "-")
 		if words[p] || words[leadingLetters(p)] {
 			return true
 		}
+		key = rest
 	}
 	return false
 }

@@ -17,10 +17,25 @@ type Route struct {
 	Handler echo.HandlerFunc
 }
 
-// routes is the one route table. Every route names the permission it needs;
-// authz.Public routes are reachable without signing in.
+// routes is the one route table, assembled from one section per capability.
+// Every route names the permission it needs; authz.Public routes are
+// reachable without signing in. TestRouteRoleMatrix walks all of it.
 func (s *Server) routes() []Route {
-	get, post := http.MethodGet, http.MethodPost
+	var all []Route
+	for _, section := range [][]Route{
+		s.foundationRoutes(),
+		s.patientRoutes(),
+		s.storyRoutes(),
+	} {
+		all = append(all, section...)
+	}
+	return all
+}
+
+const get, post = http.MethodGet, http.MethodPost
+
+// foundationRoutes: probes, assets, sign-in, account and administration.
+func (s *Server) foundationRoutes() []Route {
 	return []Route{
 		{get, "/healthz", authz.Public, s.healthz},
 		{get, "/readyz", authz.Public, s.readyz},
@@ -66,19 +81,36 @@ func (s *Server) Allowed(role string, p authz.Perm) bool {
 	return s.authz.Allowed(authz.Subject{UserID: "x", Role: role}, p)
 }
 
+// navEntry is a main-navigation link shown to roles holding perm.
+type navEntry struct {
+	href, label string
+	perm        authz.Perm
+}
+
+// navEntries is the main navigation in display order. Capabilities insert
+// their screens before "Users".
+var navEntries = []navEntry{
+	{"/", "Dashboard", authz.DashboardView},
+	// patients, interviews, stories: see routes_patients.go / routes_stories.go
+	{"/admin/users", "Users", authz.UsersManage},
+	{"/admin/audit", "Audit log", authz.AuditRead},
+	{"/account/password", "Account", authz.AccountManage},
+}
+
+func insertNav(before string, items ...navEntry) {
+	for i, e := range navEntries {
+		if e.href == before {
+			navEntries = append(navEntries[:i], append(items, navEntries[i:]...)...)
+			return
+		}
+	}
+	navEntries = append(navEntries, items...)
+}
+
 // nav lists the screens the user's role may open.
 func (s *Server) nav(c echo.Context, u *models.User) []NavItem {
-	items := []struct {
-		href, label string
-		perm        authz.Perm
-	}{
-		{"/", "Dashboard", authz.DashboardView},
-		{"/admin/users", "Users", authz.UsersManage},
-		{"/admin/audit", "Audit log", authz.AuditRead},
-		{"/account/password", "Account", authz.AccountManage},
-	}
 	var out []NavItem
-	for _, it := range items {
+	for _, it := range navEntries {
 		if s.authz.Allowed(authz.Subject{UserID: u.ID, Role: u.Role}, it.perm) {
 			out = append(out, NavItem{Href: it.href, Label: it.label, Current: c.Path() == it.href})
 		}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -94,5 +95,25 @@ func TestAuditScreenFiltersAndRecordsSignIns(t *testing.T) {
 	admin.Get("/admin/audit?from=yesterday").Expect(http.StatusBadRequest).Contains("“From” must be a date like 2026-01-31.")
 	if admin.Get("/admin/audit?object_type=none").Doc.Find("tbody").Text() == "" {
 		t.Fatal("empty result should say so")
+	}
+}
+
+func TestReadyzReportsStorage(t *testing.T) {
+	env := apptest.New(t)
+	c := env.Client()
+	res := c.Get("/readyz").Expect(http.StatusOK)
+	if !strings.Contains(res.Body, `"storage":"ok"`) {
+		t.Fatalf("readyz should report storage: %s", res.Body)
+	}
+	// Make the media directory unusable: readiness must drop.
+	if err := os.RemoveAll(env.App.Config.MediaDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(env.App.Config.MediaDir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res = c.Get("/readyz").Expect(http.StatusServiceUnavailable)
+	if !strings.Contains(res.Body, `"storage":"unavailable"`) {
+		t.Fatalf("readyz body %s", res.Body)
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/storykeep/storykeep/app"
 	"github.com/storykeep/storykeep/app/audit"
@@ -232,5 +235,32 @@ func cmdConfig(args []string, getenv func(string) string, stdout io.Writer) erro
 	for _, l := range cfg.Redacted() {
 		fmt.Fprintln(stdout, l)
 	}
+	return nil
+}
+
+// cmdHealthcheck asks the local server's /readyz; containers without a shell
+// or curl use it as their health probe.
+func cmdHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(cfg.ListenAddr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("not ready: %w", err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s %s", res.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintln(stdout, "ready")
 	return nil
 }

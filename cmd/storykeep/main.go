@@ -20,6 +20,7 @@ Usage:
   storykeep user set-role --email E --role R
   storykeep audit verify                  recompute the audit hash chain
   storykeep config [flags]                print the effective configuration, secrets redacted
+  storykeep healthcheck                   exit 0 when this replica's /readyz answers 200 (container probes)
   storykeep version
 
 Every setting is a flag, a STORYKEEP_* environment variable, or (secrets) a
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdAudit(ctx, args[1:], getenv, stdout)
 	case "config":
 		err = cmdConfig(args[1:], getenv, stdout)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, args[1:], getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "storykeep", version())
 	case "help", "-h", "--help":

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// env returns a getenv over a fresh database and data directory.
+func env(t *testing.T, dbc config.DB, extra ...string) func(string) string {
+	t.Helper()
+	vals := map[string]string{"STORYKEEP_DATA_DIR": t.TempDir()}
+	if dbc.Driver == "postgres" {
+		vals["STORYKEEP_DATABASE_URL"] = dbc.DSN
+	} else {
+		vals["STORYKEEP_DATABASE_URL"] = "sqlite:" + dbc.DSN
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vals[extra[i]] = extra[i+1]
+	}
+	return func(k string) string { return vals[k] }
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func runCmd(t *testing.T, getenv func(string) string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb syncBuf
+	code := run(context.Background(), args, getenv, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestMigrateUpAndStatus(t *testing.T) {
+	ge := env(t, dbtest.NewEmpty(t))
+	code, out, _ := runCmd(t, ge, "migrate", "status")
+	if code != 0 || !strings.Contains(out, "pending") {
+		t.Fatalf("status on empty db: %d %q", code, out)
+	}
+	code, out, errs := runCmd(t, ge, "migrate", "up")
+	if code != 0 || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate up: %d %q %q", code, out, errs)
+	}
+	_, out, _ = runCmd(t, ge, "migrate", "status")
+	if strings.Contains(out, "pending") || !strings.Contains(out, "00001_foundation.sql") {
+		t.Fatalf("status after up: %q", out)
+	}
+	if code, out, _ = runCmd(t, ge, "migrate", "up"); code != 0 || !strings.Contains(out, "applied 0") {
+		t.Fatalf("second up should apply nothing: %q", out)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	dbc := dbtest.NewEmpty(t)
+	ge := env(t, dbc)
+	if code, _, errs := runCmd(t, ge, "migrate", "up"); code != 0 {
+		t.Fatal(errs)
+	}
+	gdb := openForTest(t, dbc)
+	if err := gdb.Exec("INSERT INTO goose_db_version (version_id, is_applied, tstamp) VALUES (99999, TRUE, CURRENT_TIMESTAMP)").Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"migrate", "up"}, {"user", "create", "--email", "a@b.test", "--name", "A", "--role", "admin"}, {"audit", "verify"}} {
+		code, _, errs := runCmd(t, ge, args...)
+		if code == 0 || !strings.Contains(errs, "newer than this Storykeep") || !strings.Contains(errs, "99999") {
+			t.Fatalf("%v: want refusal naming the version, got %d %q", args, code, errs)
+		}
+	}
+}
+
+func TestUserCreateSetRoleAndErrors(t *testing.T) {
+	ge := env(t, dbtest.New(t))
+	runCmd(t, ge, "migrate", "up")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("a long enough password\n"), 0o600)
+	code, out, errs := runCmd(t, ge, "user", "create", "--email", "Teller@Hospital.test", "--name", "Tess Teller", "--role", "storyteller", "--password-file", pwFile)
+	if code != 0 || !strings.Contains(out, "created teller@hospital.test (storyteller)") || strings.Contains(out, "temporary password") {
+		t.Fatalf("%d %q %q", code, out, errs)
+	}
+	code, out, _ = runCmd(t, ge, "user", "create", "--email", "rev@hospital.test", "--name", "Rev", "--role", "reviewer")
+	if code != 0 || !strings.Contains(out, "temporary password: ") {
+		t.Fatalf("generated password not printed: %q", out)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "create", "--email", "x@hospital.test", "--name", "X", "--role", "boss"}, "Choose one of: admin, storyteller, reviewer, publisher"},
+		{[]string{"user", "create", "--email", "teller@hospital.test", "--name", "Dup", "--role", "admin", "--password-file", pwFile}, "already exists"},
+		{[]string{"user", "create", "--email", "bad", "--name", "X", "--role", "admin"}, "Enter an email address"},
+		{[]string{"user", "set-role", "--email", "nobody@hospital.test", "--role", "admin"}, "No user has that email."},
+		{[]string{"user", "set-role", "--email", "teller@hospital.test", "--role", "emperor"}, "Choose one of"},
+		{[]string{"user", "frobnicate"}, "unknown user command"},
+	}
+	for _, c := range cases {
+		code, _, errs := runCmd(t, ge, c.args...)
+		if code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: want error %q, got %d %q", c.args, c.want, code, errs)
+		}
+	}
+	code, out, _ = runCmd(t, ge, "user", "set-role", "--email", "teller@hospital.test", "--role", "publisher")
+	if code != 0 || !strings.Contains(out, "is now publisher") {
+		t.Fatalf("set-role: %q", out)
+	}
+}
+
+func TestAuditVerifyPassesThenDetectsEdit(t *testing.T) {
+	dbc := dbtest.New(t)
+	ge := env(t, dbc)
+	runCmd(t, ge, "migrate", "up")
+	code, out, _ := runCmd(t, ge, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "audit chain OK: 0 entries") {
+		t.Fatalf("fresh database: %d %q", code, out)
+	}
+	for _, e := range []string{"a@hospital.test", "b@hospital.test", "c@hospital.test"} {
+		if c, _, errs := runCmd(t, ge, "user", "create", "--email", e, "--name", "N", "--role", "reviewer"); c != 0 {
+			t.Fatal(errs)
+		}
+	}
+	code, out, _ = runCmd(t, ge, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "audit chain OK: 3 entries") {
+		t.Fatalf("after writes: %d %q", code, out)
+	}
+	gdb := openForTest(t, dbc)
+	drop := []string{"DROP TRIGGER audit_log_no_update"}
+	if dbc.Driver == "postgres" {
+		drop = []string{"DROP TRIGGER audit_log_no_update ON audit_log"}
+	}
+	for _, s := range append(drop, "UPDATE audit_log SET details = '{\"role\":\"admin\"}' WHERE seq = 2") {
+		if err := gdb.Exec(s).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errs := runCmd(t, ge, "audit", "verify")
+	if code != 1 || !strings.Contains(errs, "audit chain BROKEN at entry 2") || !strings.Contains(errs, "1 entries before it verified") {
+		t.Fatalf("edited row not detected: %d %q", code, errs)
+	}
+}
+
+func TestConfigRedactsSecretsAndNamesBadSettings(t *testing.T) {
+	ge := env(t, dbtest.New(t), "STORYKEEP_S3_SECRET_KEY", "super-secret-value", "STORYKEEP_LOG_LEVEL", "debug")
+	code, out, _ := runCmd(t, ge, "config")
+	if code != 0 || strings.Contains(out, "super-secret-value") || !strings.Contains(out, "STORYKEEP_S3_SECRET_KEY=(set, redacted)") || !strings.Contains(out, "STORYKEEP_LOG_LEVEL=debug") {
+		t.Fatalf("%q", out)
+	}
+	if strings.Contains(out, "sqlite:") || strings.Contains(out, "postgres://") {
+		t.Fatal("database URL may hold a password and must be redacted")
+	}
+	code, out, _ = runCmd(t, ge, "config", "--log-level", "warn")
+	if code != 0 || !strings.Contains(out, "STORYKEEP_LOG_LEVEL=warn") {
+		t.Fatalf("flag should override env: %q", out)
+	}
+	code, _, errs := runCmd(t, env(t, dbtest.New(t), "STORYKEEP_LISTEN", "8080"), "config")
+	if code != 1 || !strings.Contains(errs, "STORYKEEP_LISTEN") {
+		t.Fatalf("bad setting not named: %q", errs)
+	}
+	if code, _, errs := runCmd(t, ge, "nonsense"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Fatalf("%d %q", code, errs)
+	}
+	if code, out, _ := runCmd(t, ge, "version"); code != 0 || !strings.HasPrefix(out, "storykeep ") {
+		t.Fatalf("version: %q", out)
+	}
+}
+
+// TestServePrintsFirstPasswordOnceAndShutsDown runs `storykeep serve` twice
+// on the same data: the first start creates the admin and prints its
+// password; the second prints nothing of the kind. Both stop cleanly when
+// their context is cancelled (as on SIGTERM).
+func TestServePrintsFirstPasswordOnceAndShutsDown(t *testing.T) {
+	ge := env(t, dbtest.New(t), "STORYKEEP_LISTEN", "127.0.0.1:0")
+	for i, wantPassword := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errb syncBuf
+		done := make(chan int, 1)
+		go func() { done <- run(ctx, []string{"serve"}, ge, &out, &errb) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(errb.String(), "storykeep listening") {
+			if time.Now().After(deadline) {
+				t.Fatalf("start %d: server did not start: %s", i, errb.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("start %d: exit %d: %s", i, code, errb.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("server did not shut down")
+		}
+		got := strings.Contains(out.String(), "Password: ")
+		if got != wantPassword {
+			t.Fatalf("start %d: password printed=%v, want %v: %q", i, got, wantPassword, out.String())
+		}
+		if strings.Contains(errb.String(), "Password") {
+			t.Fatal("the password must never go to the log")
+		}
+		if !strings.Contains(errb.String(), "stopped") {
+			t.Fatalf("no graceful stop logged: %s", errb.String())
+		}
+	}
+}
