@@ -195,6 +195,12 @@ func TestServePrintsFirstPasswordOnceAndShutsDown(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+		addr := errb.String()[strings.Index(errb.String(), "addr=")+5:]
+		addr = strings.Fields(addr)[0]
+		code, hout, herr := runCmd(t, env(t, dbtest.New(t), "STORYKEEP_LISTEN", addr), "healthcheck")
+		if code != 0 || !strings.Contains(hout, "ready") {
+			t.Fatalf("healthcheck against a running server: %d %q %q", code, hout, herr)
+		}
 		cancel()
 		select {
 		case code := <-done:
@@ -213,6 +219,9 @@ func TestServePrintsFirstPasswordOnceAndShutsDown(t *testing.T) {
 		}
 		if !strings.Contains(errb.String(), "stopped") {
 			t.Fatalf("no graceful stop logged: %s", errb.String())
+		}
+		if code, _, herr := runCmd(t, env(t, dbtest.New(t), "STORYKEEP_LISTEN", addr), "healthcheck"); code == 0 || !strings.Contains(herr, "not ready") {
+			t.Fatalf("healthcheck against a stopped server must fail: %d %q", code, herr)
 		}
 	}
 }

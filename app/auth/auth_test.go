@@ -1,0 +1,103 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storykeep/storykeep/app/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestPasswordHashingAndPolicy(t *testing.T) {
+	h, err := HashPassword("a perfectly fine passphrase")
+	if err != nil || !strings.HasPrefix(h, "$argon2id$") {
+		t.Fatalf("%q %v", h, err)
+	}
+	if !CheckPassword("a perfectly fine passphrase", h) || CheckPassword("a perfectly fine passphrasE", h) {
+		t.Fatal("password check wrong")
+	}
+	if CheckPassword("anything", "") {
+		t.Fatal("empty hash must never match")
+	}
+	for pw, want := range map[string]string{"short": "at least 12 characters", strings.Repeat("x", 300): "at most 256", "            ": "only spaces"} {
+		if err := CheckPasswordPolicy(pw); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: want %q, got %v", pw, want, err)
+		}
+	}
+	if p := RandomPassword(); len(p) != 23 || CheckPasswordPolicy(p) != nil || p == RandomPassword() {
+		t.Fatalf("random password %q", p)
+	}
+}
+
+func TestThrottleWindow(t *testing.T) {
+	gdb, _ := dbtest.Open(t)
+	th := NewThrottle(gdb, 10*time.Minute)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	th.now = func() time.Time { return now }
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if blocked, _, _ := th.Blocked(ctx, "acct:a", 3); blocked {
+			t.Fatalf("blocked after %d failures", i)
+		}
+		if err := th.Fail(ctx, "acct:a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocked, wait, err := th.Blocked(ctx, "acct:a", 3)
+	if err != nil || !blocked || wait != 10*time.Minute {
+		t.Fatalf("want blocked for 10m: %v %v %v", blocked, wait, err)
+	}
+	if b, _, _ := th.Blocked(ctx, "acct:b", 3); b {
+		t.Fatal("other keys are not affected")
+	}
+	now = now.Add(11 * time.Minute)
+	if b, _, _ := th.Blocked(ctx, "acct:a", 3); b {
+		t.Fatal("window over: no longer blocked")
+	}
+	th.Fail(ctx, "acct:a")
+	if b, _, _ := th.Blocked(ctx, "acct:a", 2); b {
+		t.Fatal("a new window starts from one failure")
+	}
+	th.Reset(ctx, "acct:a")
+	var raw []string
+	gdb.Raw("SELECT key FROM login_throttles").Scan(&raw)
+	for _, k := range raw {
+		if strings.Contains(k, "acct") {
+			t.Fatal("keys must be stored hashed")
+		}
+	}
+}
+
+func TestSessionStoreRoundTripAndExpiry(t *testing.T) {
+	gdb, _ := dbtest.Open(t)
+	s := NewSessionStore(gdb)
+	if err := s.Commit("tok", []byte{0, 1, 2, 255}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit("tok", []byte("v2"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := s.Find("tok")
+	if err != nil || !ok || string(b) != "v2" {
+		t.Fatalf("%q %v %v", b, ok, err)
+	}
+	s.Commit("old", []byte("x"), time.Now().Add(-time.Second))
+	if _, ok, _ := s.Find("old"); ok {
+		t.Fatal("expired session must not be found")
+	}
+	if err := s.DeleteExpired(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	gdb.Table("sessions").Count(&n)
+	if n != 1 {
+		t.Fatalf("%d sessions left", n)
+	}
+	s.Delete("tok")
+	if _, ok, _ := s.Find("tok"); ok {
+		t.Fatal("deleted")
+	}
+}
