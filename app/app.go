@@ -18,10 +18,15 @@ import (
 
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/crypto"
 	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/interviews"
+	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/storage"
+	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/app/web"
 )
@@ -35,8 +40,16 @@ type App struct {
 	Audit  *audit.Log
 	Authz  *authz.Enforcer
 	Users  *users.Service
-	Web    *web.Server
-	Store  storage.Store
+	// Patients, Interviews and Comments: issue 3's patient side.
+	Patients   *patients.Service
+	Interviews *interviews.Service
+	Comments   *comments.Service
+	// Stories has no consent checker or hooks yet: approval is refused
+	// until the consent capability passes its own.
+	Stories *stories.Service
+	Web     *web.Server
+	Store   storage.Store
+	Jobs    *jobs.Queue
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -105,11 +118,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a := &App{Config: cfg, DB: gdb, Log: log, Keys: keys, Store: store}
 	a.Audit = audit.New(gdb)
+	a.Jobs = jobs.New(gdb, log)
 	if a.Authz, err = authz.New(gdb); err != nil {
 		return nil, err
 	}
 	a.Users = users.New(gdb, a.Audit, keys, users.Limits{PerAccount: cfg.LoginMaxFailures, PerIP: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow})
-	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz,
+	a.Patients = patients.New(gdb, a.Audit, keys)
+	a.Interviews = interviews.New(gdb, a.Audit)
+	a.Comments = comments.New(gdb, a.Audit)
+	a.Stories = stories.New(gdb, a.Audit, nil, nil)
+	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs,
+		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
 		return nil, err
@@ -145,6 +164,9 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 	go a.housekeeping(ctx)
+	for i := 0; i < a.Config.Workers; i++ {
+		go a.Jobs.Run(ctx, 2*time.Second)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("storykeep listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "version", web.Version)

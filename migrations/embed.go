@@ -23,6 +23,9 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(2, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return execAll(ctx, tx, casbinAndAppendOnly(dialect)...)
 		}}, nil),
+		goose.NewGoMigration(21, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx, storiesSearch(dialect)...)
+		}}, nil),
 	}
 }
 

@@ -2,12 +2,13 @@
 # The whole test suite: static checks, then every Go test on SQLite and again
 # on PostgreSQL, with a real MinIO for the storage and media tests.
 # Needs: Go, a PostgreSQL reachable at STORYKEEP_TEST_POSTGRES_URL
-# (default postgres://postgres@127.0.0.1:5432/postgres), exiftool and ffmpeg.
+# (default postgres://postgres@127.0.0.1:5432/postgres), exiftool and ffmpeg,
+# and for the browser tests (e2e/) Chromium and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== gofmt, go vet"
-unformatted=$(gofmt -l cmd app models views static migrations)
+unformatted=$(gofmt -l cmd app models views static migrations e2e)
 if [ -n "$unformatted" ]; then
   echo "gofmt needed on:"; echo "$unformatted"; exit 1
 fi
@@ -22,6 +23,11 @@ pgurl=${STORYKEEP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres
 if ! go run ./scripts/pgcheck "$pgurl"; then
   echo "PostgreSQL is not reachable at $pgurl; start it or set STORYKEEP_TEST_POSTGRES_URL" >&2
   exit 1
+fi
+
+echo "== browser test dependencies (axe-core)"
+if [ ! -d e2e/node_modules ]; then
+  npm ci --prefix e2e
 fi
 
 flags=(-count=1 -timeout 20m)

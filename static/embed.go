@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed css img
+//go:embed css img js
 var files embed.FS
 
 // Assets maps asset names (e.g. "css/app.css") to their hashed URLs.

@@ -35,6 +35,7 @@ var (
 	AccountManage = Perm{"account", "manage"}
 	UsersManage   = Perm{"users", "manage"}
 	AuditRead     = Perm{"audit", "read"}
+	JobsManage    = Perm{"jobs", "manage"}
 )
 
 // Subject is who asks: a role and a user id (for ownership).

@@ -49,6 +49,15 @@ type Config struct {
 	LogLevel       string
 	LogFormat      string
 	ShutdownGrace  time.Duration
+	Workers        int
+
+	MailMode     string
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPFrom     string
+	SMTPTLS      string
 
 	effective map[string]string // setting name -> value after env and flags, for Redacted
 }
@@ -101,6 +110,20 @@ func duration(f func(c *Config) *time.Duration) func(*Config, string) error {
 	}
 }
 
+// oneOf accepts only the listed values, so a typo in a mode setting stops the
+// start instead of silently picking a default.
+func oneOf(f func(c *Config) *string, allowed ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*f(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	}
+}
+
 // Settings lists every setting Storykeep knows, in the order the README table shows them.
 var Settings = []Setting{
 	{Name: "listen", Env: "STORYKEEP_LISTEN", Default: "127.0.0.1:8080", Help: "address the web server listens on", bind: str(func(c *Config) *string { return &c.ListenAddr })},
@@ -130,7 +153,15 @@ var Settings = []Setting{
 	{Name: "admin-email", Env: "STORYKEEP_ADMIN_EMAIL", Default: "admin@storykeep.local", Help: "email of the first admin created on an empty database", bind: str(func(c *Config) *string { return &c.AdminEmail })},
 	{Name: "log-level", Env: "STORYKEEP_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel })},
 	{Name: "log-format", Env: "STORYKEEP_LOG_FORMAT", Default: "text", Help: "text or json", bind: str(func(c *Config) *string { return &c.LogFormat })},
+	{Name: "workers", Env: "STORYKEEP_WORKERS", Default: "2", Help: "background job workers in this replica (renditions, reminders, deliveries)", bind: integer(func(c *Config) *int { return &c.Workers })},
 	{Name: "shutdown-grace", Env: "STORYKEEP_SHUTDOWN_GRACE", Default: "15s", Help: "time given to requests in flight on SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+	{Name: "mail-mode", Env: "STORYKEEP_MAIL_MODE", Default: "log", Help: "log (development: emails, including their links, are written to the log) or smtp", bind: oneOf(func(c *Config) *string { return &c.MailMode }, "log", "smtp")},
+	{Name: "smtp-host", Env: "STORYKEEP_SMTP_HOST", Default: "", Help: "SMTP server host name (required when MAIL_MODE is smtp)", bind: str(func(c *Config) *string { return &c.SMTPHost })},
+	{Name: "smtp-port", Env: "STORYKEEP_SMTP_PORT", Default: "587", Help: "SMTP server port (587 for starttls, 465 for tls)", bind: integer(func(c *Config) *int { return &c.SMTPPort })},
+	{Name: "smtp-username", Env: "STORYKEEP_SMTP_USERNAME", Default: "", Help: "SMTP user name; empty sends without authentication", bind: str(func(c *Config) *string { return &c.SMTPUsername })},
+	{Name: "smtp-password", Env: "STORYKEEP_SMTP_PASSWORD", Default: "", Secret: true, Help: "SMTP password", bind: str(func(c *Config) *string { return &c.SMTPPassword })},
+	{Name: "smtp-from", Env: "STORYKEEP_SMTP_FROM", Default: "", Help: "sender address of emails, e.g. stories@hospital.org or Stories <stories@hospital.org> (required when MAIL_MODE is smtp)", bind: str(func(c *Config) *string { return &c.SMTPFrom })},
+	{Name: "smtp-tls", Env: "STORYKEEP_SMTP_TLS", Default: "starttls", Help: "SMTP encryption: starttls (required, port 587), tls (implicit, port 465) or none (local relay only)", bind: oneOf(func(c *Config) *string { return &c.SMTPTLS }, "starttls", "tls", "none")},
 }
 
 // Known reports whether name is an environment variable Storykeep reads

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -37,7 +38,9 @@ func (s *Server) totpPage(c echo.Context, status int, secret, qr string, errs ma
 	u := currentUser(c)
 	required := s.cfg.RequireAdmin2FA && u.Role == models.RoleAdmin
 	return s.render(c, status, "account_2fa", Page{Title: "Two-step sign-in", Narrow: true, Errors: errs, Data: map[string]any{
-		"Secret": secret, "QR": qr, "Required": required, "CanDisable": !required,
+		// qr is a data: URL we generated; html/template would replace an
+		// untyped one with #ZgotmplZ and the QR code would not show.
+		"Secret": secret, "QR": template.URL(qr), "Required": required, "CanDisable": !required,
 	}})
 }
 

@@ -5,6 +5,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/stories"
+	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -13,12 +16,37 @@ type stat struct {
 	Value int64
 }
 
+// queue is one "what needs me" list on the dashboard.
+type queue struct {
+	ID, Title, Empty, More string
+	Rows                   []stories.Row
+}
+
+// stageCount is one tile of the per-stage counts.
+type stageCount struct {
+	Stage, Label string
+	N            int64
+}
+
+// dashboardQueues lists, per role, the stories waiting for this person.
+func dashboardQueues(u *models.User) []queue {
+	switch u.Role {
+	case models.RoleStoryteller, models.RoleAdmin:
+		return []queue{{ID: "drafts", Title: "My drafts", Empty: "No stories of yours are being drafted.", More: "/stories?owner=" + u.ID}}
+	case models.RoleReviewer:
+		return []queue{{ID: "review", Title: "Awaiting my review", Empty: "Nothing is waiting for legal review.", More: "/stories?stage=in_review"}}
+	case models.RolePublisher:
+		return []queue{{ID: "publish", Title: "Ready to publish", Empty: "No approved stories are waiting.", More: "/stories?stage=approved"}}
+	}
+	return nil
+}
+
 func (s *Server) dashboard(c echo.Context) error {
 	u := currentUser(c)
+	ctx := c.Request().Context()
 	var stats []stat
 	if u.Role == models.RoleAdmin {
 		var active, total int64
-		ctx := c.Request().Context()
 		if err := s.db.WithContext(ctx).Model(&models.User{}).Count(&total).Error; err != nil {
 			return err
 		}
@@ -27,8 +55,30 @@ func (s *Server) dashboard(c echo.Context) error {
 		}
 		stats = append(stats, stat{"Staff accounts", total}, stat{"Active accounts", active})
 	}
-	return s.render(c, http.StatusOK, "dashboard", Page{Title: "Dashboard", Data: map[string]any{
-		"Stats":    stats,
-		"Enrol2FA": !u.TOTPEnabled,
-	}})
+	data := map[string]any{"Stats": stats, "Enrol2FA": !u.TOTPEnabled}
+	if s.authz.Allowed(subject(c), authz.StoriesView) {
+		filters := map[string]stories.Filter{
+			"drafts":  {AuthorID: u.ID, Stages: []string{string(workflow.Interview), string(workflow.Drafting), string(workflow.ChangesRequested)}, Limit: 10},
+			"review":  {NotAuthorID: u.ID, Stages: []string{string(workflow.InReview)}, Limit: 10},
+			"publish": {Stages: []string{string(workflow.Approved)}, Limit: 10},
+		}
+		queues := dashboardQueues(u)
+		for i := range queues {
+			page, err := s.stories.List(ctx, filters[queues[i].ID])
+			if err != nil {
+				return err
+			}
+			queues[i].Rows = page.Rows
+		}
+		counts, err := s.stories.CountByStage(ctx)
+		if err != nil {
+			return err
+		}
+		var tiles []stageCount
+		for _, st := range workflow.Stages {
+			tiles = append(tiles, stageCount{Stage: string(st), Label: st.Label(), N: counts[string(st)]})
+		}
+		data["Queues"], data["StageCounts"] = queues, tiles
+	}
+	return s.render(c, http.StatusOK, "dashboard", Page{Title: "Dashboard", Data: data})
 }

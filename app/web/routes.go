@@ -64,6 +64,8 @@ func (s *Server) foundationRoutes() []Route {
 		{post, "/admin/users/:id/enable", authz.UsersManage, s.adminUserEnable},
 		{post, "/admin/users/:id/reset-2fa", authz.UsersManage, s.adminUserResetTOTP},
 		{get, "/admin/audit", authz.AuditRead, s.adminAudit},
+		{get, "/admin/jobs", authz.JobsManage, s.adminJobs},
+		{post, "/admin/jobs/:id/retry", authz.JobsManage, s.adminJobRetry},
 	}
 }
 
@@ -94,6 +96,7 @@ var navEntries = []navEntry{
 	// patients, interviews, stories: see routes_patients.go / routes_stories.go
 	{"/admin/users", "Users", authz.UsersManage},
 	{"/admin/audit", "Audit log", authz.AuditRead},
+	{"/admin/jobs", "Jobs", authz.JobsManage},
 	{"/account/password", "Account", authz.AccountManage},
 }
 

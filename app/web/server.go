@@ -17,7 +17,12 @@ import (
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/interviews"
+	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/static"
 )
@@ -33,8 +38,16 @@ type Deps struct {
 	Users  *users.Service
 	Audit  *audit.Log
 	Authz  *authz.Enforcer
+	Jobs   *jobs.Queue
 	// Ready checks dependencies beyond the database (object storage…) for /readyz.
 	Ready map[string]func(context.Context) error
+	// Patients, Interviews and Comments serve the patient screens, the
+	// interview schedule, story comments and the inbox.
+	Patients   *patients.Service
+	Interviews *interviews.Service
+	Comments   *comments.Service
+	// Stories serves stories, revisions, the workflow and search.
+	Stories *stories.Service
 }
 
 // Server holds the handlers' dependencies; handlers are its methods.
@@ -45,12 +58,18 @@ type Server struct {
 	users    *users.Service
 	audit    *audit.Log
 	authz    *authz.Enforcer
+	jobs     *jobs.Queue
 	sessions *scs.SessionManager
 	renderer *Renderer
 	assets   *static.Assets
 	metrics  *metrics
 	ready    map[string]func(context.Context) error
 	echo     *echo.Echo
+
+	patients   *patients.Service
+	interviews *interviews.Service
+	comments   *comments.Service
+	stories    *stories.Service
 }
 
 // New builds the server and its router. It fails if any template is broken.
@@ -63,8 +82,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, users: d.Users, audit: d.Audit, authz: d.Authz,
+	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, users: d.Users, audit: d.Audit, authz: d.Authz, jobs: d.Jobs,
 		renderer: r, assets: assets, metrics: newMetrics(), ready: d.Ready}
+	s.patients, s.interviews, s.comments = d.Patients, d.Interviews, d.Comments
+	s.stories = d.Stories
 
 	sm := scs.New()
 	sm.Store = auth.NewSessionStore(d.DB)

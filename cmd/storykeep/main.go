@@ -19,6 +19,8 @@ Usage:
   storykeep user create --email E --name N --role R [--password-file F]
   storykeep user set-role --email E --role R
   storykeep audit verify                  recompute the audit hash chain
+  storykeep media check [--fix]           find media rows without objects and orphan objects
+  storykeep demo --stories N              fill the database with realistic demo stories
   storykeep config [flags]                print the effective configuration, secrets redacted
   storykeep healthcheck                   exit 0 when this replica's /readyz answers 200 (container probes)
   storykeep version
@@ -50,6 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdUser(ctx, args[1:], getenv, stdout)
 	case "audit":
 		err = cmdAudit(ctx, args[1:], getenv, stdout)
+	case "media":
+		err = cmdMedia(ctx, args[1:], getenv, stdout)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], getenv, stdout)
 	case "config":
 		err = cmdConfig(args[1:], getenv, stdout)
 	case "healthcheck":

@@ -225,3 +225,25 @@ func TestServePrintsFirstPasswordOnceAndShutsDown(t *testing.T) {
 		}
 	}
 }
+
+func TestMediaCheckFindsAndFixesOrphans(t *testing.T) {
+	ge := env(t, dbtest.New(t))
+	runCmd(t, ge, "migrate", "up")
+	if code, out, errs := runCmd(t, ge, "media", "check"); code != 0 || !strings.Contains(out, "checked 0 asset(s)") {
+		t.Fatalf("empty store: %d %q %q", code, out, errs)
+	}
+	orphan := filepath.Join(ge("STORYKEEP_DATA_DIR"), "media", "media", "story", "s1", "lost")
+	os.MkdirAll(filepath.Dir(orphan), 0o700)
+	os.WriteFile(orphan, []byte("x"), 0o600)
+	code, out, errs := runCmd(t, ge, "media", "check")
+	if code != 1 || !strings.Contains(out, "object without row: media/story/s1/lost") || !strings.Contains(errs, "--fix") {
+		t.Fatalf("orphan not reported: %d %q %q", code, out, errs)
+	}
+	code, out, _ = runCmd(t, ge, "media", "check", "--fix")
+	if code != 0 || !strings.Contains(out, "removed 1 orphan object(s)") {
+		t.Fatalf("fix: %d %q", code, out)
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatal("orphan still on disk")
+	}
+}

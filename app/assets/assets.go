@@ -1,0 +1,208 @@
+// Package assets keeps media rows and stored objects consistent: an upload is
+// streamed through the media pipeline into object storage first and its row
+// is written only once the object is safely stored; if the row cannot be
+// written, the object is removed. Check finds anything a crash left behind.
+package assets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/media"
+	"github.com/storykeep/storykeep/app/storage"
+	"github.com/storykeep/storykeep/models"
+)
+
+// KeyPrefix is where every asset object lives in the store.
+const KeyPrefix = "media/"
+
+// Binder tells whether an asset is bound by a consent and so cannot be
+// deleted. The consent capability provides it; nil means nothing is bound.
+type Binder interface {
+	Bound(ctx context.Context, assetID string) (bool, error)
+}
+
+// Service uploads, describes, deletes and checks media assets.
+type Service struct {
+	db     *gorm.DB
+	store  storage.Store
+	audit  *audit.Log
+	opts   media.Options
+	Binder Binder
+}
+
+// New returns the service.
+func New(db *gorm.DB, store storage.Store, log *audit.Log, opts media.Options) *Service {
+	return &Service{db: db, store: store, audit: log, opts: opts}
+}
+
+// Owner is what an asset is attached to.
+type Owner struct{ Type, ID string }
+
+// CleanFileName keeps a display name safe: no directories, no control
+// characters, at most 200 bytes. It is only ever shown, never used as a key.
+func CleanFileName(name string) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	if name == "." || name == "/" || name == ".." {
+		name = ""
+	}
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return name
+}
+
+// Upload streams r through the media pipeline into storage and records the
+// asset. A rejected or failed upload leaves no object and no row.
+func (s *Service) Upload(ctx context.Context, owner Owner, fileName string, r io.Reader, uploaderID string) (*models.MediaAsset, error) {
+	if owner.Type != models.OwnerStory && owner.Type != models.OwnerInterview {
+		return nil, fmt.Errorf("assets: unknown owner type %q", owner.Type)
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	key := KeyPrefix + owner.Type + "/" + owner.ID + "/" + id
+	opts := s.opts
+	opts.DeclaredName = CleanFileName(fileName)
+	res, err := media.Ingest(ctx, s.store, key, r, opts)
+	if err != nil {
+		var rej *media.RejectError
+		if errors.As(err, &rej) {
+			return nil, apperr.Wrap(422, rej.Msg, err)
+		}
+		return nil, apperr.Wrap(502, "The file could not be stored. Nothing was saved; try again.", err)
+	}
+	a := &models.MediaAsset{
+		ID: id, OwnerType: owner.Type, OwnerID: owner.ID, Kind: string(res.Kind), ContentType: res.ContentType,
+		SizeBytes: res.Size, SHA256: res.SHA256, Width: res.Width, Height: res.Height, DurationMS: res.Duration.Milliseconds(),
+		StorageKey: res.Key, OriginalKey: res.OriginalKey, FileName: opts.DeclaredName, FocalX: 500, FocalY: 500,
+		Degraded: res.Degraded, UploadedBy: uploaderID,
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(a).Error; err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "media.upload", ObjectType: "media", ObjectID: a.ID,
+			Details: map[string]any{"owner_type": owner.Type, "owner_id": owner.ID, "kind": a.Kind, "size": a.SizeBytes, "sha256": a.SHA256}})
+	})
+	if err != nil {
+		// The row did not make it: remove the object so nothing is orphaned.
+		s.removeObjects(context.WithoutCancel(ctx), a)
+		return nil, err
+	}
+	return a, nil
+}
+
+func (s *Service) removeObjects(ctx context.Context, a *models.MediaAsset) error {
+	var errs []error
+	for _, k := range []string{a.StorageKey, a.OriginalKey} {
+		if k != "" {
+			errs = append(errs, s.store.Delete(ctx, k))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Get returns an asset, or a 404 error.
+func (s *Service) Get(ctx context.Context, id string) (*models.MediaAsset, error) {
+	var a models.MediaAsset
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.NotFound("That media item does not exist.")
+	}
+	return &a, err
+}
+
+// List returns an owner's assets, oldest first.
+func (s *Service) List(ctx context.Context, owner Owner) ([]models.MediaAsset, error) {
+	var as []models.MediaAsset
+	err := s.db.WithContext(ctx).Where("owner_type = ? AND owner_id = ?", owner.Type, owner.ID).Order("created_at, id").Find(&as).Error
+	return as, err
+}
+
+// Describe sets alt text, caption and focal point (0..1000 each axis).
+func (s *Service) Describe(ctx context.Context, id, alt, caption string, fx, fy int) error {
+	alt, caption = strings.TrimSpace(alt), strings.TrimSpace(caption)
+	fe := map[string]string{}
+	if len(alt) > 1000 {
+		fe["alt"] = "Alt text must be at most 1,000 characters; describe what matters in the picture."
+	}
+	if len(caption) > 2000 {
+		fe["caption"] = "Caption must be at most 2,000 characters."
+	}
+	if fx < 0 || fx > 1000 || fy < 0 || fy > 1000 {
+		fe["focal"] = "The focal point must lie inside the picture."
+	}
+	if len(fe) > 0 {
+		return FieldErrors(fe)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&models.MediaAsset{}).Where("id = ?", id).Updates(map[string]any{"alt_text": alt, "caption": caption, "focal_x": fx, "focal_y": fy})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return apperr.NotFound("That media item does not exist.")
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "media.describe", ObjectType: "media", ObjectID: id, Details: map[string]any{"has_alt": alt != "", "focal": []int{fx, fy}}})
+	})
+}
+
+// FieldErrors maps form fields to messages.
+type FieldErrors map[string]string
+
+func (f FieldErrors) Error() string {
+	var parts []string
+	for k, v := range f {
+		parts = append(parts, k+": "+v)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Delete removes an asset's row and then its objects. An asset bound by a
+// consent cannot be deleted. If removing an object fails after the row is
+// gone, Check reports the leftover object and Fix removes it.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	a, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if s.Binder != nil {
+		bound, err := s.Binder.Bound(ctx, id)
+		if err != nil {
+			return err
+		}
+		if bound {
+			return apperr.New(409, "This item is part of what a patient consented to, so it cannot be deleted while that consent stands.")
+		}
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Delete(&models.MediaAsset{}, "id = ?", id).Error; err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "media.delete", ObjectType: "media", ObjectID: id, Details: map[string]any{"sha256": a.SHA256}})
+	})
+	if err != nil {
+		return err
+	}
+	return s.removeObjects(ctx, a)
+}
+
+// Open streams an asset's bytes (offset/length as storage.Store.OpenRange).
+func (s *Service) Open(ctx context.Context, a *models.MediaAsset, offset, length int64) (io.ReadCloser, storage.Info, error) {
+	return s.store.OpenRange(ctx, a.StorageKey, offset, length)
+}

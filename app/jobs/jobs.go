@@ -1,0 +1,286 @@
+// Package jobs is Storykeep's durable job queue: jobs live in the database,
+// are enqueued inside the caller's transaction (so work is queued only if the
+// change that needs it commits), are claimed by one worker at a time across
+// replicas (SKIP LOCKED on PostgreSQL; SQLite's single writer serialises
+// claims), retried with exponential backoff, and parked as "dead" for an
+// admin after their last attempt. It is written here rather than taken from
+// River because it must run on both databases through the app's own GORM
+// connection, including SQLite's single writer connection.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/storykeep/storykeep/models"
+)
+
+// Handler does one job's work. Returning an error retries the job later;
+// wrap it with Permanent to give up at once, or return a *RetryAfterError to
+// choose when the next attempt happens (e.g. a 429's Retry-After).
+type Handler func(ctx context.Context, job *models.Job) error
+
+// PermanentError marks a failure that retrying cannot fix.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so the job goes straight to dead.
+func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// RetryAfterError asks for the next attempt no sooner than After.
+type RetryAfterError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// Queue enqueues and runs jobs.
+type Queue struct {
+	db       *gorm.DB
+	log      *slog.Logger
+	worker   string
+	mu       sync.RWMutex
+	handlers map[string]Handler
+	// Lease is how long a claimed job is reserved; a worker that dies
+	// releases its job when the lease runs out.
+	Lease time.Duration
+	// Backoff returns the delay before attempt n+1 after n failures.
+	Backoff func(attempts int) time.Duration
+	now     func() time.Time
+}
+
+// New returns a queue over db.
+func New(db *gorm.DB, log *slog.Logger) *Queue {
+	host, _ := os.Hostname()
+	return &Queue{
+		db: db, log: log, worker: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]),
+		handlers: map[string]Handler{}, Lease: 5 * time.Minute, Backoff: DefaultBackoff,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+}
+
+// DefaultBackoff waits 10 s, 20 s, 40 s … up to an hour, with ±20 % jitter so
+// retries from many jobs do not arrive together.
+func DefaultBackoff(attempts int) time.Duration {
+	d := 10 * time.Second << min(attempts-1, 9)
+	if d > time.Hour {
+		d = time.Hour
+	}
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// Handle registers the handler for kind.
+func (q *Queue) Handle(kind string, h Handler) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.handlers[kind] = h
+}
+
+// Options tune one enqueue.
+type Options struct {
+	RunAt       time.Time // zero: now
+	Key         string    // idempotency key; a second enqueue with the same key is a no-op
+	MaxAttempts int       // zero: 8
+}
+
+// Enqueue adds a job inside tx (nil: its own). A job with the same
+// idempotency key already present is returned instead of a new one.
+func (q *Queue) Enqueue(ctx context.Context, tx *gorm.DB, kind string, payload any, o Options) (*models.Job, error) {
+	if tx == nil {
+		tx = q.db
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: payload: %w", err)
+	}
+	now := q.now()
+	j := &models.Job{ID: uuid.Must(uuid.NewV7()).String(), Kind: kind, Payload: string(b), Status: models.JobPending,
+		MaxAttempts: o.MaxAttempts, RunAt: o.RunAt.UTC(), CreatedAt: now, UpdatedAt: now}
+	if j.MaxAttempts <= 0 {
+		j.MaxAttempts = 8
+	}
+	if o.RunAt.IsZero() {
+		j.RunAt = now
+	}
+	if o.Key != "" {
+		k := o.Key
+		j.IdempotencyKey = &k
+	}
+	res := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(j)
+	if res.Error != nil {
+		return nil, fmt.Errorf("jobs: enqueue %s: %w", kind, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		var existing models.Job
+		if err := tx.WithContext(ctx).Where("idempotency_key = ?", o.Key).Take(&existing).Error; err != nil {
+			return nil, err
+		}
+		return &existing, nil
+	}
+	return j, nil
+}
+
+// Decode unmarshals a job's payload into v.
+func Decode(j *models.Job, v any) error {
+	if err := json.Unmarshal([]byte(j.Payload), v); err != nil {
+		return Permanent(fmt.Errorf("jobs: payload of %s: %w", j.Kind, err))
+	}
+	return nil
+}
+
+// claim reserves the next due job (or one whose lease ran out) for this worker.
+func (q *Queue) claim(ctx context.Context) (*models.Job, error) {
+	now := q.now()
+	until := now.Add(q.Lease)
+	lock := ""
+	if q.db.Dialector.Name() == "postgres" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var jobs []models.Job
+	err := q.db.WithContext(ctx).Raw(`UPDATE jobs SET status = ?, locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id = (SELECT id FROM jobs WHERE (status = ? AND run_at <= ?) OR (status = ? AND locked_until < ?)
+		            ORDER BY run_at, id LIMIT 1`+lock+`)
+		RETURNING *`,
+		models.JobRunning, q.worker, until, now, models.JobPending, now, models.JobRunning, now).Scan(&jobs).Error
+	if err != nil || len(jobs) == 0 {
+		return nil, err
+	}
+	return &jobs[0], nil
+}
+
+// RunOnce claims and runs one due job. It reports whether there was one.
+func (q *Queue) RunOnce(ctx context.Context) (bool, error) {
+	j, err := q.claim(ctx)
+	if err != nil || j == nil {
+		return false, err
+	}
+	q.mu.RLock()
+	h := q.handlers[j.Kind]
+	q.mu.RUnlock()
+	var runErr error
+	if h == nil {
+		runErr = Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
+	} else {
+		runErr = q.safeRun(ctx, h, j)
+	}
+	return true, q.finish(context.WithoutCancel(ctx), j, runErr)
+}
+
+func (q *Queue) safeRun(ctx context.Context, h Handler, j *models.Job) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, q.Lease)
+	defer cancel()
+	return h(ctx, j)
+}
+
+// finish records the outcome of a run, unless the job was cancelled or
+// reclaimed by another worker in the meantime.
+func (q *Queue) finish(ctx context.Context, j *models.Job, runErr error) error {
+	now := q.now()
+	upd := map[string]any{"updated_at": now, "locked_by": "", "locked_until": nil}
+	var perm *PermanentError
+	var ra *RetryAfterError
+	switch {
+	case runErr == nil:
+		upd["status"], upd["finished_at"], upd["last_error"] = models.JobDone, now, ""
+	case errors.As(runErr, &perm) || j.Attempts >= j.MaxAttempts:
+		upd["status"], upd["finished_at"], upd["last_error"] = models.JobDead, now, truncate(runErr.Error())
+		q.log.Warn("job dead", "kind", j.Kind, "job", j.ID, "attempts", j.Attempts)
+	default:
+		delay := q.Backoff(j.Attempts)
+		if errors.As(runErr, &ra) && ra.After > delay {
+			delay = ra.After
+		}
+		upd["status"], upd["run_at"], upd["last_error"] = models.JobPending, now.Add(delay), truncate(runErr.Error())
+	}
+	return q.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND locked_by = ? AND status = ?", j.ID, q.worker, models.JobRunning).Updates(upd).Error
+}
+
+func truncate(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+// Run works until ctx ends: it drains due jobs, then polls every interval.
+func (q *Queue) Run(ctx context.Context, interval time.Duration) {
+	for {
+		ran, err := q.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			q.log.Warn("job queue", "err", err)
+		}
+		if ran && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Cancel stops a pending job (e.g. a delivery whose consent was revoked). A
+// job already running finishes its attempt; its result is then ignored.
+func (q *Queue) Cancel(ctx context.Context, tx *gorm.DB, id string) error {
+	if tx == nil {
+		tx = q.db
+	}
+	return tx.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND status IN ?", id, []string{models.JobPending, models.JobRunning}).
+		Updates(map[string]any{"status": models.JobCancelled, "finished_at": q.now(), "updated_at": q.now()}).Error
+}
+
+// Retry puts a dead job back in the queue with fresh attempts (admin action).
+func (q *Queue) Retry(ctx context.Context, id string) error {
+	res := q.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND status = ?", id, models.JobDead).
+		Updates(map[string]any{"status": models.JobPending, "attempts": 0, "run_at": q.now(), "finished_at": nil, "updated_at": q.now()})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return errors.New("only a dead job can be retried")
+	}
+	return nil
+}
+
+// List returns jobs in a state, most recently updated first.
+func (q *Queue) List(ctx context.Context, status string, limit int) ([]models.Job, error) {
+	var js []models.Job
+	err := q.db.WithContext(ctx).Where("status = ?", status).Order("updated_at DESC").Limit(limit).Find(&js).Error
+	return js, err
+}
+
+// Counts returns how many jobs are in each state.
+func (q *Queue) Counts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	err := q.db.WithContext(ctx).Model(&models.Job{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, err
+}

@@ -1,0 +1,241 @@
+// Package patients keeps the people whose stories Storykeep tells. Date of
+// birth, contact details and any record number are sealed with the data key
+// before they reach the database; opening them is a "patient.view" that is
+// audited every time. Audit entries name the fields that changed, never
+// their values.
+package patients
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/crypto"
+	"github.com/storykeep/storykeep/models"
+)
+
+// Service is the patient service.
+type Service struct {
+	db       *gorm.DB
+	audit    *audit.Log
+	keys     *crypto.Keyring
+	Settings *Settings
+	now      func() time.Time
+}
+
+// New returns the service.
+func New(db *gorm.DB, log *audit.Log, keys *crypto.Keyring) *Service {
+	return &Service{db: db, audit: log, keys: keys, Settings: &Settings{db: db, audit: log}, now: time.Now}
+}
+
+// Details is a patient with sealed fields opened, for the details page and
+// the edit form only.
+type Details struct {
+	models.Patient
+	DOB, Email, Phone, MRN string
+}
+
+// Input returns the details as form input (for the edit form).
+func (d *Details) Input() Input {
+	return Input{FullName: d.FullName, PreferredName: d.PreferredName, DOB: d.DOB, Email: d.Email, Phone: d.Phone,
+		Language: d.PreferredLanguage, MRN: d.MRN, RepName: d.RepName, RepRelationship: d.RepRelationship, RepAuthority: d.RepAuthority}
+}
+
+// ErrNotFound is returned for an unknown patient id.
+var ErrNotFound = apperr.NotFound("That patient does not exist.")
+
+// sealedFields pairs each sealed column with its form field name; the name is
+// also the last part of the value's aad ("patient:<id>:<name>").
+var sealedFields = []string{"dob", "email", "phone", "mrn"}
+
+func sealedValue(in Input, field string) string {
+	switch field {
+	case "dob":
+		return in.DOB
+	case "email":
+		return in.Email
+	case "phone":
+		return in.Phone
+	}
+	return in.MRN
+}
+
+func (s *Service) seal(id, field, plain string) (string, error) {
+	if plain == "" {
+		return "", nil
+	}
+	return s.keys.Seal(plain, "patient:"+id+":"+field)
+}
+
+func (s *Service) open(id, field, sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	return s.keys.Open(sealed, "patient:"+id+":"+field)
+}
+
+// apply copies in onto p, sealing what must be sealed.
+func (s *Service) apply(p *models.Patient, in Input, mrnEnabled bool) error {
+	p.FullName, p.NameKey, p.PreferredName = in.FullName, strings.ToLower(in.FullName), in.PreferredName
+	p.PreferredLanguage = in.Language
+	p.RepName, p.RepRelationship, p.RepAuthority = in.RepName, in.RepRelationship, in.RepAuthority
+	for _, f := range sealedFields {
+		if f == "mrn" && !mrnEnabled {
+			continue // a disabled MRN is neither stored nor cleared
+		}
+		v, err := s.seal(p.ID, f, sealedValue(in, f))
+		if err != nil {
+			return err
+		}
+		switch f {
+		case "dob":
+			p.DOBSealed = v
+		case "email":
+			p.EmailSealed = v
+		case "phone":
+			p.PhoneSealed = v
+		case "mrn":
+			p.MRNSealed = v
+		}
+	}
+	return nil
+}
+
+// Create validates in and stores a new patient created by userID.
+func (s *Service) Create(ctx context.Context, userID string, in Input) (*models.Patient, error) {
+	mrn, err := s.Settings.MRNEnabled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if fe := validate(&in, mrn, s.now()); fe != nil {
+		return nil, fe
+	}
+	p := &models.Patient{ID: uuid.Must(uuid.NewV7()).String(), CreatedBy: userID}
+	if err := s.apply(p, in, mrn); err != nil {
+		return nil, err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(p).Error; err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "patient.create", ObjectType: "patient", ObjectID: p.ID,
+			Details: map[string]any{"fields": changedFields(Input{}, in, mrn)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Update validates in and replaces patient id's fields, auditing the names
+// of the fields that changed. Nothing changed means nothing is written.
+func (s *Service) Update(ctx context.Context, id string, in Input) error {
+	mrn, err := s.Settings.MRNEnabled(ctx)
+	if err != nil {
+		return err
+	}
+	if fe := validate(&in, mrn, s.now()); fe != nil {
+		return fe
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		old, err := s.details(tx, id)
+		if err != nil {
+			return err
+		}
+		changed := changedFields(old.Input(), in, mrn)
+		if len(changed) == 0 {
+			return nil
+		}
+		p := old.Patient
+		if err := s.apply(&p, in, mrn); err != nil {
+			return err
+		}
+		p.UpdatedAt = time.Now().UTC()
+		if err := tx.Select("*").Omit("created_at", "created_by").Updates(&p).Error; err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "patient.update", ObjectType: "patient", ObjectID: id,
+			Details: map[string]any{"fields": changed}})
+	})
+}
+
+// changedFields names the form fields whose values differ between a and b.
+func changedFields(a, b Input, mrnEnabled bool) []string {
+	pairs := []struct {
+		name string
+		x, y string
+	}{
+		{"full_name", a.FullName, b.FullName}, {"preferred_name", a.PreferredName, b.PreferredName},
+		{"dob", a.DOB, b.DOB}, {"email", a.Email, b.Email}, {"phone", a.Phone, b.Phone},
+		{"language", a.Language, b.Language}, {"mrn", a.MRN, b.MRN},
+		{"rep_name", a.RepName, b.RepName}, {"rep_relationship", a.RepRelationship, b.RepRelationship},
+		{"rep_authority", a.RepAuthority, b.RepAuthority},
+	}
+	out := []string{}
+	for _, p := range pairs {
+		if p.name == "mrn" && !mrnEnabled {
+			continue
+		}
+		if p.x != p.y {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
+// Get returns a patient without opening sealed fields or auditing: for
+// names in lists, headings and links.
+func (s *Service) Get(ctx context.Context, id string) (*models.Patient, error) {
+	var p models.Patient
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &p, err
+}
+
+// View opens patient id's details and audits the view ("patient.view"),
+// in one transaction: no details are returned unless the view is recorded.
+// purpose ("view", "edit") is recorded too.
+func (s *Service) View(ctx context.Context, id, purpose string) (*Details, error) {
+	var d *Details
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if d, err = s.details(tx, id); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "patient.view", ObjectType: "patient", ObjectID: id,
+			Details: map[string]any{"purpose": purpose}})
+	})
+	return d, err
+}
+
+func (s *Service) details(tx *gorm.DB, id string) (*Details, error) {
+	var p models.Patient
+	err := tx.Where("id = ?", id).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &Details{Patient: p}
+	for _, f := range []struct {
+		name   string
+		sealed string
+		dst    *string
+	}{{"dob", p.DOBSealed, &d.DOB}, {"email", p.EmailSealed, &d.Email}, {"phone", p.PhoneSealed, &d.Phone}, {"mrn", p.MRNSealed, &d.MRN}} {
+		v, err := s.open(p.ID, f.name, f.sealed)
+		if err != nil {
+			return nil, apperr.Wrap(500, "This patient's details cannot be decrypted with the configured keys. Tell your admin.", err)
+		}
+		*f.dst = v
+	}
+	return d, nil
+}

@@ -1,0 +1,231 @@
+package patients_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/crypto"
+	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/models"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+type fixture struct {
+	svc   *patients.Service
+	keys  *crypto.Keyring
+	log   *audit.Log
+	user  *models.User
+	ctx   context.Context
+	rawDB func(q string, args ...any) []map[string]any
+}
+
+func setup(t *testing.T) fixture {
+	t.Helper()
+	gdb, _ := dbtest.Open(t)
+	keys, err := crypto.ParseKeys("k1:" + base64.StdEncoding.EncodeToString(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := audit.New(gdb)
+	ctx := audit.WithActor(context.Background(), audit.Actor{ID: "tester", Label: "tester@hospital.test"})
+	u, err := users.New(gdb, log, keys, users.Limits{PerAccount: 5, PerIP: 50}).Create(ctx, users.NewUser{
+		Email: "teller@hospital.test", Name: "Teller", Role: models.RoleStoryteller, Password: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func(q string, args ...any) []map[string]any {
+		var rows []map[string]any
+		if err := gdb.Raw(q, args...).Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	return fixture{svc: patients.New(gdb, log, keys), keys: keys, log: log, user: u, ctx: ctx, rawDB: raw}
+}
+
+func valid() patients.Input {
+	return patients.Input{FullName: "Ana Lucía Pérez", PreferredName: "Ana", DOB: "1984-07-21", Email: "ana.perez@example.org",
+		Phone: "+1 555 010 0199", Language: "es"}
+}
+
+func TestCreateValidation(t *testing.T) {
+	f := setup(t)
+	cases := []struct {
+		name, field, want string
+		mod               func(*patients.Input)
+	}{
+		{"name missing", "full_name", "Enter the patient's full name.", func(in *patients.Input) { in.FullName = "  " }},
+		{"dob not a date", "dob", "YYYY-MM-DD", func(in *patients.Input) { in.DOB = "21/07/1984" }},
+		{"dob impossible", "dob", "YYYY-MM-DD", func(in *patients.Input) { in.DOB = "1984-02-30" }},
+		{"dob in future", "dob", "cannot be in the future", func(in *patients.Input) { in.DOB = "2999-01-01" }},
+		{"email", "email", "Enter an email address", func(in *patients.Input) { in.Email = "ana@" }},
+		{"phone letters", "phone", "digits, spaces", func(in *patients.Input) { in.Phone = "555-CALL-ANA" }},
+		{"phone plus inside", "phone", "digits, spaces", func(in *patients.Input) { in.Phone = "555+0100199" }},
+		{"language", "language", "Choose English or Spanish.", func(in *patients.Input) { in.Language = "fr" }},
+		{"rep without authority", "rep_authority", "Describe the representative's authority", func(in *patients.Input) {
+			in.RepName, in.RepRelationship = "Maria Pérez", "mother"
+		}},
+		{"rep without name", "rep_name", "Enter the representative's name", func(in *patients.Input) { in.RepRelationship = "mother" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := valid()
+			tc.mod(&in)
+			_, err := f.svc.Create(f.ctx, f.user.ID, in)
+			var fe users.FieldErrors
+			if !errors.As(err, &fe) || !strings.Contains(fe[tc.field], tc.want) {
+				t.Fatalf("want %s error %q, got %v", tc.field, tc.want, err)
+			}
+		})
+	}
+	if n := f.rawDB("SELECT id FROM patients"); len(n) != 0 {
+		t.Fatalf("%d patients stored from bad input", len(n))
+	}
+}
+
+func TestSealedAtRestAndAuditedView(t *testing.T) {
+	f := setup(t)
+	in := valid()
+	p, err := f.svc.Create(f.ctx, f.user.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := f.rawDB("SELECT * FROM patients WHERE id = ?", p.ID)[0]
+	dump := fmt.Sprint(row)
+	for _, secret := range []string{in.DOB, in.Email, in.Phone, "1984", "ana.perez", "0199"} {
+		if strings.Contains(dump, secret) {
+			t.Fatalf("raw row contains %q: %s", secret, dump)
+		}
+	}
+	for col, want := range map[string]string{"dob": in.DOB, "email": in.Email, "phone": in.Phone} {
+		got, err := f.keys.Open(fmt.Sprint(row[col+"_sealed"]), "patient:"+p.ID+":"+col)
+		if err != nil || got != want {
+			t.Fatalf("%s opens to %q, %v", col, got, err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		d, err := f.svc.View(f.ctx, p.ID, "view")
+		if err != nil || d.DOB != in.DOB || d.Email != in.Email || d.Phone != in.Phone {
+			t.Fatalf("view: %+v %v", d, err)
+		}
+	}
+	views := f.rawDB("SELECT details FROM audit_log WHERE action = 'patient.view' AND object_id = ?", p.ID)
+	if len(views) != 2 {
+		t.Fatalf("want 2 patient.view entries, got %d", len(views))
+	}
+	all := fmt.Sprint(f.rawDB("SELECT * FROM audit_log"))
+	for _, phi := range []string{in.FullName, in.DOB, in.Email, in.Phone, "Pérez"} {
+		if strings.Contains(all, phi) {
+			t.Fatalf("audit log contains %q", phi)
+		}
+	}
+	if _, err := f.svc.View(f.ctx, "nope", "view"); !errors.Is(err, patients.ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+}
+
+func TestUpdateAuditsFieldNamesOnly(t *testing.T) {
+	f := setup(t)
+	p, err := f.svc.Create(f.ctx, f.user.ID, valid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := valid()
+	in.Phone, in.Language = "+34 600 000 111", "en"
+	if err := f.svc.Update(f.ctx, p.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	rows := f.rawDB("SELECT details FROM audit_log WHERE action = 'patient.update'")
+	if len(rows) != 1 || fmt.Sprint(rows[0]["details"]) != `{"fields":["phone","language"]}` {
+		t.Fatalf("update audit: %v", rows)
+	}
+	if err := f.svc.Update(f.ctx, p.ID, in); err != nil { // unchanged: no entry
+		t.Fatal(err)
+	}
+	if n := len(f.rawDB("SELECT seq FROM audit_log WHERE action = 'patient.update'")); n != 1 {
+		t.Fatalf("no-op update audited: %d", n)
+	}
+	d, _ := f.svc.View(f.ctx, p.ID, "view")
+	if d.Phone != in.Phone || d.PreferredLanguage != "en" || d.DOB != in.DOB {
+		t.Fatalf("after update: %+v", d)
+	}
+}
+
+func TestMRNOnlyWhenEnabled(t *testing.T) {
+	f := setup(t)
+	in := valid()
+	in.MRN = "MRN-12345"
+	p, err := f.svc.Create(f.ctx, f.user.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := f.svc.View(f.ctx, p.ID, "view"); d.MRN != "" {
+		t.Fatal("MRN stored while the setting is off")
+	}
+	if err := f.svc.Settings.SetMRNEnabled(f.ctx, f.user.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Update(f.ctx, p.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(fmt.Sprint(f.rawDB("SELECT mrn_sealed FROM patients")), "12345") {
+		t.Fatal("MRN not sealed")
+	}
+	if d, _ := f.svc.View(f.ctx, p.ID, "view"); d.MRN != "MRN-12345" {
+		t.Fatalf("MRN = %q", d.MRN)
+	}
+	in.MRN = "12 34"
+	var fe users.FieldErrors
+	if err := f.svc.Update(f.ctx, p.ID, in); !errors.As(err, &fe) || fe["mrn"] == "" {
+		t.Fatalf("bad MRN accepted: %v", err)
+	}
+}
+
+func TestListKeysetPagination(t *testing.T) {
+	f := setup(t)
+	names := []string{"bob Stone", "Alice Moss", "alice Abbot", "Carla Diaz", "Bea Arden", "Ab Smith"}
+	for _, n := range names {
+		in := valid()
+		in.FullName = n
+		if _, err := f.svc.Create(f.ctx, f.user.ID, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	after := ""
+	for page := 0; page < 5; page++ {
+		rows, next, err := f.svc.List(f.ctx, patients.ListQuery{After: after, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got = append(got, r.FullName)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	want := "Ab Smith,alice Abbot,Alice Moss,Bea Arden,bob Stone,Carla Diaz"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("pages: %v", got)
+	}
+	rows, _, err := f.svc.List(f.ctx, patients.ListQuery{Prefix: "ALI"})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("prefix search: %v %v", rows, err)
+	}
+	if rows, _, _ := f.svc.List(f.ctx, patients.ListQuery{Prefix: "%"}); len(rows) != 0 {
+		t.Fatal("LIKE wildcards must be literal")
+	}
+	if _, _, err := f.svc.List(f.ctx, patients.ListQuery{After: "!!"}); !errors.Is(err, patients.ErrBadCursor) {
+		t.Fatalf("bad cursor: %v", err)
+	}
+}

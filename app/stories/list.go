@@ -1,0 +1,261 @@
+package stories
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/workflow"
+	"github.com/storykeep/storykeep/models"
+)
+
+// Filter narrows a story list. Empty fields do not filter.
+type Filter struct {
+	Stages    []string
+	OwnerID   string
+	Tag       string
+	Channel   string
+	PatientID string
+	Query     string // full-text search over title, summary and story
+	// AuthorID keeps stories the user owns or collaborates on; NotAuthorID
+	// drops them (a reviewer's queue excludes their own stories).
+	AuthorID, NotAuthorID string
+	// After is the cursor of the last row of the previous page.
+	After string
+	Limit int
+}
+
+// Row is one story in a list.
+type Row struct {
+	ID, Slug, Title, Stage string
+	OwnerID, OwnerName     string
+	Revision               int
+	UpdatedAt              time.Time
+}
+
+// StageLabel names the row's stage for screens.
+func (r Row) StageLabel() string { return workflow.Stage(r.Stage).Label() }
+
+// ListPage is one page of a list; Next is the cursor of the following page
+// ("" on the last page).
+type ListPage struct {
+	Rows []Row
+	Next string
+}
+
+// List returns stories matching f, most recently updated first, one page at
+// a time. Pages are keyset-paginated on (updated_at, id), so a deep page
+// costs the same as the first and rows do not shift when stories change.
+func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q := s.db.WithContext(ctx).Table("stories").Select("stories.id, stories.slug, stories.title, stories.stage, stories.owner_id, u.name AS owner_name, stories.revision, stories.updated_at").
+		Joins("LEFT JOIN users u ON u.id = stories.owner_id")
+	q, err := s.applyFilter(q, f)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	if err := q.Order("stories.updated_at DESC, stories.id DESC").Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	page := &ListPage{Rows: rows}
+	if len(rows) > f.Limit {
+		page.Rows = rows[:f.Limit]
+		last := page.Rows[f.Limit-1]
+		page.Next = encodeCursor(last.UpdatedAt, last.ID)
+	}
+	return page, nil
+}
+
+func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
+	if len(f.Stages) > 0 {
+		q = q.Where("stories.stage IN ?", f.Stages)
+	}
+	if f.OwnerID != "" {
+		q = q.Where("stories.owner_id = ?", f.OwnerID)
+	}
+	if f.PatientID != "" {
+		q = q.Where("stories.patient_id = ?", f.PatientID)
+	}
+	if f.Tag != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM story_tags t WHERE t.story_id = stories.id AND t.tag = ?)", strings.ToLower(strings.TrimSpace(f.Tag)))
+	}
+	if f.Channel != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM story_channels ch WHERE ch.story_id = stories.id AND ch.channel = ?)", f.Channel)
+	}
+	const authored = "(stories.owner_id = ? OR EXISTS (SELECT 1 FROM story_collaborators sc WHERE sc.story_id = stories.id AND sc.user_id = ?))"
+	if f.AuthorID != "" {
+		q = q.Where(authored, f.AuthorID, f.AuthorID)
+	}
+	if f.NotAuthorID != "" {
+		q = q.Where("NOT "+authored, f.NotAuthorID, f.NotAuthorID)
+	}
+	if terms := strings.Fields(f.Query); len(terms) > 0 {
+		if s.db.Dialector.Name() == "postgres" {
+			q = q.Where("stories.search @@ to_tsquery('english', ?)", tsQuery(terms))
+		} else {
+			q = q.Where("stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", ftsQuery(terms))
+		}
+		if len(searchTerms(terms)) == 0 {
+			q = q.Where("1 = 0")
+		}
+	}
+	if f.After != "" {
+		at, id, err := decodeCursor(f.After)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("(stories.updated_at < ? OR (stories.updated_at = ? AND stories.id < ?))", at, at, id)
+	}
+	return q, nil
+}
+
+// ftsQuery quotes each term so user input is never FTS5 syntax; the last
+// term matches as a prefix, so results follow what is being typed.
+func ftsQuery(terms []string) string {
+	parts := searchTerms(terms)
+	if len(parts) == 0 {
+		return `""`
+	}
+	for i, t := range parts {
+		parts[i] = `"` + t + `"`
+	}
+	parts[len(parts)-1] += "*"
+	return strings.Join(parts, " ")
+}
+
+// tsQuery ANDs the cleaned terms (never tsquery syntax) and lets the last
+// match as a prefix.
+func tsQuery(terms []string) string {
+	parts := searchTerms(terms)
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, " & ") + ":*"
+}
+
+// searchTerms keeps the letters and digits of each term.
+func searchTerms(terms []string) []string {
+	var parts []string
+	for _, t := range terms {
+		t = strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return r
+			}
+			return -1
+		}, t)
+		if t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return parts
+}
+
+func encodeCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UTC().UnixMicro(), 10) + "." + id))
+}
+
+func decodeCursor(c string) (time.Time, string, error) {
+	bad := apperr.New(400, "That page link is not valid. Start again from the first page.")
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	us, id, ok := strings.Cut(string(b), ".")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", bad
+	}
+	return time.UnixMicro(n).UTC(), id, nil
+}
+
+// StageCount is how many stories are in one stage.
+type StageCount struct {
+	Stage string
+	N     int64
+}
+
+// CountByStage counts stories per stage.
+func (s *Service) CountByStage(ctx context.Context) (map[string]int64, error) {
+	var rows []StageCount
+	if err := s.db.WithContext(ctx).Model(&models.Story{}).Select("stage, COUNT(*) AS n").Group("stage").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("counting stories: %w", err)
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.Stage] = r.N
+	}
+	return out, nil
+}
+
+// Choice is an option of a select list.
+type Choice struct{ ID, Label string }
+
+// Staff lists active staff for owner and collaborator choices.
+func (s *Service) Staff(ctx context.Context) ([]models.User, error) {
+	var us []models.User
+	err := s.db.WithContext(ctx).Where("disabled_at IS NULL").Order("name, email").Find(&us).Error
+	return us, err
+}
+
+// Patients lists patients (id and name) for the patient choice.
+func (s *Service) Patients(ctx context.Context) ([]Choice, error) {
+	var out []Choice
+	err := s.db.WithContext(ctx).Model(&models.Patient{}).Select("id, full_name AS label").Order("full_name, id").Scan(&out).Error
+	return out, err
+}
+
+// Interviews lists interviews (id and when) for the interview choice.
+func (s *Service) Interviews(ctx context.Context) ([]models.Interview, error) {
+	var out []models.Interview
+	err := s.db.WithContext(ctx).Order("scheduled_at DESC").Limit(500).Find(&out).Error
+	return out, err
+}
+
+// Tags lists the tags in use, for the filter.
+func (s *Service) Tags(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&models.StoryTag{}).Distinct("tag").Order("tag").Limit(500).Pluck("tag", &out).Error
+	return out, err
+}
+
+// Names are the people a story page names.
+type Names struct {
+	Owner, Patient string
+	Collaborators  []string
+}
+
+// Names looks up the owner's, collaborators' and patient's names of st.
+func (s *Service) Names(ctx context.Context, st *models.Story) (Names, error) {
+	db := s.db.WithContext(ctx)
+	var n Names
+	var owner []string
+	if err := db.Model(&models.User{}).Where("id = ?", st.OwnerID).Pluck("name", &owner).Error; err != nil {
+		return n, err
+	}
+	if len(owner) > 0 {
+		n.Owner = owner[0]
+	}
+	if len(st.Collaborators) > 0 {
+		if err := db.Model(&models.User{}).Where("id IN ?", st.Collaborators).Order("name").Pluck("name", &n.Collaborators).Error; err != nil {
+			return n, err
+		}
+	}
+	var pat []string
+	if err := db.Model(&models.Patient{}).Where("id = ?", st.PatientID).Pluck("full_name", &pat).Error; err != nil {
+		return n, err
+	}
+	if len(pat) > 0 {
+		n.Patient = pat[0]
+	}
+	return n, nil
+}

@@ -1,0 +1,352 @@
+package stories_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/app/stories"
+	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/app/workflow"
+	"github.com/storykeep/storykeep/models"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+type fixture struct {
+	db      *gorm.DB
+	svc     *stories.Service
+	hooks   *recordingHooks
+	ctx     context.Context
+	teller  stories.Actor
+	other   stories.Actor
+	review  stories.Actor
+	admin   stories.Actor
+	patient string
+}
+
+type recordingHooks struct {
+	superseded []workflow.ConsentSuperseded
+	moved      []workflow.TransitionEvent
+}
+
+func (h *recordingHooks) Transitioned(_ context.Context, _ *gorm.DB, ev workflow.TransitionEvent) error {
+	h.moved = append(h.moved, ev)
+	return nil
+}
+
+func (h *recordingHooks) ConsentSuperseded(_ context.Context, _ *gorm.DB, ev workflow.ConsentSuperseded) error {
+	h.superseded = append(h.superseded, ev)
+	return nil
+}
+
+type yesConsent struct{}
+
+func (yesConsent) Covers(context.Context, string, int, []string) (bool, string, error) {
+	return true, "", nil
+}
+
+func newFixture(t testing.TB, consent workflow.ConsentChecker) *fixture {
+	t.Helper()
+	db, _ := dbtest.Open(t)
+	f := &fixture{db: db, hooks: &recordingHooks{}, ctx: audit.WithActor(context.Background(), audit.System)}
+	f.svc = stories.New(db, audit.New(db), consent, f.hooks)
+	mk := func(role string) stories.Actor {
+		u := models.User{ID: uuid.Must(uuid.NewV7()).String(), Email: uuid.NewString() + "@hospital.test", Name: strings.ToUpper(role[:1]) + role[1:] + " " + uuid.NewString()[:4], Role: role, PasswordHash: "x", CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+		if err := db.Create(&u).Error; err != nil {
+			t.Fatal(err)
+		}
+		return stories.Actor{UserID: u.ID, Role: role}
+	}
+	f.teller, f.other, f.review, f.admin = mk(models.RoleStoryteller), mk(models.RoleStoryteller), mk(models.RoleReviewer), mk(models.RoleAdmin)
+	f.patient = InsertPatient(t, db, f.teller.UserID, "Maria Lopez")
+	return f
+}
+
+// InsertPatient adds a patient row directly, until the patients service exists.
+func InsertPatient(t testing.TB, db *gorm.DB, by, name string) string {
+	t.Helper()
+	p := models.Patient{ID: uuid.Must(uuid.NewV7()).String(), FullName: name, PreferredName: strings.Fields(name)[0], PreferredLanguage: "en", CreatedBy: by, CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
+}
+
+func (f *fixture) input(title string) stories.Input {
+	return stories.Input{Title: title, Summary: "A short summary.", Body: "Maria walked again after surgery.", Tags: "Surgery, recovery",
+		Channels: []string{"website", "x"}, Copy: map[string]string{"x": "Maria walks again https://example.org/story"}, OwnerID: f.teller.UserID, PatientID: f.patient}
+}
+
+func fieldErrors(t *testing.T, err error) users.FieldErrors {
+	t.Helper()
+	var fe users.FieldErrors
+	if !errors.As(err, &fe) {
+		t.Fatalf("want field errors, got %v", err)
+	}
+	return fe
+}
+
+func TestCreateValidation(t *testing.T) {
+	f := newFixture(t, nil)
+	first, err := f.svc.Create(f.ctx, f.teller, f.input("Maria walks again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Slug != "maria-walks-again" || first.Stage != string(workflow.Drafting) || first.Revision != 1 {
+		t.Fatalf("got %+v", first)
+	}
+	for name, tc := range map[string]struct {
+		mod   func(*stories.Input)
+		field string
+		msg   string
+	}{
+		"empty title":     {func(in *stories.Input) { in.Title = "  " }, "title", "Enter a title."},
+		"long title":      {func(in *stories.Input) { in.Title = strings.Repeat("a", 201) }, "title", "at most 200 characters"},
+		"oversize body":   {func(in *stories.Input) { in.Body = strings.Repeat("a", 200*1024+1) }, "body", "the limit is 200 KB"},
+		"invalid slug":    {func(in *stories.Input) { in.Slug = "Not A Slug!" }, "slug", "lower-case letters"},
+		"double hyphen":   {func(in *stories.Input) { in.Slug = "a--b" }, "slug", "single hyphens"},
+		"duplicate slug":  {func(in *stories.Input) { in.Slug = "maria-walks-again" }, "slug", "already uses the address maria-walks-again"},
+		"unknown patient": {func(in *stories.Input) { in.PatientID = "nope" }, "patient", "Unknown patient"},
+		"x too long":      {func(in *stories.Input) { in.Copy["x"] = strings.Repeat("é", 281) }, "copy-x", "X allows 280"},
+		"unknown channel": {func(in *stories.Input) { in.Channels = append(in.Channels, "myspace") }, "channels", "Choose channels"},
+		"bad owner":       {func(in *stories.Input) { in.OwnerID = f.review.UserID }, "owner", "storyteller or admin"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := f.input("Another story")
+			in.Copy = map[string]string{"x": "short"}
+			tc.mod(&in)
+			_, err := f.svc.Create(f.ctx, f.teller, in)
+			fe := fieldErrors(t, err)
+			if !strings.Contains(fe[tc.field], tc.msg) {
+				t.Fatalf("%s error %q, want %q (all: %v)", tc.field, fe[tc.field], tc.msg, fe)
+			}
+		})
+	}
+	var n int64
+	f.db.Model(&models.Story{}).Count(&n)
+	if n != 1 {
+		t.Fatalf("invalid input must store nothing; %d stories", n)
+	}
+}
+
+func TestRevisionsStaleRestoreAndDrafts(t *testing.T) {
+	f := newFixture(t, nil)
+	st, err := f.svc.Create(f.ctx, f.teller, f.input("Maria walks again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := stories.InputOf(st)
+	in.Body = "Maria walked again, six weeks after surgery."
+	res, err := f.svc.Update(f.ctx, f.teller, st.ID, 1, in)
+	if err != nil || res.Story.Revision != 2 {
+		t.Fatalf("update: %v %+v", err, res)
+	}
+	// Someone still on revision 1 is refused, told who saved, and nothing changes.
+	in2 := stories.InputOf(st)
+	in2.Body = "A different text."
+	_, err = f.svc.Update(f.ctx, f.other, st.ID, 1, in2)
+	var stale *stories.StaleError
+	if !errors.As(err, &stale) || stale.Latest != 2 || !strings.Contains(stale.Error(), "Storyteller") {
+		t.Fatalf("want stale error naming the author, got %v", err)
+	}
+	got, _ := f.svc.Get(f.ctx, st.ID)
+	if got.Body != in.Body || got.Revision != 2 {
+		t.Fatal("stale save changed the story")
+	}
+	// Identical save: no new revision.
+	if res, err := f.svc.Update(f.ctx, f.teller, st.ID, 2, stories.InputOf(got)); err != nil || !res.Unchanged {
+		t.Fatalf("unchanged save: %v %+v", err, res)
+	}
+	diff, err := f.svc.Diff(f.ctx, st.ID, 1, 2)
+	if err != nil || !strings.Contains(string(diff[2].HTML), "<ins>, six weeks</ins>") {
+		t.Fatalf("diff: %v %+v", err, diff)
+	}
+	res, err = f.svc.Restore(f.ctx, f.teller, st.ID, 1, 2)
+	if err != nil || res.Story.Revision != 3 || res.Story.Body != "Maria walked again after surgery." {
+		t.Fatalf("restore: %v %+v", err, res)
+	}
+	revs, _ := f.svc.Revisions(f.ctx, st.ID)
+	if len(revs) != 3 || revs[0].RestoredFrom == nil || *revs[0].RestoredFrom != 1 {
+		t.Fatalf("revisions: %+v", revs)
+	}
+	// Drafts: per user, no revision.
+	in3 := stories.InputOf(res.Story)
+	in3.Body = "unsaved words"
+	if _, err := f.svc.SaveDraft(f.ctx, f.teller, st.ID, 3, in3); err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.svc.GetDraft(f.ctx, f.teller, st.ID)
+	if err != nil || d == nil || d.Input.Body != "unsaved words" || d.BaseRevision != 3 {
+		t.Fatalf("draft: %v %+v", err, d)
+	}
+	if d, _ := f.svc.GetDraft(f.ctx, f.other, st.ID); d != nil {
+		t.Fatal("drafts are private")
+	}
+	if got, _ := f.svc.Get(f.ctx, st.ID); got.Revision != 3 {
+		t.Fatal("a draft must not create a revision")
+	}
+}
+
+func TestWorkflowGuards(t *testing.T) {
+	f := newFixture(t, nil)
+	st, _ := f.svc.Create(f.ctx, f.teller, f.input("Maria walks again"))
+	sys := stories.Actor{System: true}
+	// Wrong role / wrong state.
+	_, err := f.svc.Transition(f.ctx, f.other, st.ID, workflow.AwaitingConsent, "", 0)
+	if e, ok := apperr.As(err); !ok || e.Status != 403 || !strings.Contains(e.Msg, "owner, a collaborator or an admin") {
+		t.Fatalf("another storyteller: %v", err)
+	}
+	_, err = f.svc.Transition(f.ctx, f.teller, st.ID, workflow.Published, "", 0)
+	if e, ok := apperr.As(err); !ok || e.Status != 409 || !strings.Contains(e.Msg, "From Drafting it can go to: Awaiting consent") {
+		t.Fatalf("drafting to published: %v", err)
+	}
+	must := func(a stories.Actor, to workflow.Stage) {
+		t.Helper()
+		if _, err := f.svc.Transition(f.ctx, a, st.ID, to, "note", 0); err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+	}
+	must(f.teller, workflow.AwaitingConsent)
+	must(sys, workflow.Consented)
+	must(f.teller, workflow.InReview)
+	// Editing consented content sends it back to drafting and tells the hook.
+	cur, _ := f.svc.Get(f.ctx, st.ID)
+	in := stories.InputOf(cur)
+	in.Body += " More."
+	res, err := f.svc.Update(f.ctx, f.teller, st.ID, cur.Revision, in)
+	if err != nil || !res.Superseded || res.Story.Stage != string(workflow.Drafting) || len(f.hooks.superseded) != 1 {
+		t.Fatalf("consent superseded: %v %+v %+v", err, res, f.hooks.superseded)
+	}
+	must(f.teller, workflow.AwaitingConsent)
+	must(sys, workflow.Consented)
+	must(f.teller, workflow.InReview)
+	// The author may not approve; a reviewer needs PHI acknowledged, then consent.
+	_, err = f.svc.Transition(f.ctx, f.teller, st.ID, workflow.Approved, "", 0)
+	if e, _ := apperr.As(err); e == nil || e.Status != 403 {
+		t.Fatalf("author approving: %v", err)
+	}
+	_, err = f.svc.Transition(f.ctx, f.review, st.ID, workflow.Approved, "", 0)
+	if e, _ := apperr.As(err); e == nil || !strings.Contains(e.Msg, "PHI finding") {
+		t.Fatalf("unacknowledged PHI: %v", err)
+	}
+	cur, _ = f.svc.Get(f.ctx, st.ID)
+	scans, _ := f.svc.Scan(f.ctx, cur)
+	var fps []string
+	for _, s := range scans {
+		for _, x := range s.Findings {
+			fps = append(fps, x.Fingerprint)
+		}
+	}
+	if len(fps) == 0 {
+		t.Fatal("the patient's name should be found")
+	}
+	if n, err := f.svc.Acknowledge(f.ctx, f.review, st.ID, cur.Revision, fps); err != nil || n != len(fps) {
+		t.Fatalf("ack: %d %v", n, err)
+	}
+	_, err = f.svc.Transition(f.ctx, f.review, st.ID, workflow.Approved, "", 0)
+	if e, _ := apperr.As(err); e == nil || !strings.Contains(e.Msg, "No signed consent") {
+		t.Fatalf("no consent yet: %v", err)
+	}
+	events, _ := f.svc.Events(f.ctx, st.ID)
+	if len(events) < 7 || events[len(events)-1].ToStage != string(workflow.InReview) {
+		t.Fatalf("timeline: %+v", events)
+	}
+}
+
+func TestApproveWithConsentAndPublish(t *testing.T) {
+	f := newFixture(t, yesConsent{})
+	in := f.input("Plain story")
+	in.Body, in.Copy["x"] = "A story without identifiers.", "A story."
+	st, _ := f.svc.Create(f.ctx, f.teller, in)
+	for _, step := range []struct {
+		a  stories.Actor
+		to workflow.Stage
+	}{{f.teller, workflow.AwaitingConsent}, {stories.Actor{System: true}, workflow.Consented}, {f.teller, workflow.InReview},
+		{f.review, workflow.Approved}, {f.review, workflow.Published}} {
+		_, err := f.svc.Transition(f.ctx, step.a, st.ID, step.to, "", 0)
+		if step.to == workflow.Published {
+			if e, _ := apperr.As(err); e == nil || e.Status != 403 || !strings.Contains(e.Msg, "Only a publisher") {
+				t.Fatalf("reviewer publishing: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", step.to, err)
+		}
+	}
+	pub := stories.Actor{UserID: "p", Role: models.RolePublisher}
+	if _, err := f.svc.Transition(f.ctx, pub, st.ID, workflow.Published, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := f.svc.Get(f.ctx, st.ID)
+	_, err := f.svc.Update(f.ctx, f.teller, st.ID, cur.Revision, stories.InputOf(cur))
+	if e, _ := apperr.As(err); e == nil || !strings.Contains(e.Msg, "can no longer be edited") {
+		t.Fatalf("editing published: %v", err)
+	}
+}
+
+func TestListFiltersSearchAndKeyset(t *testing.T) {
+	f := newFixture(t, nil)
+	for i, title := range []string{"Heart surgery recovery", "Marathon after transplant", "A new hip", "Cancer survivor runs", "Twins born early"} {
+		in := f.input(title)
+		in.Body = title + " body text number " + string(rune('a'+i))
+		in.Tags = map[bool]string{true: "cardiology", false: "other"}[i%2 == 0]
+		if i == 4 {
+			in.OwnerID = f.other.UserID
+			in.Channels = []string{"bluesky"}
+			in.Copy = map[string]string{"bluesky": "Twins"}
+		}
+		if _, err := f.svc.Create(f.ctx, f.teller, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(fl stories.Filter, want int) *stories.ListPage {
+		t.Helper()
+		p, err := f.svc.List(f.ctx, fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Rows) != want {
+			t.Fatalf("%+v: %d rows, want %d", fl, len(p.Rows), want)
+		}
+		return p
+	}
+	check(stories.Filter{Query: "transplant"}, 1)
+	check(stories.Filter{Query: "surg"}, 1)
+	check(stories.Filter{Query: `"; DROP TABLE stories; --`}, 0)
+	check(stories.Filter{Query: `*`}, 0)
+	check(stories.Filter{Tag: "Cardiology"}, 3)
+	check(stories.Filter{Channel: "bluesky"}, 1)
+	check(stories.Filter{OwnerID: f.other.UserID}, 1)
+	check(stories.Filter{AuthorID: f.teller.UserID}, 4)
+	check(stories.Filter{Stages: []string{"drafting"}, PatientID: f.patient}, 5)
+	seen := map[string]bool{}
+	p := check(stories.Filter{Limit: 2}, 2)
+	for p != nil {
+		for _, r := range p.Rows {
+			if seen[r.ID] {
+				t.Fatal("row repeated across pages")
+			}
+			seen[r.ID] = true
+		}
+		if p.Next == "" {
+			break
+		}
+		p, _ = f.svc.List(f.ctx, stories.Filter{Limit: 2, After: p.Next})
+	}
+	if len(seen) != 5 {
+		t.Fatalf("paged through %d stories, want 5", len(seen))
+	}
+	if _, err := f.svc.List(f.ctx, stories.Filter{After: "garbage!"}); err == nil {
+		t.Fatal("bad cursor should be refused")
+	}
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/storykeep/storykeep/app"
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/auth"
+	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/stories"
+	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/models"
+)
+
+// cmdDemo fills the database with realistic demo stories through the real
+// services: `storykeep demo --stories N [config flags]`.
+func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	n, rest := 200, []string{}
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--stories" && i+1 < len(args):
+			v, err := strconv.Atoi(args[i+1])
+			if err != nil || v < 1 {
+				return fmt.Errorf("--stories wants a positive number, got %q", args[i+1])
+			}
+			n, i = v, i+1
+		default:
+			rest = append(rest, a)
+		}
+	}
+	cfg, err := loadConfig(rest, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, app.NewLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ctx = audit.WithActor(ctx, audit.System)
+	teller, err := a.Users.GetByEmail(ctx, "demo-storyteller@hospital.test")
+	if err != nil {
+		teller, err = a.Users.Create(ctx, users.NewUser{Email: "demo-storyteller@hospital.test", Name: "Demo Storyteller", Role: models.RoleStoryteller, Password: auth.RandomPassword(), MustChangePassword: true})
+		if err != nil {
+			return err
+		}
+	}
+	names := []string{"Maria Lopez", "James Okafor", "Aiko Tanaka", "Fatima Haddad", "Liam Murphy", "Sofia Rossi", "Noah Schmidt", "Amara Diallo"}
+	var pids []string
+	for _, name := range names {
+		p, err := a.Patients.Create(ctx, teller.ID, patients.Input{FullName: name, Language: "en"})
+		if err != nil {
+			return fmt.Errorf("demo patient: %w", err)
+		}
+		pids = append(pids, p.ID)
+	}
+	start, base := time.Now(), int(time.Now().Unix())
+	actor := stories.Actor{UserID: teller.ID, Role: teller.Role}
+	const batch = 200
+	for i := 0; i < n; i += batch {
+		var ins []stories.Input
+		for j := i; j < min(n, i+batch); j++ {
+			k := j % len(names)
+			ins = append(ins, stories.DemoInput(base+j, teller.ID, pids[k], names[k]))
+		}
+		if err := a.Stories.CreateMany(ctx, actor, ins); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "Created %d demo stories for %d patients in %s (owner %s).\n", n, len(names), time.Since(start).Round(time.Millisecond), teller.Email)
+	return nil
+}
