@@ -16,6 +16,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/assets"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/authz"
 	"github.com/storykeep/storykeep/app/comments"
@@ -24,6 +26,7 @@ import (
 	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/media"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
@@ -50,6 +53,8 @@ type App struct {
 	Web     *web.Server
 	Store   storage.Store
 	Jobs    *jobs.Queue
+	// Media keeps photo, video and audio rows and objects consistent.
+	Media *assets.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -119,6 +124,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a := &App{Config: cfg, DB: gdb, Log: log, Keys: keys, Store: store}
 	a.Audit = audit.New(gdb)
 	a.Jobs = jobs.New(gdb, log)
+	a.Media = assets.New(gdb, store, a.Audit, media.Options{})
+	a.Media.Jobs = a.Jobs
+	a.Media.SetLimits(int64(cfg.MaxImageMB)<<20, int64(cfg.MaxAudioMB)<<20, int64(cfg.MaxVideoMB)<<20)
+	a.Jobs.Handle(assets.JobRenditions, a.Media.HandleRenditions)
 	if a.Authz, err = authz.New(gdb); err != nil {
 		return nil, err
 	}
@@ -127,7 +136,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Interviews = interviews.New(gdb, a.Audit)
 	a.Comments = comments.New(gdb, a.Audit)
 	a.Stories = stories.New(gdb, a.Audit, nil, nil)
-	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs,
+	a.Comments.StoryExists = func(ctx context.Context, id string) (bool, error) {
+		_, err := a.Stories.Get(ctx, id)
+		if e, ok := apperr.As(err); ok && e.Status == http.StatusNotFound {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
 		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {

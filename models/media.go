@@ -29,7 +29,23 @@ type MediaAsset struct {
 	FocalX      int // 0..1000, the point crops keep in view
 	FocalY      int
 	Degraded    string
-	UploadedBy  string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// RenditionsState is pending, ready, degraded (a tool was missing) or
+	// failed; renditions are made by a background job after upload.
+	RenditionsState string
+	UploadedBy      string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// MediaRendition is a derived image (a channel crop, a poster frame).
+type MediaRendition struct {
+	AssetID    string `gorm:"primaryKey"`
+	Name       string `gorm:"primaryKey"`
+	StorageKey string
+	Width      int
+	Height     int
+	SizeBytes  int64
+	SHA256     string `gorm:"column:sha256"`
+	Note       string
+	CreatedAt  time.Time
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/media"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/models"
@@ -39,11 +40,18 @@ type Service struct {
 	audit  *audit.Log
 	opts   media.Options
 	Binder Binder
+	// Jobs, when set, gets a renditions job for every upload.
+	Jobs *jobs.Queue
 }
 
 // New returns the service.
 func New(db *gorm.DB, store storage.Store, log *audit.Log, opts media.Options) *Service {
 	return &Service{db: db, store: store, audit: log, opts: opts}
+}
+
+// SetLimits changes the per-kind size limits (bytes); zero keeps a default.
+func (s *Service) SetLimits(image, audio, video int64) {
+	s.opts.Limits = media.Limits{Image: image, Audio: audio, Video: video}
 }
 
 // Owner is what an asset is attached to.
@@ -90,11 +98,19 @@ func (s *Service) Upload(ctx context.Context, owner Owner, fileName string, r io
 		ID: id, OwnerType: owner.Type, OwnerID: owner.ID, Kind: string(res.Kind), ContentType: res.ContentType,
 		SizeBytes: res.Size, SHA256: res.SHA256, Width: res.Width, Height: res.Height, DurationMS: res.Duration.Milliseconds(),
 		StorageKey: res.Key, OriginalKey: res.OriginalKey, FileName: opts.DeclaredName, FocalX: 500, FocalY: 500,
-		Degraded: res.Degraded, UploadedBy: uploaderID,
+		Degraded: res.Degraded, UploadedBy: uploaderID, RenditionsState: "pending",
+	}
+	if a.Kind == string(media.KindAudio) {
+		a.RenditionsState = "ready"
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(a).Error; err != nil {
 			return err
+		}
+		if s.Jobs != nil {
+			if err := s.QueueRenditions(ctx, tx, s.Jobs, a); err != nil {
+				return err
+			}
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "media.upload", ObjectType: "media", ObjectID: a.ID,
 			Details: map[string]any{"owner_type": owner.Type, "owner_id": owner.ID, "kind": a.Kind, "size": a.SizeBytes, "sha256": a.SHA256}})
@@ -114,6 +130,8 @@ func (s *Service) removeObjects(ctx context.Context, a *models.MediaAsset) error
 			errs = append(errs, s.store.Delete(ctx, k))
 		}
 	}
+	// Renditions live under the asset's key; remove them with it.
+	errs = append(errs, s.store.List(ctx, a.StorageKey+".r/", func(i storage.Info) error { return s.store.Delete(ctx, i.Key) }))
 	return errors.Join(errs...)
 }
 
@@ -122,10 +140,12 @@ func (s *Service) Get(ctx context.Context, id string) (*models.MediaAsset, error
 	var a models.MediaAsset
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, apperr.NotFound("That media item does not exist.")
+		return nil, notFound
 	}
 	return &a, err
 }
+
+var notFound = apperr.NotFound("That media item does not exist.")
 
 // List returns an owner's assets, oldest first.
 func (s *Service) List(ctx context.Context, owner Owner) ([]models.MediaAsset, error) {

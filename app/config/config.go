@@ -23,6 +23,9 @@ type Config struct {
 	DatabaseURL  string
 	MediaBackend string
 	MediaDir     string
+	MaxImageMB   int
+	MaxAudioMB   int
+	MaxVideoMB   int
 
 	S3Endpoint     string
 	S3Bucket       string
@@ -132,6 +135,9 @@ var Settings = []Setting{
 	{Name: "database-url", Env: "STORYKEEP_DATABASE_URL", Default: "", Secret: true, Help: "postgres://… to use PostgreSQL; empty means SQLite at DATA_DIR/storykeep.db; sqlite:PATH for another file", bind: str(func(c *Config) *string { return &c.DatabaseURL })},
 	{Name: "media-backend", Env: "STORYKEEP_MEDIA_BACKEND", Default: "local", Help: "where media is stored: local or s3", bind: str(func(c *Config) *string { return &c.MediaBackend })},
 	{Name: "media-dir", Env: "STORYKEEP_MEDIA_DIR", Default: "", Help: "directory for local media (default DATA_DIR/media)", bind: str(func(c *Config) *string { return &c.MediaDir })},
+	{Name: "max-image-mb", Env: "STORYKEEP_MAX_IMAGE_MB", Default: "30", Help: "largest photo accepted, in MB", bind: integer(func(c *Config) *int { return &c.MaxImageMB })},
+	{Name: "max-audio-mb", Env: "STORYKEEP_MAX_AUDIO_MB", Default: "500", Help: "largest audio recording accepted, in MB", bind: integer(func(c *Config) *int { return &c.MaxAudioMB })},
+	{Name: "max-video-mb", Env: "STORYKEEP_MAX_VIDEO_MB", Default: "4096", Help: "largest video accepted, in MB", bind: integer(func(c *Config) *int { return &c.MaxVideoMB })},
 	{Name: "s3-endpoint", Env: "STORYKEEP_S3_ENDPOINT", Default: "", Help: "S3 endpoint host:port (MinIO, AWS, any S3-compatible server)", bind: str(func(c *Config) *string { return &c.S3Endpoint })},
 	{Name: "s3-bucket", Env: "STORYKEEP_S3_BUCKET", Default: "storykeep", Help: "bucket for media objects", bind: str(func(c *Config) *string { return &c.S3Bucket })},
 	{Name: "s3-region", Env: "STORYKEEP_S3_REGION", Default: "us-east-1", Help: "bucket region", bind: str(func(c *Config) *string { return &c.S3Region })},

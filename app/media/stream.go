@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"time"
 
 	"github.com/storykeep/storykeep/app/storage"
 )
@@ -18,26 +20,22 @@ import (
 func ingestStream(ctx context.Context, store storage.Store, key string, src *limitReader, f format, opts Options) (Result, error) {
 	h := sha256.New()
 	count := &counter{}
-	sinks := []io.Writer{h, count}
-	var tmp *os.File
-	if haveTool("ffprobe") {
-		var err error
-		if tmp, err = os.CreateTemp("", "storykeep-probe-*"); err != nil {
-			return Result{}, fmt.Errorf("media: temp file for ffprobe: %w", err)
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		sinks = append(sinks, tmp)
-	}
-	if _, err := store.Put(ctx, key, io.TeeReader(src, io.MultiWriter(sinks...)), -1, f.contentType); err != nil {
+	if _, err := store.Put(ctx, key, io.TeeReader(src, io.MultiWriter(h, count)), -1, f.contentType); err != nil {
 		return Result{}, src.failed("store "+key, err)
 	}
 	res := Result{Key: key, Kind: f.kind, ContentType: f.contentType, Size: count.n, SHA256: hex.EncodeToString(h.Sum(nil))}
-	if tmp == nil {
+	if !haveTool("ffprobe") {
 		res.Degraded = "duration unknown: ffprobe not installed"
 		return res, nil
 	}
-	p, err := ffprobe(ctx, tmp.Name())
+	// ffprobe reads only what it needs of the stored object (a phone's MP4
+	// keeps its index at the end): no second copy of a large upload is written.
+	target, cleanup, err := probeTarget(ctx, store, key)
+	if err != nil {
+		return Result{}, discard(ctx, store, fmt.Errorf("media: preparing to probe %s: %w", key, err), key)
+	}
+	defer cleanup()
+	p, err := ffprobe(ctx, target)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr
@@ -59,3 +57,37 @@ func ingestStream(ctx context.Context, store storage.Store, key string, src *lim
 type counter struct{ n int64 }
 
 func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// probeTarget returns something ffprobe can open for a stored object: the
+// file itself for the local store, a short-lived presigned URL for S3, or,
+// for any other store, a temporary download.
+func probeTarget(ctx context.Context, store storage.Store, key string) (target string, cleanup func(), err error) {
+	switch s := store.(type) {
+	case interface{ FilePath(string) (string, error) }:
+		p, err := s.FilePath(key)
+		return p, func() {}, err
+	case interface {
+		PresignGet(context.Context, string, time.Duration, string) (*url.URL, error)
+	}:
+		u, err := s.PresignGet(ctx, key, 15*time.Minute, "")
+		if err != nil {
+			return "", nil, err
+		}
+		return u.String(), func() {}, nil
+	}
+	rc, _, err := store.Open(ctx, key)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp("", "storykeep-probe-*")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { tmp.Close(); os.Remove(tmp.Name()) }
+	if _, err := io.Copy(tmp, rc); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return tmp.Name(), cleanup, nil
+}

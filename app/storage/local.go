@@ -70,6 +70,15 @@ func NewLocal(dir string) (*Local, error) {
 	return l, nil
 }
 
+// FilePath returns the file holding key, for tools that must open it by
+// name (ffprobe). The key is validated like every other key.
+func (l *Local) FilePath(key string) (string, error) {
+	if err := ValidateKey(key); err != nil {
+		return "", err
+	}
+	return filepath.Join(l.dir, filepath.FromSlash(key)), nil
+}
+
 // Close releases the directory handle; the Local must not be used after.
 func (l *Local) Close() error { return l.root.Close() }
 

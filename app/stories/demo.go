@@ -14,8 +14,9 @@ var (
 )
 
 // DemoInput returns a realistic story about a patient (for `storykeep demo`
-// and benchmarks); the same i always gives the same story.
-func DemoInput(i int, ownerID, patientID, patientName string) Input {
+// and benchmarks); the same i always gives the same story, and run keeps
+// slugs of separate runs apart.
+func DemoInput(run string, i int, ownerID, patientID, patientName string) Input {
 	r := rand.New(rand.NewPCG(uint64(i), 42))
 	cond, moment := demoConditions[r.IntN(len(demoConditions))], demoMoments[r.IntN(len(demoMoments))]
 	first := strings.Fields(patientName)[0]
@@ -34,6 +35,6 @@ func DemoInput(i int, ownerID, patientID, patientName string) Input {
 			cp[c] = fmt.Sprintf("After %s, %s %s. Read the story: https://hospital.example/stories/%d", cond, first, moment, i)
 		}
 	}
-	return Input{Title: title, Slug: fmt.Sprintf("%s-%d", Slugify(title), i), Summary: fmt.Sprintf("%s's recovery from %s.", first, cond), Body: body.String(),
+	return Input{Title: title, Slug: fmt.Sprintf("%s-%s%d", Slugify(title), run, i), Summary: fmt.Sprintf("%s's recovery from %s.", first, cond), Body: body.String(),
 		Tags: demoTags[r.IntN(len(demoTags))] + ", " + demoTags[r.IntN(len(demoTags))], Channels: chans, Copy: cp, OwnerID: ownerID, PatientID: patientID}
 }

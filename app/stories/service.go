@@ -59,6 +59,7 @@ type StaleError struct {
 	At           time.Time
 }
 
+// Error is the message shown to the person whose save was refused.
 func (e *StaleError) Error() string {
 	return fmt.Sprintf("This story changed while you were editing: %s saved revision %d at %s UTC (you started from revision %d). Nothing was saved. Your text is kept below; compare the changes, then save again to replace theirs.",
 		e.By, e.Latest, e.At.UTC().Format("2006-01-02 15:04"), e.Base)

@@ -350,3 +350,33 @@ func TestListFiltersSearchAndKeyset(t *testing.T) {
 		t.Fatal("bad cursor should be refused")
 	}
 }
+
+// TestApprovalNeedsAltTextOnEveryPhoto: a photo without alt text blocks
+// approval with a message saying how many and where to fix it.
+func TestApprovalNeedsAltTextOnEveryPhoto(t *testing.T) {
+	f := newFixture(t, yesConsent{})
+	in := f.input("Photo story")
+	in.Body, in.Copy["x"] = "A story without identifiers.", "A story."
+	st, _ := f.svc.Create(f.ctx, f.teller, in)
+	photo := models.MediaAsset{ID: uuid.Must(uuid.NewV7()).String(), OwnerType: models.OwnerStory, OwnerID: st.ID, Kind: "image", ContentType: "image/jpeg",
+		SHA256: "x", StorageKey: "media/story/" + st.ID + "/p", UploadedBy: f.teller.UserID, RenditionsState: "ready", CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+	if err := f.db.Create(&photo).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		a  stories.Actor
+		to workflow.Stage
+	}{{f.teller, workflow.AwaitingConsent}, {stories.Actor{System: true}, workflow.Consented}, {f.teller, workflow.InReview}} {
+		if _, err := f.svc.Transition(f.ctx, step.a, st.ID, step.to, "", 0); err != nil {
+			t.Fatalf("%s: %v", step.to, err)
+		}
+	}
+	_, err := f.svc.Transition(f.ctx, f.review, st.ID, workflow.Approved, "", 0)
+	if e, _ := apperr.As(err); e == nil || e.Status != 409 || !strings.Contains(e.Msg, "1 photo still needs alt text") {
+		t.Fatalf("approval without alt text: %v", err)
+	}
+	f.db.Model(&photo).Update("alt_text", "A woman walking on a beach")
+	if _, err := f.svc.Transition(f.ctx, f.review, st.ID, workflow.Approved, "", 0); err != nil {
+		t.Fatalf("approval with alt text: %v", err)
+	}
+}

@@ -48,15 +48,20 @@ func (s *Service) Transition(ctx context.Context, a Actor, id string, to workflo
 			stale := s.checkFresh(tx, cur, revision)
 			return apperr.Wrap(http.StatusConflict, strings.Replace(stale.Error(), "Your text is kept below; compare the changes, then save again to replace theirs.", "Reload the story and check the changes before moving it on.", 1), stale)
 		}
-		unacked := 0
+		unacked, noAlt := 0, int64(0)
 		if to == workflow.Approved {
 			scans, err := s.scan(tx, cur)
 			if err != nil {
 				return err
 			}
 			unacked = Unacknowledged(scans)
+			if err := tx.Model(&models.MediaAsset{}).Where("owner_type = ? AND owner_id = ? AND kind = ? AND alt_text = ''", models.OwnerStory, cur.ID, "image").Count(&noAlt).Error; err != nil {
+				return err
+			}
 		}
-		if _, err := s.flow.Check(ctx, a, facts(cur, unacked), to); err != nil {
+		f := facts(cur, unacked)
+		f.PhotosWithoutAlt = int(noAlt)
+		if _, err := s.flow.Check(ctx, a, f, to); err != nil {
 			return err
 		}
 		now := time.Now().UTC().Truncate(time.Microsecond)

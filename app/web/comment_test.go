@@ -17,7 +17,9 @@ func TestCommentsMentionsAndInbox(t *testing.T) {
 	author, _ := env.SignedIn(models.RolePublisher)
 	sam, samUser := env.SignedIn(models.RoleReviewer)
 	local := strings.Split(samUser.Email, "@")[0]
-	story := "01900000-0000-7000-8000-000000000001"
+	teller, tu := env.SignedIn(models.RoleStoryteller)
+	story := createStory(t, teller, storyForm(addPatient(env, tu.ID, "Maria Lopez"), tu.ID, "Comment story"))
+	author.Post("/stories/01900000-0000-7000-8000-000000000001/comments", url.Values{"body": {"hello"}}).Expect(http.StatusNotFound)
 
 	author.Post("/stories/"+story+"/comments", url.Values{"body": {strings.Repeat("a", 5001)}}).Expect(http.StatusUnprocessableEntity).
 		Contains("A comment can be at most 5000 characters; this one has 5001.")

@@ -27,7 +27,9 @@ func TestInterviewScheduleNotesAndStatus(t *testing.T) {
 		"location": {"Family room, 3rd floor"}, "notes": {"Bring consent leaflet"}}).Expect(http.StatusSeeOther)
 	ivURL := res.Location()
 	page := teller.Get(ivURL).Expect(http.StatusOK).Contains("2026-04-02 09:15").Contains("Family room, 3rd floor")
-	page.Contains("recordings will attach here once media upload is available")
+	if page.Doc.Find(`a[href$="/media"]`).Length() != 1 {
+		t.Fatal("interview page should link to its recordings")
+	}
 	teller.Get("/interviews").Expect(http.StatusOK).Contains("Dana Whitfield")
 	teller.Get("/patients/" + pid).Contains("2026-04-02 09:15")
 

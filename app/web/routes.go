@@ -26,6 +26,7 @@ func (s *Server) routes() []Route {
 		s.foundationRoutes(),
 		s.patientRoutes(),
 		s.storyRoutes(),
+		s.mediaRoutes(),
 	} {
 		all = append(all, section...)
 	}

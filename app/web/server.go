@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"gorm.io/gorm"
 
+	"github.com/storykeep/storykeep/app/assets"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/app/authz"
@@ -22,6 +23,7 @@ import (
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/static"
@@ -39,6 +41,10 @@ type Deps struct {
 	Audit  *audit.Log
 	Authz  *authz.Enforcer
 	Jobs   *jobs.Queue
+	// Media uploads, describes and serves photos, video and recordings.
+	Media *assets.Service
+	// Store is the object store media is streamed from.
+	Store storage.Store
 	// Ready checks dependencies beyond the database (object storage…) for /readyz.
 	Ready map[string]func(context.Context) error
 	// Patients, Interviews and Comments serve the patient screens, the
@@ -59,6 +65,8 @@ type Server struct {
 	audit    *audit.Log
 	authz    *authz.Enforcer
 	jobs     *jobs.Queue
+	media    *assets.Service
+	store    storage.Store
 	sessions *scs.SessionManager
 	renderer *Renderer
 	assets   *static.Assets
@@ -82,7 +90,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, users: d.Users, audit: d.Audit, authz: d.Authz, jobs: d.Jobs,
+	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, users: d.Users, audit: d.Audit, authz: d.Authz, jobs: d.Jobs, media: d.Media, store: d.Store,
 		renderer: r, assets: assets, metrics: newMetrics(), ready: d.Ready}
 	s.patients, s.interviews, s.comments = d.Patients, d.Interviews, d.Comments
 	s.stories = d.Stories
@@ -118,11 +126,12 @@ func New(d Deps) (*Server, error) {
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
 		return c.Path() == "/static/:hash/*"
 	}}))
-	e.Use(middleware.BodyLimit("2M"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] }}))
 	e.Use(skipFor(stateless, echo.WrapMiddleware(sm.LoadAndSave)))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return stateless[c.Path()] },
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		Skipper: func(c echo.Context) bool { return stateless[c.Path()] },
+		// Header and query first: reading the form would buffer a streamed upload.
+		TokenLookup:    "header:X-CSRF-Token,query:_csrf,form:_csrf",
 		CookieName:     "storykeep_csrf",
 		CookiePath:     "/",
 		CookieHTTPOnly: true,

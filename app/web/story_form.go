@@ -43,7 +43,7 @@ type storyFormData struct {
 	Interviews []models.Interview
 	Draft      *stories.Draft
 	Conflict   string
-	StaleFrom  int // the revision the refused save started from
+	StaleFrom  int  // the revision the refused save started from
 	Covered    bool // saving will supersede the consent
 	Action     string
 	MaxBodyKB  int

@@ -76,6 +76,10 @@ func approvable(ctx context.Context, e *Engine, s Story) error {
 		return apperr.New(http.StatusConflict, fmt.Sprintf("%d PHI finding%s still need%s a reviewer's acknowledgement before approval. Open the review screen and acknowledge each one.",
 			s.UnacknowledgedPHI, plural(s.UnacknowledgedPHI), map[bool]string{true: "s", false: ""}[s.UnacknowledgedPHI == 1]))
 	}
+	if s.PhotosWithoutAlt > 0 {
+		return apperr.New(http.StatusConflict, fmt.Sprintf("%d photo%s still need%s alt text before approval. Open the story's media page and describe each photo.",
+			s.PhotosWithoutAlt, plural(s.PhotosWithoutAlt), map[bool]string{true: "s", false: ""}[s.PhotosWithoutAlt == 1]))
+	}
 	ok, reason, err := e.consent.Covers(ctx, s.ID, s.Revision, s.Channels)
 	if err != nil {
 		return err

@@ -81,6 +81,9 @@ type Story struct {
 	// UnacknowledgedPHI counts PHI findings in the current revision that no
 	// reviewer has acknowledged yet.
 	UnacknowledgedPHI int
+	// PhotosWithoutAlt counts the story's photos that have no alt text yet;
+	// a story cannot be approved until every photo is described.
+	PhotosWithoutAlt int
 }
 
 func (s Story) isAuthor(id string) bool { return id != "" && slices.Contains(s.AuthorIDs, id) }

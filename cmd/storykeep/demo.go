@@ -58,14 +58,14 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		pids = append(pids, p.ID)
 	}
-	start, base := time.Now(), int(time.Now().Unix())
+	start, run := time.Now(), strconv.FormatInt(time.Now().Unix(), 36)
 	actor := stories.Actor{UserID: teller.ID, Role: teller.Role}
 	const batch = 200
 	for i := 0; i < n; i += batch {
 		var ins []stories.Input
 		for j := i; j < min(n, i+batch); j++ {
 			k := j % len(names)
-			ins = append(ins, stories.DemoInput(base+j, teller.ID, pids[k], names[k]))
+			ins = append(ins, stories.DemoInput(run, j, teller.ID, pids[k], names[k]))
 		}
 		if err := a.Stories.CreateMany(ctx, actor, ins); err != nil {
 			return err
