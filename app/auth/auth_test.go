@@ -101,3 +101,34 @@ func TestSessionStoreRoundTripAndExpiry(t *testing.T) {
 		t.Fatal("deleted")
 	}
 }
+
+// TestSessionStoreSkipsExpiryOnlyWrites: a commit that only pushes the expiry
+// forward by less than RefreshEvery does not write; a data change or an older
+// stored expiry does.
+func TestSessionStoreSkipsExpiryOnlyWrites(t *testing.T) {
+	gdb, _ := dbtest.Open(t)
+	s := NewSessionStore(gdb)
+	stored := func() time.Time {
+		var row struct{ Expiry time.Time }
+		gdb.Raw("SELECT expiry FROM sessions WHERE token = 'tok'").Scan(&row)
+		return row.Expiry
+	}
+	t0 := time.Now().UTC().Truncate(time.Second).Add(time.Hour)
+	s.Commit("tok", []byte("a"), t0)
+	s.Commit("tok", []byte("a"), t0.Add(10*time.Second))
+	if !stored().Equal(t0) {
+		t.Fatalf("expiry-only change within RefreshEvery should not write: %v", stored())
+	}
+	s.Commit("tok", []byte("a"), t0.Add(RefreshEvery+time.Second))
+	if !stored().Equal(t0.Add(RefreshEvery + time.Second)) {
+		t.Fatal("a stale expiry must be rewritten")
+	}
+	s.Commit("tok", []byte("b"), t0.Add(RefreshEvery+2*time.Second))
+	if b, _, _ := s.Find("tok"); string(b) != "b" {
+		t.Fatal("changed data must be written")
+	}
+	// Another replica (another store) sees the write.
+	if b, ok, _ := NewSessionStore(gdb).Find("tok"); !ok || string(b) != "b" {
+		t.Fatal("other replica")
+	}
+}

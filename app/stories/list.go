@@ -103,7 +103,20 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 		if s.db.Dialector.Name() == "postgres" {
 			q = q.Where("stories.search @@ to_tsquery('english', ?)", tsQuery(terms))
 		} else {
-			q = q.Where("stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", ftsQuery(terms))
+			// A broad search matches thousands of stories: walking the
+			// recency index and probing the match set stops after one page
+			// (the unary + keeps SQLite from starting at the matches and
+			// sorting them all). A narrow one is faster the other way round.
+			match := ftsQuery(terms)
+			var n int64
+			if err := s.db.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT ?)", match, broadSearch).Scan(&n).Error; err != nil {
+				return nil, err
+			}
+			if n >= broadSearch {
+				q = q.Where("+stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", match)
+			} else {
+				q = q.Where("stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", match)
+			}
 		}
 		if len(searchTerms(terms)) == 0 {
 			q = q.Where("1 = 0")
@@ -121,6 +134,10 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 
 // ftsQuery quotes each term so user input is never FTS5 syntax; the last
 // term matches as a prefix, so results follow what is being typed.
+// broadSearch is the match count above which SQLite search walks the recency
+// index instead of sorting the matches.
+var broadSearch int64 = 2000
+
 func ftsQuery(terms []string) string {
 	parts := searchTerms(terms)
 	if len(parts) == 0 {
@@ -223,9 +240,11 @@ func (s *Service) Interviews(ctx context.Context) ([]models.Interview, error) {
 
 // Tags lists the tags in use, for the filter.
 func (s *Service) Tags(ctx context.Context) ([]string, error) {
-	var out []string
-	err := s.db.WithContext(ctx).Model(&models.StoryTag{}).Distinct("tag").Order("tag").Limit(500).Pluck("tag", &out).Error
-	return out, err
+	return s.tags.get(ctx, func(ctx context.Context) ([]string, error) {
+		var out []string
+		err := s.db.WithContext(ctx).Model(&models.StoryTag{}).Distinct("tag").Order("tag").Limit(500).Pluck("tag", &out).Error
+		return out, err
+	})
 }
 
 // Names are the people a story page names.

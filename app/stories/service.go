@@ -31,6 +31,7 @@ type Service struct {
 	audit *audit.Log
 	flow  *workflow.Engine
 	hooks workflow.Hooks
+	tags  cached[[]string]
 }
 
 // New returns the service. A nil consent checker refuses every approval

@@ -1,6 +1,7 @@
 package stories_test
 
 import (
+	"fmt"
 	"context"
 	"errors"
 	"strings"
@@ -378,5 +379,40 @@ func TestApprovalNeedsAltTextOnEveryPhoto(t *testing.T) {
 	f.db.Model(&photo).Update("alt_text", "A woman walking on a beach")
 	if _, err := f.svc.Transition(f.ctx, f.review, st.ID, workflow.Approved, "", 0); err != nil {
 		t.Fatalf("approval with alt text: %v", err)
+	}
+}
+
+// TestSearchPlansAgree: the broad-search plan (walk the recency index) and
+// the narrow one (sort the matches) return the same page in the same order.
+func TestSearchPlansAgree(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := 0; i < 30; i++ {
+		in := f.input(fmt.Sprintf("Transplant story %d", i))
+		if i%3 == 0 {
+			in.Title = fmt.Sprintf("Marathon story %d", i)
+		}
+		if _, err := f.svc.Create(f.ctx, f.teller, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(q string) []string {
+		p, err := f.svc.List(f.ctx, stories.Filter{Query: q, Limit: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range p.Rows {
+			out = append(out, r.ID)
+		}
+		return append(out, p.Next)
+	}
+	for _, q := range []string{"transplant", "marathon", "story", "nothing"} {
+		narrow := ids(q)
+		restore := stories.SetBroadSearch(1)
+		broad := ids(q)
+		restore()
+		if fmt.Sprint(narrow) != fmt.Sprint(broad) {
+			t.Fatalf("%q: plans disagree:\n%v\n%v", q, narrow, broad)
+		}
 	}
 }

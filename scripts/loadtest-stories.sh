@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Load test for the story list and search (issue 3's target: p99 under 25 ms
+# at 50 concurrent requests over 100,000 stories). It seeds stories through
+# the real services (`storykeep demo`), starts `storykeep serve`, signs in,
+# and runs wrk against filtered lists and full-text searches.
+#
+#   scripts/loadtest-stories.sh                 # SQLite
+#   LOAD_DB=postgres scripts/loadtest-stories.sh
+#   STORIES=100000 CONNS=50 DURATION=20s (defaults)
+#
+# Needs wrk (apt-get install wrk). Everything runs on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STORIES=${STORIES:-100000}
+CONNS=${CONNS:-50}
+DURATION=${DURATION:-20s}
+PORT=${PORT:-18080}
+work=$(mktemp -d)
+base="http://127.0.0.1:$PORT"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ "${LOAD_DB:-sqlite}" = postgres ]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" >/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/storykeep" ./cmd/storykeep
+export STORYKEEP_DATA_DIR="$work/data" STORYKEEP_LISTEN="127.0.0.1:$PORT" STORYKEEP_PUBLIC_URL="$base" \
+  STORYKEEP_LOG_LEVEL=warn STORYKEEP_SESSION_IDLE_TIMEOUT=1h STORYKEEP_WORKERS=1
+if [ "${LOAD_DB:-sqlite}" = postgres ]; then
+  dbname="sk_load_$$"
+  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $dbname" >/dev/null
+  export STORYKEEP_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$dbname?sslmode=disable"
+fi
+sk="$work/storykeep"
+"$sk" migrate up >/dev/null
+echo "== seeding $STORIES stories (${LOAD_DB:-sqlite})"
+"$sk" demo --stories "$STORIES"
+printf 'load test password 1' > "$work/pw"
+"$sk" user create --email load@hospital.test --name "Load Test" --role reviewer --password-file "$work/pw" >/dev/null
+
+"$sk" serve > "$work/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.2; done
+
+jar="$work/cookies"
+curl -fs -c "$jar" "$base/login" >/dev/null
+csrf=$(awk '$6=="storykeep_csrf"{print $7}' "$jar")
+curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "_csrf=$csrf" --data-urlencode "email=load@hospital.test" \
+  --data-urlencode "password=load test password 1" "$base/login"
+session=$(awk '$6=="storykeep_session"{print $7}' "$jar")
+[ -n "$session" ] || { echo "sign-in failed"; cat "$work/serve.log"; exit 1; }
+
+run() {
+  local label=$1 path=$2
+  curl -fs -o /dev/null -b "storykeep_session=$session" "$base$path" || { echo "$path does not answer 200"; exit 1; }
+  echo "== $label: GET $path ($CONNS connections, $DURATION)"
+  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: storykeep_session=$session" "$base$path" |
+    grep -E "Requests/sec|Latency  |^ +(50|75|90|99)%|Non-2xx|Socket errors"
+}
+run "list, first page" "/stories"
+run "list, stage + tag filter" "/stories?stage=drafting&tag=cardiology"
+run "list, channel filter" "/stories?channel=instagram"
+run "search" "/stories?q=transplant"
+run "search + filter" "/stories?q=marathon&stage=drafting"
