@@ -87,10 +87,16 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 		q = q.Where("stories.patient_id = ?", f.PatientID)
 	}
 	if f.Tag != "" {
-		q = q.Where("EXISTS (SELECT 1 FROM story_tags t WHERE t.story_id = stories.id AND t.tag = ?)", strings.ToLower(strings.TrimSpace(f.Tag)))
+		var err error
+		if q, err = s.memberFilter(q, "story_tags", "tag", strings.ToLower(strings.TrimSpace(f.Tag))); err != nil {
+			return nil, err
+		}
 	}
 	if f.Channel != "" {
-		q = q.Where("EXISTS (SELECT 1 FROM story_channels ch WHERE ch.story_id = stories.id AND ch.channel = ?)", f.Channel)
+		var err error
+		if q, err = s.memberFilter(q, "story_channels", "channel", f.Channel); err != nil {
+			return nil, err
+		}
 	}
 	const authored = "(stories.owner_id = ? OR EXISTS (SELECT 1 FROM story_collaborators sc WHERE sc.story_id = stories.id AND sc.user_id = ?))"
 	if f.AuthorID != "" {
@@ -134,6 +140,24 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 
 // ftsQuery quotes each term so user input is never FTS5 syntax; the last
 // term matches as a prefix, so results follow what is being typed.
+// memberFilter keeps stories having value in table.column (a tag, a
+// channel). When many stories match, the database should walk the recency
+// index and probe each story (stopping after one page): a correlated
+// subquery with LIMIT does that on both databases, where PostgreSQL would
+// otherwise turn EXISTS into a hash join over every match and sort them.
+// When few match, starting from the matches is faster.
+func (s *Service) memberFilter(q *gorm.DB, table, column, value string) (*gorm.DB, error) {
+	var n int64
+	err := s.db.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
+	if err != nil {
+		return nil, err
+	}
+	if n >= broadSearch {
+		return q.Where("(SELECT 1 FROM "+table+" m WHERE m.story_id = stories.id AND m."+column+" = ? LIMIT 1) = 1", value), nil
+	}
+	return q.Where("stories.id IN (SELECT story_id FROM "+table+" WHERE "+column+" = ?)", value), nil
+}
+
 // broadSearch is the match count above which SQLite search walks the recency
 // index instead of sorting the matches.
 var broadSearch int64 = 2000

@@ -416,3 +416,37 @@ func TestSearchPlansAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterPlansAgree: tag and channel filters give the same page whether
+// the broad (probe) or narrow (start from matches) form is used.
+func TestFilterPlansAgree(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := 0; i < 20; i++ {
+		in := f.input(fmt.Sprintf("Story %d", i))
+		in.Tags = map[bool]string{true: "cardiology", false: "oncology"}[i%3 == 0]
+		if _, err := f.svc.Create(f.ctx, f.teller, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(fl stories.Filter) string {
+		fl.Limit = 4
+		p, err := f.svc.List(f.ctx, fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := p.Next
+		for _, r := range p.Rows {
+			out += "," + r.ID
+		}
+		return out
+	}
+	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}} {
+		narrow := ids(fl)
+		restore := stories.SetBroadSearch(1)
+		broad := ids(fl)
+		restore()
+		if narrow != broad || (narrow == "") != (fl.Channel == "bluesky") {
+			t.Fatalf("%+v: plans disagree:\n%s\n%s", fl, narrow, broad)
+		}
+	}
+}
