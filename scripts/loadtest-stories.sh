@@ -6,7 +6,7 @@
 #
 #   scripts/loadtest-stories.sh                 # SQLite
 #   LOAD_DB=postgres scripts/loadtest-stories.sh
-#   STORIES=100000 CONNS=50 DURATION=20s (defaults)
+#   STORIES=100000 CONNS=50 DURATION=20s (defaults); KEEP=1 keeps the PostgreSQL database
 #
 # Needs wrk (apt-get install wrk). Everything runs on 127.0.0.1.
 set -euo pipefail
@@ -20,7 +20,9 @@ base="http://127.0.0.1:$PORT"
 pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  if [ "${LOAD_DB:-sqlite}" = postgres ]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" >/dev/null || true; fi
+  if [ "${LOAD_DB:-sqlite}" = postgres ]; then
+    if [ -n "${KEEP:-}" ]; then echo "kept database $dbname"; else psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" >/dev/null || true; fi
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -248,11 +248,23 @@ func (s *Service) Staff(ctx context.Context) ([]models.User, error) {
 	return us, err
 }
 
+// FilterStaff is Staff for the list page's filter, reused for up to
+// choicesTTL: forms that pick an owner use Staff, which is always current.
+func (s *Service) FilterStaff(ctx context.Context) ([]models.User, error) {
+	return s.staff.get(ctx, s.Staff)
+}
+
 // Patients lists patients (id and name) for the patient choice.
 func (s *Service) Patients(ctx context.Context) ([]Choice, error) {
 	var out []Choice
 	err := s.db.WithContext(ctx).Model(&models.Patient{}).Select("id, full_name AS label").Order("full_name, id").Scan(&out).Error
 	return out, err
+}
+
+// FilterPatients is Patients for the list page's filter, reused for up to
+// choicesTTL; the story form uses Patients, so a new patient shows at once.
+func (s *Service) FilterPatients(ctx context.Context) ([]Choice, error) {
+	return s.patients.get(ctx, s.Patients)
 }
 
 // Interviews lists interviews (id and when) for the interview choice.

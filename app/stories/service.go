@@ -27,11 +27,13 @@ import (
 
 // Service is the story service.
 type Service struct {
-	db    *gorm.DB
-	audit *audit.Log
-	flow  *workflow.Engine
-	hooks workflow.Hooks
-	tags  cached[[]string]
+	db       *gorm.DB
+	audit    *audit.Log
+	flow     *workflow.Engine
+	hooks    workflow.Hooks
+	tags     cached[[]string]
+	staff    cached[[]models.User]
+	patients cached[[]Choice]
 }
 
 // New returns the service. A nil consent checker refuses every approval

@@ -46,6 +46,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away; nobody is left to read an answer.
+		s.log.Debug("request cancelled by the client", "route", c.Path(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return
+	}
 	status, msg := http.StatusInternalServerError, "Storykeep hit an unexpected problem. Nothing was changed. Try again, and tell your admin if it keeps happening."
 	var he *echo.HTTPError
 	switch {

@@ -23,11 +23,11 @@ func (s *Server) storyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	staff, err := s.stories.Staff(ctx)
+	staff, err := s.stories.FilterStaff(ctx)
 	if err != nil {
 		return err
 	}
-	patients, err := s.stories.Patients(ctx)
+	patients, err := s.stories.FilterPatients(ctx)
 	if err != nil {
 		return err
 	}
