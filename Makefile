@@ -27,5 +27,13 @@ fmt:
 minio:
 	scripts/minio.sh
 
+# vendor-js copies pinned front-end libraries (package.json) into static/js/vendor.
+# The copies are committed, so building and `go run` never need npm.
+vendor-js:
+	npm ci --no-audit --no-fund --ignore-scripts
+	mkdir -p static/js/vendor
+	cp node_modules/signature_pad/dist/signature_pad.umd.min.js static/js/vendor/signature_pad.umd.min.js
+	cp node_modules/signature_pad/LICENSE static/js/vendor/signature_pad.LICENSE.txt
+
 clean:
 	rm -rf bin data

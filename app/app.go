@@ -22,16 +22,21 @@ import (
 	"github.com/storykeep/storykeep/app/authz"
 	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/consent"
 	"github.com/storykeep/storykeep/app/crypto"
 	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/export"
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/media"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/app/web"
+	"github.com/storykeep/storykeep/app/website"
+	"github.com/storykeep/storykeep/app/workflow"
 )
 
 // App is a running Storykeep: its services and its web server.
@@ -47,14 +52,27 @@ type App struct {
 	Patients   *patients.Service
 	Interviews *interviews.Service
 	Comments   *comments.Service
-	// Stories has no consent checker or hooks yet: approval is refused
-	// until the consent capability passes its own.
+	// Stories asks Consent whether a consent covers a story and tells it
+	// when covered content changes.
 	Stories *stories.Service
 	Web     *web.Server
 	Store   storage.Store
 	Jobs    *jobs.Queue
 	// Media keeps photo, video and audio rows and objects consistent.
 	Media *assets.Service
+	// Export posts approved stories to social channels and takes them down;
+	// its Gate is DenyAll until a consent gate is assigned.
+	Export *export.Service
+	// Consent runs HIPAA authorizations; it is the stories service's
+	// consent checker and hooks. Templates are its form texts.
+	Consent   *consent.Service
+	Templates *consent.Templates
+	Mail      mail.Sender
+	// consentReader is Consent's second SQLite handle (see consent.Deps.Reader).
+	consentReader *gorm.DB
+	// Website publishes stories to the public site; its Gate is the
+	// consent capability's answer, asked on every public request.
+	Website *website.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -135,7 +153,33 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Patients = patients.New(gdb, a.Audit, keys)
 	a.Interviews = interviews.New(gdb, a.Audit)
 	a.Comments = comments.New(gdb, a.Audit)
-	a.Stories = stories.New(gdb, a.Audit, nil, nil)
+	if a.Mail, err = mail.New(cfg, log); err != nil {
+		return nil, err
+	}
+	a.Templates = consent.NewTemplates(gdb, a.Audit)
+	if err := a.Templates.EnsureDefaults(audit.WithActor(ctx, audit.System)); err != nil {
+		return nil, fmt.Errorf("consent form templates: %w", err)
+	}
+	if dbc, _ := cfg.Database(); dbc.Driver == "sqlite" {
+		if a.consentReader, err = OpenDB(cfg); err != nil {
+			return nil, err
+		}
+	}
+	a.Consent = consent.New(consent.Deps{DB: gdb, Reader: a.consentReader, Audit: a.Audit, Keys: keys, Templates: a.Templates, Patients: a.Patients, Media: a.Media,
+		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
+			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays}})
+	a.Website = website.New(gdb, a.Audit)
+	a.Website.Gate = a.Consent
+	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website})
+	a.Consent.Stories = a.Stories
+	a.Media.Binder = a.Consent
+	a.Jobs.Handle(consent.JobMail, a.Consent.HandleMail)
+	a.Jobs.Handle(consent.JobCertificate, a.Consent.HandleCertificate)
+	a.Jobs.Handle(consent.JobRevoked, a.Consent.HandleRevoked)
+	a.Jobs.Handle(consent.JobSweep, a.Consent.HandleSweep)
+	if err := a.Consent.ScheduleSweep(ctx, time.Now().UTC().Add(time.Minute)); err != nil {
+		return nil, err
+	}
 	a.Comments.StoryExists = func(ctx context.Context, id string) (bool, error) {
 		_, err := a.Stories.Get(ctx, id)
 		if e, ok := apperr.As(err); ok && e.Status == http.StatusNotFound {
@@ -143,8 +187,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		}
 		return err == nil, err
 	}
+	a.Export = export.New(export.Deps{DB: gdb, Audit: a.Audit, Keys: keys, Jobs: a.Jobs, Stories: a.Stories, Store: store, Log: log, PublicURL: cfg.PublicURL})
+	a.Export.Register(a.Jobs)
+	// Consent is the gate every delivery passes at send time, supplies the
+	// certificate for export bundles, and takes posts down when it ends.
+	a.Export.Gate = a.Consent
+	a.Export.Certificates = storyCertificates{a.Consent}
+	a.Consent.Takedown = a.Export
 	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
-		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments,
+		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Website: a.Website, Export: a.Export,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
 		return nil, err
@@ -156,6 +207,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 func (a *App) Close() error {
 	if c, ok := a.Store.(interface{ Close() error }); ok {
 		_ = c.Close()
+	}
+	if a.consentReader != nil {
+		if r, err := a.consentReader.DB(); err == nil {
+			_ = r.Close()
+		}
 	}
 	s, err := a.DB.DB()
 	if err != nil {
@@ -225,4 +281,12 @@ func (a *App) housekeeping(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// storyCertificates adapts consent certificates to the export bundle.
+type storyCertificates struct{ c *consent.Service }
+
+// Certificate implements export.CertificateSource.
+func (s storyCertificates) Certificate(ctx context.Context, storyID string) (string, []byte, error) {
+	return s.c.StoryCertificate(ctx, storyID)
 }

@@ -62,6 +62,16 @@ type Config struct {
 	SMTPFrom     string
 	SMTPTLS      string
 
+	// Consent (issue 5): link life, the latest expiration a patient may
+	// choose, the organisation named on forms, and reminder days.
+	ConsentLinkDays     int
+	ConsentMaxYears     int
+	OrganisationName    string
+	ConsentReminderDays []int
+
+	// SiteTitle names the public website (issue 6) in its pages and feeds.
+	SiteTitle string
+
 	effective map[string]string // setting name -> value after env and flags, for Redacted
 }
 
@@ -168,6 +178,30 @@ var Settings = []Setting{
 	{Name: "smtp-password", Env: "STORYKEEP_SMTP_PASSWORD", Default: "", Secret: true, Help: "SMTP password", bind: str(func(c *Config) *string { return &c.SMTPPassword })},
 	{Name: "smtp-from", Env: "STORYKEEP_SMTP_FROM", Default: "", Help: "sender address of emails, e.g. stories@hospital.org or Stories <stories@hospital.org> (required when MAIL_MODE is smtp)", bind: str(func(c *Config) *string { return &c.SMTPFrom })},
 	{Name: "smtp-tls", Env: "STORYKEEP_SMTP_TLS", Default: "starttls", Help: "SMTP encryption: starttls (required, port 587), tls (implicit, port 465) or none (local relay only)", bind: oneOf(func(c *Config) *string { return &c.SMTPTLS }, "starttls", "tls", "none")},
+	{Name: "consent-link-days", Env: "STORYKEEP_CONSENT_LINK_DAYS", Default: "14", Help: "days a consent link works (the most staff may choose)", bind: integer(func(c *Config) *int { return &c.ConsentLinkDays })},
+	{Name: "consent-max-years", Env: "STORYKEEP_CONSENT_MAX_YEARS", Default: "2", Help: "latest expiration, in years after signing, a patient may choose for a consent", bind: integer(func(c *Config) *int { return &c.ConsentMaxYears })},
+	{Name: "organisation-name", Env: "STORYKEEP_ORGANISATION_NAME", Default: "Our hospital", Help: "the organisation named on consent forms, emails and certificates", bind: str(func(c *Config) *string { return &c.OrganisationName })},
+	{Name: "consent-reminder-days", Env: "STORYKEEP_CONSENT_REMINDER_DAYS", Default: "3,7", Help: "days after sending on which an unopened consent request is emailed again, comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentReminderDays })},
+	{Name: "site-title", Env: "STORYKEEP_SITE_TITLE", Default: "Patient stories", Help: "title of the public website of published stories, its feeds and sitemap", bind: str(func(c *Config) *string { return &c.SiteTitle })},
+}
+
+// days reads a comma-separated list of whole days (each at least 1).
+func days(f func(c *Config) *[]int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []int
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 {
+				return fmt.Errorf("must be whole days of at least 1 separated by commas, such as 3,7, got %q", v)
+			}
+			out = append(out, n)
+		}
+		*f(c) = out
+		return nil
+	}
 }
 
 // Known reports whether name is an environment variable Storykeep reads

@@ -1,9 +1,9 @@
 package stories_test
 
 import (
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"

@@ -12,6 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/storykeep/storykeep/app/consent"
+	"github.com/storykeep/storykeep/app/markdown"
 	"github.com/storykeep/storykeep/models"
 	"github.com/storykeep/storykeep/static"
 	"github.com/storykeep/storykeep/views"
@@ -36,6 +38,10 @@ func NewRenderer(assets *static.Assets) (*Renderer, error) {
 		"csrfField": func(token string) template.HTML {
 			return template.HTML(`<input type="hidden" name="_csrf" value="` + template.HTMLEscapeString(token) + `">`)
 		},
+		// Consent: the inbox names consent notifications; patient pages
+		// render Markdown (story, authorization) safely.
+		"notificationLabel": consent.NotificationLabel,
+		"markdown":          markdown.Render,
 		"roleLabel": func(r string) string {
 			if l, ok := roleLabels[r]; ok {
 				return l
@@ -87,11 +93,26 @@ func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) er
 		return fmt.Errorf("no template %q", name)
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+	if err := t.ExecuteTemplate(&buf, layoutOf(name), data); err != nil {
 		return err
 	}
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+// patientPagePrefix marks pages a patient sees without an account: they use
+// the minimal "patient-base" layout (views/layouts/patient.html), with no
+// staff navigation.
+const patientPagePrefix = "consent_patient_"
+
+func layoutOf(page string) string {
+	if strings.HasPrefix(page, patientPagePrefix) {
+		return "patient-base"
+	}
+	if strings.HasPrefix(page, publicPagePrefix) {
+		return "public-base" // views/layouts/public.html: the public website
+	}
+	return "base"
 }
 
 // NavItem is one link in the main navigation.

@@ -27,6 +27,9 @@ func (s *Server) routes() []Route {
 		s.patientRoutes(),
 		s.storyRoutes(),
 		s.mediaRoutes(),
+		s.consentRoutes(),
+		s.publicRoutes(),
+		s.publishRoutes(),
 	} {
 		all = append(all, section...)
 	}

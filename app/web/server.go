@@ -20,12 +20,15 @@ import (
 	"github.com/storykeep/storykeep/app/authz"
 	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/consent"
+	"github.com/storykeep/storykeep/app/export"
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/app/website"
 	"github.com/storykeep/storykeep/static"
 )
 
@@ -54,6 +57,12 @@ type Deps struct {
 	Comments   *comments.Service
 	// Stories serves stories, revisions, the workflow and search.
 	Stories *stories.Service
+	// Consent sends consent requests and serves the patient's pages.
+	Consent *consent.Service
+	// Export serves the publishing panel, channel accounts and short links.
+	Export *export.Service
+	// Website serves the public story pages, feeds and sitemap.
+	Website *website.Service
 }
 
 // Server holds the handlers' dependencies; handlers are its methods.
@@ -68,16 +77,21 @@ type Server struct {
 	media    *assets.Service
 	store    storage.Store
 	sessions *scs.SessionManager
-	renderer *Renderer
-	assets   *static.Assets
-	metrics  *metrics
-	ready    map[string]func(context.Context) error
-	echo     *echo.Echo
+	// sessionStore is the database store behind sessions.
+	sessionStore *auth.SessionStore
+	renderer     *Renderer
+	assets       *static.Assets
+	metrics      *metrics
+	ready        map[string]func(context.Context) error
+	echo         *echo.Echo
 
 	patients   *patients.Service
 	interviews *interviews.Service
 	comments   *comments.Service
 	stories    *stories.Service
+	consent    *consent.Service
+	export     *export.Service
+	website    *website.Service
 }
 
 // New builds the server and its router. It fails if any template is broken.
@@ -94,9 +108,13 @@ func New(d Deps) (*Server, error) {
 		renderer: r, assets: assets, metrics: newMetrics(), ready: d.Ready}
 	s.patients, s.interviews, s.comments = d.Patients, d.Interviews, d.Comments
 	s.stories = d.Stories
+	s.consent = d.Consent
+	s.export = d.Export
+	s.website = d.Website
 
 	sm := scs.New()
-	sm.Store = auth.NewSessionStore(d.DB)
+	s.sessionStore = auth.NewSessionStore(d.DB)
+	sm.Store = s.sessionStore
 	sm.Lifetime = d.Config.SessionLifetime
 	sm.IdleTimeout = d.Config.SessionIdleTimeout
 	sm.Cookie.Name = "storykeep_session"
@@ -124,7 +142,7 @@ func New(d Deps) (*Server, error) {
 	}}))
 	e.Use(s.securityHeaders)
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
-		return c.Path() == "/static/:hash/*"
+		return c.Path() == "/static/:hash/*" || c.Path() == publicImagePath // JPEG, ranges
 	}}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] }}))
 	e.Use(skipFor(stateless, echo.WrapMiddleware(sm.LoadAndSave)))
@@ -174,5 +192,5 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 
 // DeleteExpiredSessions removes expired session rows.
 func (s *Server) DeleteExpiredSessions(ctx context.Context) error {
-	return auth.NewSessionStore(s.db).DeleteExpired(ctx)
+	return s.sessionStore.DeleteExpired(ctx)
 }

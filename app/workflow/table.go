@@ -59,7 +59,7 @@ var Table = []Transition{
 	{From: []Stage{InReview}, To: ChangesRequested, Action: "Request changes", Who: whoReviewer, May: independentReviewer},
 	{From: []Stage{ChangesRequested}, To: Drafting, Action: "Resume drafting", Who: whoOwner, May: ownerOrAdmin},
 	{From: []Stage{Approved}, To: Published, Action: "Publish", Who: whoPublisher, May: publisher},
-	{From: []Stage{Approved, Published}, To: Withdrawn, Action: "Withdraw", Who: whoSystem, May: system},
+	{From: []Stage{Consented, InReview, ChangesRequested, Approved, Published}, To: Withdrawn, Action: "Withdraw", Who: whoSystem, May: system}, // a consent ends (revoked or expired) at any stage past consent
 	{From: nil, To: Archived, Action: "Archive", Who: whoOwner, May: ownerOrAdmin},
 }
 

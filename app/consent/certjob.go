@@ -1,0 +1,166 @@
+package consent
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"slices"
+
+	"github.com/storykeep/storykeep/app/channels"
+	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/mail"
+	"github.com/storykeep/storykeep/models"
+)
+
+type certJob struct {
+	RecordID string `json:"record_id"`
+}
+
+// maxThumbnailSource bounds an original read for a certificate thumbnail
+// when no rendition exists.
+const maxThumbnailSource = 4 << 20
+
+// HandleCertificate renders the certificate of a signed record, stores it
+// (its SHA-256 recorded on the record) and emails it to the signer with the
+// revocation link (164.508(c)(4)). A retry after a failed email reuses the
+// stored certificate.
+func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error {
+	var j certJob
+	if err := jobs.Decode(job, &j); err != nil {
+		return err
+	}
+	rec, err := s.Record(ctx, j.RecordID)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	r, err := s.request(s.db.WithContext(ctx), rec.RequestID)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	revokeToken, err := s.keys.Open(r.RevokeTokenSealed, "consent-revoke:"+r.ID)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	revokeURL := s.cfg.PublicURL + "/r/" + revokeToken
+	pdf, err := s.certificate(ctx, rec, r, revokeURL)
+	if err != nil {
+		return err
+	}
+	pd, err := s.patients.View(ctx, rec.PatientID, "consent_certificate")
+	if err != nil || pd.Email == "" {
+		return err
+	}
+	m := certificateMail(rec.Language, s.cfg.OrganisationName, revokeURL, s.cfg.PublicURL+"/verify/"+rec.ID)
+	m.To = pd.Email
+	m.Attachments = []mail.Attachment{{Name: "authorization-" + rec.ID + ".pdf", ContentType: "application/pdf", Data: pdf}}
+	return s.mail.Send(ctx, m)
+}
+
+// certificate returns the stored certificate, rendering and storing it first
+// if needed.
+func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest, revokeURL string) ([]byte, error) {
+	if rec.CertificateKey != "" {
+		return s.readObject(ctx, rec.CertificateKey, 0)
+	}
+	data, err := s.certificateData(ctx, rec, r, revokeURL)
+	if err != nil {
+		return nil, err
+	}
+	pdf, err := RenderCertificate(data)
+	if err != nil {
+		return nil, jobs.Permanent(err)
+	}
+	key := "consents/" + rec.ID + "/certificate.pdf"
+	if _, err := s.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(pdf)
+	if err := s.db.WithContext(ctx).Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).
+		Updates(map[string]any{"certificate_key": key, "certificate_sha256": hex.EncodeToString(sum[:])}).Error; err != nil {
+		return nil, err
+	}
+	rec.CertificateKey, rec.CertificateSHA256 = key, hex.EncodeToString(sum[:])
+	return pdf, nil
+}
+
+func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest, revokeURL string) (CertificateData, error) {
+	f, err := ParseFrozen(rec.FrozenJSON)
+	if err != nil {
+		return CertificateData{}, jobs.Permanent(err)
+	}
+	sig, err := s.readObject(ctx, rec.SignatureKey, 0)
+	if err != nil {
+		return CertificateData{}, err
+	}
+	d := CertificateData{OrganisationName: s.cfg.OrganisationName, CertificateID: rec.ID, PublicURL: s.cfg.PublicURL, RevokeURL: revokeURL,
+		GeneratedAt: s.now(), AuthorizationText: rec.AuthorizationText, TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
+		TemplateTextSHA256: rec.TemplateTextSHA256, ContentDigest: rec.Digest, NameUsage: NameUsageText(rec.Language, rec.NameUsage),
+		ExpiresOn: rec.ExpiresOn, StoryTitle: f.Title, StorySummary: f.Summary, StoryBody: f.Body, SignatureImage: sig, SignerName: rec.SignerName}
+	chosen := parseList(rec.Channels)
+	for _, c := range channels.All {
+		if slices.Contains(chosen, c.Key) {
+			d.Channels = append(d.Channels, c.Label)
+		}
+	}
+	for _, cc := range f.Channels {
+		if slices.Contains(chosen, cc.Channel) {
+			d.ChannelCopy = append(d.ChannelCopy, cc)
+		}
+	}
+	media := parseList(rec.MediaIDs)
+	for _, m := range f.Media {
+		if slices.Contains(media, m.ID) {
+			d.Media = append(d.Media, CertificateMedia{ID: m.ID, SHA256: m.SHA256, AltText: m.AltText, Thumbnail: s.thumbnail(ctx, m.ID)})
+		}
+	}
+	if rec.RepName != "" {
+		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
+	}
+	d.Events = []CertificateEvent{{Kind: "sent", At: rec.SentAt, IP: "—"}}
+	if rec.OpenedAt != nil {
+		d.Events = append(d.Events, CertificateEvent{Kind: "opened", At: *rec.OpenedAt, IP: r.OpenedIP})
+	}
+	if rec.VerifiedAt != nil {
+		d.Events = append(d.Events, CertificateEvent{Kind: "verified", At: *rec.VerifiedAt, IP: r.VerifiedIP})
+	}
+	d.Events = append(d.Events, CertificateEvent{Kind: "signed", At: rec.SignedAt, IP: rec.IP})
+	return d, nil
+}
+
+// thumbnail is the asset's thumbnail rendition, or a small original image;
+// nil when neither is available (the certificate then says "no preview").
+func (s *Service) thumbnail(ctx context.Context, assetID string) []byte {
+	if rd, err := s.media.Rendition(ctx, assetID, "thumbnail"); err == nil && rd != nil {
+		if b, err := s.readObject(ctx, rd.StorageKey, maxThumbnailSource); err == nil {
+			return b
+		}
+	}
+	a, err := s.media.Get(ctx, assetID)
+	if err != nil || a.Kind != "image" || a.SizeBytes > maxThumbnailSource {
+		return nil
+	}
+	b, _ := s.readObject(ctx, a.StorageKey, maxThumbnailSource)
+	return b
+}
+
+func (s *Service) readObject(ctx context.Context, key string, limit int64) ([]byte, error) {
+	rc, _, err := s.store.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	if limit > 0 {
+		return io.ReadAll(io.LimitReader(rc, limit))
+	}
+	return io.ReadAll(rc)
+}
+
+// Certificate returns a record's stored certificate PDF for staff download.
+func (s *Service) Certificate(ctx context.Context, rec *models.ConsentRecord) ([]byte, error) {
+	if rec.CertificateKey == "" {
+		return nil, nil
+	}
+	return s.readObject(ctx, rec.CertificateKey, 0)
+}

@@ -1,0 +1,152 @@
+package export
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"path"
+
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/audit"
+)
+
+// WriteBundle writes story id's export bundle for manual posting: each
+// channel's formatted copy, the renditions it uses with their alt text, and
+// the consent certificate when one is available. Like a delivery, each
+// channel goes in only if the consent gate allows it now; refused channels
+// are listed in README.txt with the reason.
+func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error {
+	st, err := s.stories.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !Publishable(st) {
+		return apperr.New(http.StatusConflict, "Only an approved or published story can be exported.")
+	}
+	type entry struct {
+		ch   string
+		post Formatted
+	}
+	var ok []entry
+	readme := "Storykeep export bundle: " + st.Title + "\nPost each channel's text with its images; the alt text is in alt-text.csv.\n\n"
+	for _, ch := range Approved(st) {
+		code, err := s.existingCode(ctx, st.ID, ch)
+		if err != nil {
+			return err
+		}
+		if code == "" {
+			if err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { code, err = s.ensureCode(ctx, tx, st.ID, ch); return err }); err != nil {
+				return err
+			}
+		}
+		p, err := s.post(ctx, st, ch, code)
+		if err != nil {
+			return err
+		}
+		allowed, reason, err := s.Gate.Allowed(ctx, st.ID, ch, mediaIDs(p), s.NameUsage)
+		if err != nil {
+			return err
+		}
+		if !allowed {
+			readme += label(ch) + ": left out — " + reason + "\n"
+			continue
+		}
+		f, err := formatWith(p, Rules[ch])
+		if err != nil {
+			readme += label(ch) + ": left out — " + err.Error() + "\n"
+			continue
+		}
+		ok = append(ok, entry{ch, f})
+	}
+	if len(ok) == 0 {
+		return apperr.New(http.StatusConflict, "No channel of this story may be exported now.\n"+readme)
+	}
+	zw := zip.NewWriter(w)
+	alt := [][]string{{"channel", "file", "alt_text"}}
+	seen := map[string]bool{}
+	for _, e := range ok {
+		text := e.post.Text
+		if e.post.Title != "" {
+			text = "Title: " + e.post.Title + "\n\n" + text
+		}
+		if err := writeFile(zw, e.ch+".txt", []byte(text+"\n")); err != nil {
+			return err
+		}
+		for _, m := range e.post.Media {
+			name := path.Join("media", m.AssetID+"-"+m.Rendition+".jpg")
+			alt = append(alt, []string{e.ch, name, m.Alt})
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			if err := s.copyRendition(ctx, zw, name, m); err != nil {
+				return err
+			}
+		}
+	}
+	fw, err := zw.Create("alt-text.csv")
+	if err != nil {
+		return err
+	}
+	if err := csv.NewWriter(fw).WriteAll(alt); err != nil {
+		return err
+	}
+	name, pdf, err := s.Certificates.Certificate(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	if len(pdf) > 0 {
+		if err := writeFile(zw, path.Base(name), pdf); err != nil {
+			return err
+		}
+	} else {
+		readme += "\nThe consent certificate is not included; find it on the story's consent page.\n"
+	}
+	if err := writeFile(zw, "README.txt", []byte(readme)); err != nil {
+		return err
+	}
+	if err := s.audit.Record(ctx, nil, audit.Entry{Action: "export.bundle", ObjectType: "story", ObjectID: st.ID, Details: map[string]any{"channels": len(ok)}}); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+func writeFile(zw *zip.Writer, name string, b []byte) error {
+	fw, err := zw.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = fw.Write(b)
+	return err
+}
+
+func (s *Service) copyRendition(ctx context.Context, zw *zip.Writer, name string, m MediaRef) error {
+	key, err := s.renditionKey(ctx, m)
+	if err != nil {
+		return err
+	}
+	rc, _, err := s.store.Open(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	fw, err := zw.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(fw, rc)
+	return err
+}
+
+func (s *Service) renditionKey(ctx context.Context, m MediaRef) (string, error) {
+	var keys []string
+	err := s.db.WithContext(ctx).Table("media_renditions").Where("asset_id = ? AND name = ?", m.AssetID, m.Rendition).Pluck("storage_key", &keys).Error
+	if err != nil || len(keys) == 0 {
+		return "", err
+	}
+	return keys[0], nil
+}

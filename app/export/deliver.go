@@ -1,0 +1,176 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/models"
+)
+
+// HandleDeliver sends one delivery. It re-checks everything at send time —
+// the story is still publishable at the scheduled revision, and the consent
+// gate allows this channel and these media — because consent can end
+// between scheduling and sending. A refusal cancels the delivery, audited;
+// it is never sent.
+func (s *Service) HandleDeliver(ctx context.Context, job *models.Job) error {
+	ctx = audit.WithActor(ctx, audit.System)
+	var p deliveryJob
+	if err := jobs.Decode(job, &p); err != nil {
+		return err
+	}
+	d, err := s.Delivery(ctx, p.DeliveryID)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	if d.State != models.DeliveryQueued && d.State != models.DeliverySending {
+		return nil // cancelled or done meanwhile
+	}
+	st, err := s.stories.Get(ctx, d.StoryID)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	if !Publishable(st) || st.Revision != d.Revision {
+		return s.refuse(ctx, d, "The story is no longer approved at revision "+fmt.Sprint(d.Revision)+".")
+	}
+	acct, err := s.account(ctx, d.Channel)
+	if err != nil {
+		return s.fail(ctx, d, job, jobs.Permanent(err))
+	}
+	acct.Key, acct.StoryID = idemKey(d), d.StoryID
+	code, err := s.existingCode(ctx, d.StoryID, d.Channel)
+	if err != nil {
+		return err
+	}
+	post, err := s.post(ctx, st, d.Channel, code)
+	if err != nil {
+		return err
+	}
+	ok, reason, err := s.Gate.Allowed(ctx, d.StoryID, d.Channel, mediaIDs(post), s.NameUsage)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.refuse(ctx, d, reason)
+	}
+	ad := s.adapters[acct.Method]
+	f, err := ad.Format(ctx, acct, post)
+	if err != nil {
+		return s.fail(ctx, d, job, jobs.Permanent(err))
+	}
+	files, err := s.mediaFiles(ctx, d, f.Media)
+	if err != nil {
+		return s.fail(ctx, d, job, err)
+	}
+	if err := s.db.WithContext(ctx).Model(d).Updates(map[string]any{"state": models.DeliverySending, "method": acct.Method, "attempts": gorm.Expr("attempts + 1"), "updated_at": s.now()}).Error; err != nil {
+		return err
+	}
+	ref, err := ad.Publish(ctx, acct, f, files)
+	if err != nil {
+		return s.fail(ctx, d, job, err)
+	}
+	return s.sent(ctx, d, acct.Method, ref)
+}
+
+// sent records success; a takedown that arrived while sending queues the
+// delete at once.
+func (s *Service) sent(ctx context.Context, d *models.Delivery, method string, ref ExternalRef) error {
+	now := s.now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(d).Updates(map[string]any{"state": models.DeliverySent, "external_id": ref.ID, "external_url": ref.URL, "last_error": "", "sent_at": now, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.sent", ObjectType: "story", ObjectID: d.StoryID,
+			Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel, "method": method, "external_id": ref.ID}}); err != nil {
+			return err
+		}
+		var cur models.Delivery
+		if err := tx.Where("id = ?", d.ID).Take(&cur).Error; err != nil {
+			return err
+		}
+		if cur.TakedownReason != "" {
+			return s.takedownOne(ctx, tx, &cur, cur.TakedownReason)
+		}
+		return nil
+	})
+}
+
+// refuse cancels a delivery the checks at send time refused.
+func (s *Service) refuse(ctx context.Context, d *models.Delivery, reason string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(d).Updates(map[string]any{"state": models.DeliveryCancelled, "last_error": "Refused: " + reason, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.refused", ObjectType: "story", ObjectID: d.StoryID,
+			Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel, "reason": reason}})
+	})
+}
+
+// fail records a failed attempt and hands the error back to the queue:
+// queued again while attempts remain, failed when it gives up.
+func (s *Service) fail(ctx context.Context, d *models.Delivery, job *models.Job, cause error) error {
+	var perm *jobs.PermanentError
+	state := models.DeliveryQueued
+	if errors.As(cause, &perm) || job.Attempts >= job.MaxAttempts {
+		state = models.DeliveryFailed
+	}
+	msg := cause.Error()
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur models.Delivery
+		if err := tx.Where("id = ?", d.ID).Take(&cur).Error; err != nil {
+			return err
+		}
+		if cur.TakedownReason != "" {
+			state = models.DeliveryCancelled // taken down while sending: never retried
+		}
+		if err := tx.Model(d).Updates(map[string]any{"state": state, "last_error": msg, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		if state != models.DeliveryFailed {
+			return nil
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.failed", ObjectType: "story", ObjectID: d.StoryID,
+			Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel, "attempts": job.Attempts}})
+	})
+	return errors.Join(cause, err)
+}
+
+// mediaFiles opens each rendition and gives it a time-limited public URL
+// for receivers that fetch media themselves.
+func (s *Service) mediaFiles(ctx context.Context, d *models.Delivery, refs []MediaRef) ([]MediaFile, error) {
+	var out []MediaFile
+	for _, m := range refs {
+		var r models.MediaRendition
+		if err := s.db.WithContext(ctx).Where("asset_id = ? AND name = ?", m.AssetID, m.Rendition).Take(&r).Error; err != nil {
+			return nil, err
+		}
+		rc, info, err := s.store.Open(ctx, r.StorageKey)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, 20<<20))
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		ct := info.ContentType
+		if ct == "" {
+			ct = http.DetectContentType(data)
+		}
+		u, err := s.MediaURL(d.ID, m.AssetID, m.Rendition)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, MediaFile{MediaRef: m, ContentType: ct, Data: data, URL: u})
+	}
+	return out, nil
+}

@@ -1,0 +1,162 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/workflow"
+	"github.com/storykeep/storykeep/models"
+)
+
+type deliveryJob struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Schedule creates a delivery and its job for each chosen channel of story
+// id, at `at` (zero: now). A channel already scheduled for this revision is
+// left as it is, so pressing "post now" twice posts once. Channels that
+// would be refused (too long) are refused here too, before anything is
+// queued. Posting now moves an approved story to published.
+func (s *Service) Schedule(ctx context.Context, a workflow.Actor, id string, chans []string, at time.Time) ([]models.Delivery, error) {
+	st, err := s.stories.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !Publishable(st) {
+		return nil, apperr.New(http.StatusConflict, "Only an approved or published story can be posted; this one is "+workflow.Stage(st.Stage).Label()+".")
+	}
+	if len(chans) == 0 {
+		return nil, apperr.New(http.StatusUnprocessableEntity, "Choose at least one channel.")
+	}
+	approved := Approved(st)
+	previews, err := s.Previews(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chans {
+		if !slices.Contains(approved, ch) {
+			return nil, apperr.New(http.StatusUnprocessableEntity, "The story is not approved for "+label(ch)+".")
+		}
+		for _, p := range previews {
+			if p.Channel == ch && p.Refusal != "" {
+				return nil, apperr.New(http.StatusUnprocessableEntity, p.Refusal)
+			}
+		}
+	}
+	now := s.now()
+	if at.IsZero() || at.Before(now) {
+		at = now
+	}
+	var out []models.Delivery
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, ch := range chans {
+			d, err := s.scheduleOne(ctx, tx, a, st, ch, at)
+			if err != nil {
+				return err
+			}
+			out = append(out, *d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.Stage == string(workflow.Approved) && !at.After(now.Add(time.Minute)) {
+		if _, err := s.stories.Transition(ctx, a, id, workflow.Published, "Posted to "+fmt.Sprint(len(chans))+" channel(s).", 0); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) scheduleOne(ctx context.Context, tx *gorm.DB, a workflow.Actor, st *models.Story, ch string, at time.Time) (*models.Delivery, error) {
+	acct, err := s.accountIn(tx, ch)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.ensureCode(ctx, tx, st.ID, ch); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	d := &models.Delivery{ID: newID(), StoryID: st.ID, Channel: ch, Method: acct.Method, Revision: st.Revision, State: models.DeliveryQueued,
+		RunAt: at, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(d)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return d, tx.Where("story_id = ? AND channel = ? AND revision = ?", st.ID, ch, st.Revision).Take(d).Error
+	}
+	j, err := s.jobs.Enqueue(ctx, tx, JobDeliver, deliveryJob{DeliveryID: d.ID}, jobs.Options{RunAt: at, Key: idemKey(d)})
+	if err != nil {
+		return nil, err
+	}
+	d.JobID = j.ID
+	if err := tx.Model(d).Update("job_id", j.ID).Error; err != nil {
+		return nil, err
+	}
+	return d, s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.schedule", ObjectType: "story", ObjectID: st.ID,
+		Details: map[string]any{"delivery_id": d.ID, "channel": ch, "method": d.Method, "revision": d.Revision, "run_at": at}})
+}
+
+// idemKey is the delivery's idempotency key: story, channel and revision.
+func idemKey(d *models.Delivery) string {
+	return fmt.Sprintf("%s:%s:%s:%d", JobDeliver, d.StoryID, d.Channel, d.Revision)
+}
+
+// Deliveries lists story id's deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, id string) ([]models.Delivery, error) {
+	var ds []models.Delivery
+	return ds, s.db.WithContext(ctx).Where("story_id = ?", id).Order("created_at DESC, channel").Find(&ds).Error
+}
+
+// Delivery returns one delivery.
+func (s *Service) Delivery(ctx context.Context, id string) (*models.Delivery, error) {
+	var d models.Delivery
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&d).Error; err != nil {
+		return nil, err
+	}
+	if d.ID == "" {
+		return nil, apperr.NotFound("That delivery does not exist.")
+	}
+	return &d, nil
+}
+
+// Retry queues a failed delivery again (its job starts over with fresh
+// attempts). The gate is asked again when it runs.
+func (s *Service) Retry(ctx context.Context, id string) (*models.Delivery, error) {
+	d, err := s.Delivery(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.State != models.DeliveryFailed {
+		return d, apperr.New(http.StatusConflict, "Only a failed delivery can be retried.")
+	}
+	return d, s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var j models.Job
+		if err := tx.Where("id = ?", d.JobID).Limit(1).Find(&j).Error; err != nil {
+			return err
+		}
+		now := s.now()
+		if j.ID == "" {
+			return errors.New("export: delivery without a job")
+		}
+		if err := tx.Model(&j).Updates(map[string]any{"status": models.JobPending, "attempts": 0, "run_at": now, "finished_at": nil, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(d).Updates(map[string]any{"state": models.DeliveryQueued, "run_at": now, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.retry", ObjectType: "story", ObjectID: d.StoryID, Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel}})
+	})
+}

@@ -1,0 +1,29 @@
+package web
+
+import "github.com/labstack/echo/v4"
+
+// publicImage streams a crop of an allowed photo of a live story. Only a
+// versioned address of an allowed photo may be cached for long; the moment
+// consent ends the address answers 410 (caches already holding the image
+// keep it until purged: see README "Website").
+func (s *Server) publicImage(c echo.Context) error {
+	r, err := s.website.Image(c.Request().Context(), c.Param("slug"), c.Param("asset"), c.Param("name"))
+	if err != nil {
+		return s.publicError(c, err)
+	}
+	immutable := c.QueryParam("v") != "" && len(r.SHA256) >= 12 && c.QueryParam("v") == r.SHA256[:12]
+	res := c.Response()
+	// streamObject marks media private; the public crop overrides that
+	// just before the header is written, once the status is known.
+	res.Before(func() {
+		switch {
+		case res.Status >= 300:
+			res.Header().Set("Cache-Control", "no-store")
+		case immutable:
+			res.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		default:
+			res.Header().Set("Cache-Control", "no-cache")
+		}
+	})
+	return s.streamObject(c, r.StorageKey, "image/jpeg", "")
+}
