@@ -27,6 +27,7 @@ func (s *Server) routes() []Route {
 		s.patientRoutes(),
 		s.storyRoutes(),
 		s.mediaRoutes(),
+		s.templateRoutes(),
 		s.consentRoutes(),
 		s.publicRoutes(),
 		s.publishRoutes(),

@@ -59,6 +59,8 @@ type Deps struct {
 	Stories *stories.Service
 	// Consent sends consent requests and serves the patient's pages.
 	Consent *consent.Service
+	// Templates are the consent form texts admins maintain.
+	Templates *consent.Templates
 	// Export serves the publishing panel, channel accounts and short links.
 	Export *export.Service
 	// Website serves the public story pages, feeds and sitemap.
@@ -90,6 +92,7 @@ type Server struct {
 	comments   *comments.Service
 	stories    *stories.Service
 	consent    *consent.Service
+	templates  *consent.Templates
 	export     *export.Service
 	website    *website.Service
 }
@@ -109,6 +112,7 @@ func New(d Deps) (*Server, error) {
 	s.patients, s.interviews, s.comments = d.Patients, d.Interviews, d.Comments
 	s.stories = d.Stories
 	s.consent = d.Consent
+	s.templates = d.Templates
 	s.export = d.Export
 	s.website = d.Website
 
