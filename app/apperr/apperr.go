@@ -6,6 +6,8 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 )
 
 // Error is a typed application error.
@@ -44,4 +46,23 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// FieldErrors maps form fields to plain-language messages about what to fix.
+// Services return it for bad input; handlers re-render the form with each
+// message beside its field and a 422.
+type FieldErrors map[string]string
+
+// Error lists the messages in field order, for logs.
+func (f FieldErrors) Error() string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+": "+f[k])
+	}
+	return strings.Join(parts, "; ")
 }

@@ -182,16 +182,8 @@ func (s *Service) Describe(ctx context.Context, id, alt, caption string, fx, fy 
 	})
 }
 
-// FieldErrors maps form fields to messages.
-type FieldErrors map[string]string
-
-func (f FieldErrors) Error() string {
-	var parts []string
-	for k, v := range f {
-		parts = append(parts, k+": "+v)
-	}
-	return strings.Join(parts, "; ")
-}
+// FieldErrors maps form fields to what is wrong with them.
+type FieldErrors = apperr.FieldErrors
 
 // Delete removes an asset's row and then its objects. An asset bound by a
 // consent cannot be deleted. If removing an object fails after the row is

@@ -41,18 +41,8 @@ type TemplateInput struct {
 	Body     string
 }
 
-// FieldErrors maps form fields to what is wrong with them, so the edit page
-// can show each message beside its field.
-type FieldErrors map[string]string
-
-// Error lists the messages, for logs; pages show each beside its field.
-func (f FieldErrors) Error() string {
-	parts := make([]string, 0, len(f))
-	for k, v := range f {
-		parts = append(parts, k+": "+v)
-	}
-	return strings.Join(parts, "; ")
-}
+// FieldErrors maps form fields to what is wrong with them.
+type FieldErrors = apperr.FieldErrors
 
 // NotReadyError refuses activation and carries every reason, so the person
 // editing the form sees the whole list at once rather than one per attempt.

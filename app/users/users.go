@@ -49,15 +49,7 @@ type NewUser struct {
 }
 
 // FieldErrors maps form fields to what is wrong with them.
-type FieldErrors map[string]string
-
-func (f FieldErrors) Error() string {
-	var parts []string
-	for k, v := range f {
-		parts = append(parts, k+": "+v)
-	}
-	return strings.Join(parts, "; ")
-}
+type FieldErrors = apperr.FieldErrors
 
 // NormaliseEmail lower-cases and trims an email address.
 func NormaliseEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
