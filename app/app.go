@@ -146,6 +146,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Media.Jobs = a.Jobs
 	a.Media.SetLimits(int64(cfg.MaxImageMB)<<20, int64(cfg.MaxAudioMB)<<20, int64(cfg.MaxVideoMB)<<20)
 	a.Jobs.Handle(assets.JobRenditions, a.Media.HandleRenditions)
+	a.Jobs.Handle(assets.JobSweepUploads, a.Media.HandleSweepUploads)
+	if err := a.Media.ScheduleUploadSweep(ctx, time.Now().UTC().Add(time.Hour)); err != nil {
+		return nil, err
+	}
 	if a.Authz, err = authz.New(gdb); err != nil {
 		return nil, err
 	}

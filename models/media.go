@@ -49,3 +49,18 @@ type MediaRendition struct {
 	Note       string
 	CreatedAt  time.Time
 }
+
+// Upload is a resumable upload in progress: Received bytes have arrived, in
+// Chunks objects under staging/<ID>/.
+type Upload struct {
+	ID        string `gorm:"primaryKey"`
+	OwnerType string
+	OwnerID   string
+	UserID    string
+	FileName  string
+	SizeBytes int64
+	Received  int64
+	Chunks    int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}

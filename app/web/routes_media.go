@@ -1,6 +1,10 @@
 package web
 
-import "github.com/storykeep/storykeep/app/authz"
+import (
+	"net/http"
+
+	"github.com/storykeep/storykeep/app/authz"
+)
 
 // mediaRoutes: uploading, describing, serving and deleting photos, video
 // and recordings of stories and interviews (issue 4). Each handler also
@@ -15,6 +19,11 @@ func (s *Server) mediaRoutes() []Route {
 		{post, "/media/:id/delete", authz.MediaUpload, s.mediaDelete},
 		{get, "/media/:id/file", authz.MediaView, s.mediaFile},
 		{get, "/media/:id/r/:name", authz.MediaView, s.mediaRendition},
+		{post, "/stories/:id/uploads", authz.MediaUpload, s.uploadStart(ownerStory)},
+		{post, "/interviews/:id/uploads", authz.MediaUpload, s.uploadStart(ownerInterview)},
+		{get, "/uploads/:id", authz.MediaUpload, s.uploadStatus},
+		{http.MethodPut, "/uploads/:id", authz.MediaUpload, s.uploadChunk},
+		{post, "/uploads/:id/complete", authz.MediaUpload, s.uploadComplete},
 	}
 }
 
@@ -22,4 +31,4 @@ func (s *Server) mediaRoutes() []Route {
 // query string, never from parsing the (possibly huge) multipart form, and
 // the 2 MB body limit does not apply (the media pipeline enforces per-type
 // limits while streaming).
-var uploadRoutes = map[string]bool{"/stories/:id/media": true, "/interviews/:id/media": true}
+var uploadRoutes = map[string]bool{"/stories/:id/media": true, "/interviews/:id/media": true, "/uploads/:id": true}

@@ -67,10 +67,16 @@ func TestRouteRoleMatrix(t *testing.T) {
 			t.Run(who+" "+r.Method+" "+r.Path, func(t *testing.T) {
 				var res *apptest.Resp
 				form := url.Values{"role": {models.RoleReviewer}}
-				if r.Method == http.MethodGet {
+				switch r.Method {
+				case http.MethodGet:
 					res = c.Get(path)
-				} else {
+				case http.MethodPost:
 					res = c.Post(path, form)
+				default:
+					req, _ := http.NewRequest(r.Method, env.Server.URL+path, strings.NewReader(form.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("X-CSRF-Token", c.CSRF())
+					res = c.Do(req)
 				}
 				switch {
 				case r.Perm == authz.Public:
