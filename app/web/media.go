@@ -22,6 +22,14 @@ const (
 	ownerInterview = models.OwnerInterview
 )
 
+// mediaPath is the media page of a story or an interview.
+func mediaPath(typ, id string) string {
+	if typ == ownerInterview {
+		return "/interviews/" + id + "/media"
+	}
+	return "/stories/" + id + "/media"
+}
+
 // maxFilesPerUpload bounds one request; more files simply take more requests.
 const maxFilesPerUpload = 20
 
@@ -88,7 +96,7 @@ func (s *Server) mediaPage(typ string) echo.HandlerFunc {
 		}
 		_, _, editErr := s.mediaOwner(c, typ, id, true)
 		return s.render(c, http.StatusOK, "media_list", Page{Title: "Media: " + title, Data: map[string]any{
-			"Items": items, "Title": title, "Back": back, "Action": "/" + typ + "s/" + id + "/media",
+			"Items": items, "Title": title, "Back": back, "Action": mediaPath(typ, id),
 			"CanEdit": editErr == nil, "Errors": s.sessions.PopString(ctx, "upload_errors"),
 		}})
 	}
@@ -158,7 +166,7 @@ func (s *Server) mediaUpload(typ string) echo.HandlerFunc {
 		if len(problems) > 0 {
 			s.sessions.Put(ctx, "upload_errors", strings.Join(problems, "\n"))
 		}
-		return s.redirect(c, "/"+typ+"s/"+id+"/media")
+		return s.redirect(c, mediaPath(typ, id))
 	}
 }
 
@@ -169,7 +177,7 @@ func (s *Server) assetFor(c echo.Context, edit bool) (*models.MediaAsset, string
 		return nil, "", err
 	}
 	_, _, err = s.mediaOwner(c, a.OwnerType, a.OwnerID, edit)
-	return a, "/" + a.OwnerType + "s/" + a.OwnerID + "/media", err
+	return a, mediaPath(a.OwnerType, a.OwnerID), err
 }
 
 func (s *Server) mediaDescribe(c echo.Context) error {

@@ -97,7 +97,13 @@ func TestMediaUploadDescribeServeDelete(t *testing.T) {
 	// No-JS form: several files at once, one refused; the good one is kept.
 	res := postFiles(t, env, teller, page, []upload{{"beach.jpg", jpegFile(t)}, {"logo.png", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)}, {"big.png", noisePNG(t)}}, "query")
 	res.Expect(http.StatusSeeOther)
-	list := teller.Get(page).Expect(http.StatusOK)
+	if res.Location() != page {
+		t.Fatalf("after uploading, redirected to %q, want the media page %q", res.Location(), page)
+	}
+	list := teller.Get(res.Location()).Expect(http.StatusOK)
+	if list.Doc.Find(`form[data-upload]`).AttrOr("action", "") != page+"?_csrf="+teller.CSRF() {
+		t.Fatalf("upload form posts to %q", list.Doc.Find(`form[data-upload]`).AttrOr("action", ""))
+	}
 	list.Contains("2 file(s) added").Contains("Some files were not added").Contains("logo.png:")
 	as := mediaOf(t, env, storyID)
 	if len(as) != 2 || as[0].FileName != "beach.jpg" || as[0].Kind != "image" {
