@@ -26,6 +26,7 @@ import (
 	"github.com/storykeep/storykeep/app/crypto"
 	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/export"
+	"github.com/storykeep/storykeep/app/handoff"
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
@@ -174,7 +175,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays}})
 	a.Website = website.New(gdb, a.Audit)
 	a.Website.Gate = a.Consent
-	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website})
+	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website, handoff.Notifier{}})
 	a.Consent.Stories = a.Stories
 	a.Media.Binder = a.Consent
 	a.Jobs.Handle(consent.JobMail, a.Consent.HandleMail)

@@ -270,7 +270,11 @@ func (p *Page) Heading() string {
 
 // Path is the current URL's path and query, or "" when unknown.
 func (p *Page) Path() string {
-	loc, err := chromedp.Run(p.tab, chromedp.Location())
+	// Its own short timeout: Path names the page in failure messages, after
+	// the test's deadline too, and must not hang on a stuck tab.
+	ctx, cancel := context.WithTimeout(p.tab, 5*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		return ""
 	}
@@ -382,6 +386,23 @@ func (p *Page) Screenshot(name string) {
 	if err != nil {
 		p.t.Fatalf("%s: screenshot %s: %v", p.name, name, err)
 	}
+	p.saveScreenshot(name, png)
+}
+
+// ScreenshotViewport is Screenshot of what is on screen only, for long
+// pages on a phone, where the full page would be a very tall image.
+func (p *Page) ScreenshotViewport(name string) {
+	p.t.Helper()
+	p.Do(chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("%s: screenshot %s: %v", p.name, name, err)
+	}
+	p.saveScreenshot(name, png)
+}
+
+func (p *Page) saveScreenshot(name string, png []byte) {
+	p.t.Helper()
 	dirs := []string{filepath.Join(ArtifactsDir, "screens")}
 	if os.Getenv(UpdateScreenshotsEnv) == "1" {
 		dirs = append(dirs, filepath.Join("..", "docs", "screenshots"))

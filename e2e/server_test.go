@@ -42,11 +42,20 @@ var (
 // STORYKEEP_TEST_DB=postgres, chosen by dbtest), waits for /readyz and for the
 // first admin's password, and stops it with SIGTERM when the test ends,
 // failing the test unless it exits 0.
-func StartServer(t *testing.T) *Server {
+//
+// extraEnv adds settings for this server, each as "STORYKEEP_NAME=value"
+// (for example STORYKEEP_MAIL_MODE=smtp with the address of an smtptest
+// server); they come after, and so override, the harness's own.
+func StartServer(t *testing.T, extraEnv ...string) *Server {
 	t.Helper()
+	for _, kv := range extraEnv {
+		if !strings.HasPrefix(kv, "STORYKEEP_") || !strings.Contains(kv, "=") {
+			t.Fatalf("e2e: StartServer setting %q: want STORYKEEP_NAME=value", kv)
+		}
+	}
 	var lastErr error
 	for range 3 { // a free port can be taken between choosing and listening
-		s, err := startServer(t)
+		s, err := startServer(t, extraEnv)
 		if err == nil {
 			return s
 		}
@@ -59,7 +68,7 @@ func StartServer(t *testing.T) *Server {
 	return nil
 }
 
-func startServer(t *testing.T) (*Server, error) {
+func startServer(t *testing.T, extraEnv []string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -85,6 +94,7 @@ func startServer(t *testing.T) (*Server, error) {
 		"STORYKEEP_DATABASE_URL="+dbURL,
 		"STORYKEEP_SHUTDOWN_GRACE=5s",
 	)
+	env = append(env, extraEnv...)
 	s.cmd = exec.Command(binary, "serve")
 	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr

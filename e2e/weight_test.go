@@ -18,10 +18,37 @@ import (
 // half a second. ctx must be a chromedp context whose browser is running,
 // such as Page.Ctx().
 func PageWeight(ctx context.Context, url string) (bytes int64, err error) {
+	return pageWeight(ctx, url, nil)
+}
+
+// Weight is PageWeight for a page behind a session: it loads path in a new
+// tab with its own browser context and a cold, disabled cache, carrying over
+// only this page's cookies (such as the patient's verified consent session),
+// and returns the bytes transferred.
+func (p *Page) Weight(path string) (int64, error) {
+	p.t.Helper()
+	got, err := chromedp.Call(p.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{p.b.base + "/"}})
+	if err != nil {
+		return 0, fmt.Errorf("page weight: read cookies: %w", err)
+	}
+	var cookies []*network.CookieParam
+	for _, c := range got.Cookies {
+		cookies = append(cookies, &network.CookieParam{Name: c.Name, Value: c.Value, URL: p.b.base + "/",
+			Path: c.Path, Secure: c.Secure, HTTPOnly: c.HTTPOnly, SameSite: c.SameSite})
+	}
+	return pageWeight(p.ctx, p.b.base+path, cookies)
+}
+
+func pageWeight(ctx context.Context, url string, cookies []*network.CookieParam) (bytes int64, err error) {
 	tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	defer cancel()
 	if err := chromedp.Do(tab); err != nil {
 		return 0, fmt.Errorf("page weight: open tab: %w", err)
+	}
+	if len(cookies) > 0 {
+		if _, err := chromedp.Call(tab, network.SetCookies, network.SetCookiesParams{Cookies: cookies}); err != nil {
+			return 0, fmt.Errorf("page weight: set cookies: %w", err)
+		}
 	}
 	if _, err := chromedp.Call(tab, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
 		return 0, fmt.Errorf("page weight: disable cache: %w", err)

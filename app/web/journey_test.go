@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/export/exporttest"
 	"github.com/storykeep/storykeep/models"
 )
@@ -140,5 +141,31 @@ func TestRevocationDeletesTheMastodonPost(t *testing.T) {
 	masto.Mu.Unlock()
 	if left != 0 {
 		t.Fatalf("the Mastodon post was not deleted after revocation (%d left)", left)
+	}
+}
+
+// TestHandOffNotifications: each hand-off reaches the inbox of whoever acts
+// next, and a reviewer can reject a story (archived).
+func TestHandOffNotifications(t *testing.T) {
+	env := apptest.New(t)
+	owner, u := env.SignedIn(models.RoleStoryteller)
+	reviewer, _ := env.SignedIn(models.RoleReviewer)
+	id := createStory(t, owner, storyForm(addPatient(env, u.ID, "Maria Lopez"), u.ID, "Hand-offs"))
+	owner.Post("/stories/"+id+"/transition", url.Values{"to": {"awaiting_consent"}}).Expect(http.StatusSeeOther)
+	if _, err := env.App.Stories.Transition(t.Context(), storiesSystem, id, "consented", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	owner.Post("/stories/"+id+"/transition", url.Values{"to": {"in_review"}}).Expect(http.StatusSeeOther)
+	reviewer.Get("/inbox").Expect(http.StatusOK).Contains("A story is ready for your review")
+	reviewer.Post("/stories/"+id+"/transition", url.Values{"to": {"changes_requested"}, "note": {"Please check the date"}}).Expect(http.StatusSeeOther)
+	owner.Get("/inbox").Expect(http.StatusOK).Contains("A reviewer asked for changes to your story")
+	owner.Post("/stories/"+id+"/transition", url.Values{"to": {"drafting"}}).Expect(http.StatusSeeOther)
+	owner.Post("/stories/"+id+"/transition", url.Values{"to": {"awaiting_consent"}}).Expect(http.StatusSeeOther)
+	env.App.Stories.Transition(t.Context(), storiesSystem, id, "consented", "", 0)
+	owner.Post("/stories/"+id+"/transition", url.Values{"to": {"in_review"}}).Expect(http.StatusSeeOther)
+	reviewer.Post("/stories/"+id+"/transition", url.Values{"to": {"archived"}, "note": {"Not suitable"}}).Expect(http.StatusSeeOther)
+	owner.Get("/inbox").Contains("Your story was archived")
+	if st, _ := env.App.Stories.Get(t.Context(), id); st.Stage != "archived" {
+		t.Fatalf("stage %s", st.Stage)
 	}
 }

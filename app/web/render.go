@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/consent"
+	"github.com/storykeep/storykeep/app/handoff"
 	"github.com/storykeep/storykeep/app/markdown"
 	"github.com/storykeep/storykeep/models"
 	"github.com/storykeep/storykeep/static"
@@ -41,6 +42,7 @@ func NewRenderer(assets *static.Assets) (*Renderer, error) {
 		// Consent: the inbox names consent notifications; patient pages
 		// render Markdown (story, authorization) safely.
 		"notificationLabel": consent.NotificationLabel,
+		"handoffLabel":      handoff.Label,
 		"markdown":          markdown.Render,
 		"roleLabel": func(r string) string {
 			if l, ok := roleLabels[r]; ok {

@@ -61,6 +61,7 @@ var Table = []Transition{
 	{From: []Stage{Approved}, To: Published, Action: "Publish", Who: whoPublisher, May: publisher},
 	{From: []Stage{Consented, InReview, ChangesRequested, Approved, Published}, To: Withdrawn, Action: "Withdraw", Who: whoSystem, May: system}, // a consent ends (revoked or expired) at any stage past consent
 	{From: nil, To: Archived, Action: "Archive", Who: whoOwner, May: ownerOrAdmin},
+	{From: []Stage{InReview}, To: Archived, Action: "Reject", Who: whoReviewer, May: independentReviewer},
 }
 
 func needsChannels(_ context.Context, _ *Engine, s Story) error {
@@ -124,6 +125,7 @@ func (e *Engine) Available(a Actor, s Story) []Transition {
 // or an error saying plainly what is possible from here and who may do it.
 func (e *Engine) Check(ctx context.Context, a Actor, s Story, to Stage) (*Transition, error) {
 	var from []Transition
+	var forbidden error
 	for i := range Table {
 		t := Table[i]
 		if !t.Allows(s.Stage) {
@@ -133,8 +135,13 @@ func (e *Engine) Check(ctx context.Context, a Actor, s Story, to Stage) (*Transi
 		if t.To != to {
 			continue
 		}
+		// Several rows may lead to the same stage (the owner archives, a
+		// reviewer rejects): any one that lets a through will do.
 		if !t.May(a, s) {
-			return nil, apperr.New(http.StatusForbidden, fmt.Sprintf("Only %s may move a story from %s to %s.", t.Who, s.Stage.Label(), to.Label()))
+			if forbidden == nil {
+				forbidden = apperr.New(http.StatusForbidden, fmt.Sprintf("Only %s may move a story from %s to %s.", t.Who, s.Stage.Label(), to.Label()))
+			}
+			continue
 		}
 		if t.Check != nil {
 			if err := t.Check(ctx, e, s); err != nil {
@@ -142,6 +149,9 @@ func (e *Engine) Check(ctx context.Context, a Actor, s Story, to Stage) (*Transi
 			}
 		}
 		return &t, nil
+	}
+	if forbidden != nil {
+		return nil, forbidden
 	}
 	var opts []string
 	for _, t := range from {

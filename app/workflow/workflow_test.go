@@ -22,7 +22,7 @@ func TestAvailableFollowsTheTable(t *testing.T) {
 		a    Actor
 		want string
 	}{
-		{Actor{UserID: "r", Role: models.RoleReviewer}, "approved,changes_requested"},
+		{Actor{UserID: "r", Role: models.RoleReviewer}, "approved,changes_requested,archived"},
 		{Actor{UserID: "author", Role: models.RoleReviewer}, ""},
 		{Actor{UserID: "author", Role: models.RoleStoryteller}, "archived"},
 		{Actor{UserID: "x", Role: models.RoleStoryteller}, ""},

@@ -1,0 +1,636 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	bin "encoding/binary"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/storykeep/storykeep/app/export/exporttest"
+	"github.com/storykeep/storykeep/app/mail/smtptest"
+)
+
+// JourneyTimeout bounds TestPatientJourney in the browser: it walks six
+// people through the whole spine, so it gets more than TestTimeout.
+const JourneyTimeout = 90 * time.Second
+
+// within moves the browser's deadline to d from now (never past the test's
+// own deadline, never shorter than TestTimeout); call it before NewPage.
+func (b *Browser) within(d time.Duration) {
+	if d < TestTimeout {
+		d = TestTimeout
+	}
+	b.deadline = time.Now().Add(d)
+	if td, ok := b.t.Deadline(); ok && td.Add(-5*time.Second).Before(b.deadline) {
+		b.deadline = td.Add(-5 * time.Second)
+	}
+}
+
+// consentLinkRe finds a consent (/c/) or revocation (/r/) link in a mail.
+var consentLinkRe = regexp.MustCompile(`https?://\S+/(c|r)/[A-Za-z0-9_-]{43}`)
+
+// waitFor polls cond every 100ms until it is true or limit passes, then
+// fails the test with what.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// pollJS evaluates expr in the page every 100ms until it returns a
+// non-empty string or limit passes, riding out navigations (an evaluation
+// cut short by a reload is retried); it returns the last result.
+func pollJS(p *Page, limit time.Duration, expr string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithTimeout(p.Ctx(), 2*time.Second)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		cancel()
+		if err == nil && v != "" {
+			return v
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				p.t.Fatalf("%s: waited %s on %s: %v", p.name, limit, p.Path(), err)
+			}
+			return v
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitMail waits for a message to to that satisfies ok, parsed.
+func waitMail(t *testing.T, srv *smtptest.Server, to string, limit time.Duration, ok func(*smtptest.Parsed) bool) *smtptest.Parsed {
+	t.Helper()
+	var found *smtptest.Parsed
+	waitFor(t, limit, "an email to "+to, func() bool {
+		for _, m := range srv.Messages() {
+			p, err := smtptest.Parse(bytes.NewReader(m.Data))
+			if err != nil {
+				t.Fatalf("parse mail: %v", err)
+			}
+			if strings.Contains(p.To, to) && ok(p) {
+				found = p
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// mailLink is the consent or revocation link of kind ("c" or "r") in m.
+func mailLink(t *testing.T, m *smtptest.Parsed, kind string) *url.URL {
+	t.Helper()
+	for _, l := range consentLinkRe.FindAllStringSubmatch(strings.ReplaceAll(m.Text, "\n", " "), -1) {
+		if l[1] == kind {
+			u, err := url.Parse(l[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+	}
+	t.Fatalf("mail %q has no /%s/ link:\n%s", m.Subject, kind, m.Text)
+	return nil
+}
+
+// photoJPEG writes a small JPEG with an EXIF segment (camera make and a GPS
+// pointer, as phones write) into dir and returns its path.
+func photoJPEG(t *testing.T, dir string) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 480, 320))
+	for y := range 320 {
+		for x := range 480 {
+			img.Set(x, y, color.RGBA{uint8(80 + x/4), uint8(120 + y/4), 170, 255})
+		}
+	}
+	var enc bytes.Buffer
+	if err := jpeg.Encode(&enc, img, &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	// TIFF (little-endian) with one IFD: Make = "StoryCam".
+	var tiff bytes.Buffer
+	tiff.WriteString("II")
+	_ = bin.Write(&tiff, bin.LittleEndian, uint16(42))
+	_ = bin.Write(&tiff, bin.LittleEndian, uint32(8))
+	_ = bin.Write(&tiff, bin.LittleEndian, uint16(1))      // one entry
+	_ = bin.Write(&tiff, bin.LittleEndian, uint16(0x010f)) // Make
+	_ = bin.Write(&tiff, bin.LittleEndian, uint16(2))      // ASCII
+	_ = bin.Write(&tiff, bin.LittleEndian, uint32(9))
+	_ = bin.Write(&tiff, bin.LittleEndian, uint32(26)) // value offset
+	_ = bin.Write(&tiff, bin.LittleEndian, uint32(0))  // no next IFD
+	tiff.WriteString("StoryCam\x00")
+	app1 := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
+	var out bytes.Buffer
+	out.Write(enc.Bytes()[:2]) // SOI
+	out.Write([]byte{0xFF, 0xE1})
+	_ = bin.Write(&out, bin.BigEndian, uint16(len(app1)+2))
+	out.Write(app1)
+	out.Write(enc.Bytes()[2:])
+	path := filepath.Join(dir, "maria-garden.jpg")
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// inviteStaff adds m through Users → Invite a user and records the
+// temporary password shown once.
+func inviteStaff(p *Page, m *staffMember) {
+	p.t.Helper()
+	p.Open("/admin/users/new")
+	if h := p.Heading(); h != "Invite a user" {
+		p.t.Fatalf("invite heading %q", h)
+	}
+	p.Type("#name", m.name)
+	p.Type("#email", m.email)
+	p.Choose("#role", m.label)
+	p.Click(`form[action="/admin/users"] button[type=submit]`)
+	p.WantPath("/admin/users")
+	if f, want := p.Text(".flash"), m.name+" can now sign in as "+m.label+"."; f != want {
+		p.t.Errorf("flash after inviting %s: %q, want %q", m.name, f, want)
+	}
+	m.tempPassword = p.Text(".notice code")
+	if !tempPasswordRe.MatchString(m.tempPassword) {
+		p.t.Fatalf("temporary password for %s looks wrong: %q", m.email, m.tempPassword)
+	}
+}
+
+// staffPage signs m in, in a fresh browser context, through the forced
+// password change.
+func staffPage(b *Browser, m *staffMember) *Page {
+	b.t.Helper()
+	p := b.NewPage(m.role)
+	signIn(p, m.email, m.tempPassword)
+	changePassword(p, m.tempPassword, "new "+m.role+" passphrase 2024")
+	if h := p.Heading(); h != "Welcome, "+m.name {
+		b.t.Fatalf("%s dashboard heading %q", m.role, h)
+	}
+	return p
+}
+
+// check ticks the checkbox or radio matched by css unless it is ticked.
+func (p *Page) check(css string) {
+	p.t.Helper()
+	if !Eval[bool](p, `document.querySelector(`+jsString(css)+`).checked`) {
+		p.Do(chromedp.Click(chromedp.CSS(css)))
+	}
+	if !Eval[bool](p, `document.querySelector(`+jsString(css)+`).checked`) {
+		p.t.Fatalf("%s: %s is not ticked after clicking it", p.name, css)
+	}
+}
+
+// stageBadge is the stage shown on a story page.
+func stageBadge(p *Page) string {
+	p.t.Helper()
+	return p.Text(`main .badge[class*="stage-"], main p .badge`)
+}
+
+// TestPatientJourney is the browser journey of the whole spine (issue 7):
+// staff set-up, a story with a photo and a PHI finding, the patient's
+// consent on a phone with a drawn signature, legal review, publishing to the
+// website and Mastodon, and the patient's revocation taking it all down.
+func TestPatientJourney(t *testing.T) {
+	t.Parallel()
+	mail := smtptest.Start(t, smtptest.Options{})
+	masto := exporttest.NewMastodon(t)
+	srv := StartServer(t,
+		"STORYKEEP_MAIL_MODE=smtp",
+		"STORYKEEP_SMTP_HOST="+mail.Host,
+		"STORYKEEP_SMTP_PORT="+strconv.Itoa(mail.Port),
+		"STORYKEEP_SMTP_TLS=none",
+		"STORYKEEP_SMTP_FROM=stories@hospital.test",
+		"STORYKEEP_WORKERS=2",
+	)
+	b := NewBrowser(t, srv.URL)
+	b.within(JourneyTimeout)
+	statuses := func() int {
+		masto.Mu.Lock()
+		defer masto.Mu.Unlock()
+		return len(masto.Statuses)
+	}
+
+	// 1. The admin signs in with the first-run password, changes it, invites
+	// the team and connects the Mastodon account.
+	admin := b.NewPage("admin")
+	signIn(admin, srv.AdminEmail, srv.AdminPassword)
+	changePassword(admin, srv.AdminPassword, "lantern orchard velvet 47")
+	teller := &staffMember{name: "Sam Storyteller", email: "sam.storyteller@hospital.example", role: "storyteller", label: "Storyteller"}
+	reviewer := &staffMember{name: "Rita Reviewer", email: "rita.reviewer@hospital.example", role: "reviewer", label: "Legal reviewer"}
+	publisher := &staffMember{name: "Paul Publisher", email: "paul.publisher@hospital.example", role: "publisher", label: "Publisher"}
+	for _, m := range []*staffMember{teller, reviewer, publisher} {
+		inviteStaff(admin, m)
+	}
+	admin.Open("/admin/channels")
+	admin.Do(chromedp.SetValue(chromedp.CSS("#method-mastodon"), "mastodon"))
+	admin.Type("#url-mastodon", masto.URL)
+	admin.Type("#secret-mastodon", "tok")
+	admin.check(`#channel-mastodon input[name=enabled]`)
+	admin.Click(`#channel-mastodon button[type=submit]`)
+	admin.WantPath("/admin/channels")
+	if v := Eval[string](admin, `document.querySelector("#url-mastodon").value`); v != masto.URL {
+		t.Fatalf("Mastodon account URL after saving: %q, want %q", v, masto.URL)
+	}
+	if !Eval[bool](admin, `document.querySelector("#channel-mastodon input[name=enabled]").checked`) {
+		t.Fatal("Mastodon account not enabled after saving")
+	}
+
+	// 2. The storyteller records the patient, drafts the story, adds a photo
+	// and asks for consent.
+	st := staffPage(b, teller)
+	st.Open("/patients/new")
+	st.Type("#full_name", "María López")
+	st.Type("#preferred_name", "María")
+	st.Type("#dob", "1984-07-21")
+	st.Type("#email", "maria@example.org")
+	st.Do(chromedp.SetValue(chromedp.CSS("#language"), "es"))
+	st.Click(`main form button[type=submit]`)
+	patientID := strings.TrimPrefix(st.Path(), "/patients/")
+	if !strings.HasPrefix(st.Path(), "/patients/") || strings.Contains(patientID, "/") || patientID == "new" {
+		t.Fatalf("after adding the patient: on %s (h1 %q)", st.Path(), st.Heading())
+	}
+	if h := st.Heading(); !strings.Contains(h, "María López") {
+		t.Errorf("patient page heading %q", h)
+	}
+
+	const title = "María vuelve a caminar"
+	st.Open("/stories/new")
+	st.Type("#title", title)
+	st.Type("#summary", "After surgery, María walks in her garden again.")
+	st.Type("#body", "María walked again six weeks after her hip surgery. Her neighbour says to call him on 555-201-7788 to hear more.")
+	st.Do(chromedp.SetValue(chromedp.CSS("#patient"), patientID))
+	st.check(`input[name=channels][value=website]`)
+	st.check(`input[name=channels][value=mastodon]`)
+	st.Type("#copy-mastodon", "María vuelve a caminar tras su operación de cadera.")
+	st.Click(`form.story-form button[type=submit]`)
+	storyPath := st.Path()
+	if !regexp.MustCompile(`^/stories/[^/]+$`).MatchString(storyPath) {
+		t.Fatalf("after creating the story: on %s (h1 %q, errors %v)", storyPath, st.Heading(), st.Texts(".error"))
+	}
+	if h := st.Heading(); !strings.Contains(h, title) {
+		t.Errorf("story page heading %q", h)
+	}
+	marks := st.Texts("mark.phi")
+	phone := false
+	for _, m := range marks {
+		phone = phone || strings.Contains(m, "555-201-7788")
+	}
+	if !phone {
+		t.Fatalf("story page does not highlight the phone number as PHI; marks %q", marks)
+	}
+	st.CheckA11y()
+
+	// One photo, with EXIF, uploaded through the file input; then alt text.
+	st.Open(storyPath + "/media")
+	photo := photoJPEG(t, t.TempDir())
+	st.Do(chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{photo}))
+	st.Do(chromedp.Click(chromedp.CSS(`form[data-upload] button[type=submit]`)))
+	// upload.js sends the file, then reloads the page.
+	if got := pollJS(st, 20*time.Second, `(() => {
+		if (document.querySelector("article.media-item")) return "ok";
+		const box = document.querySelector("[data-upload-progress]");
+		return box && /error|failed/.test(box.innerHTML) ? box.innerText : "";
+	})()`); got != "ok" {
+		t.Fatalf("uploading the photo: %q", got)
+	}
+	if n := len(st.Texts("article.media-item")); n != 1 {
+		t.Fatalf("%d media items after uploading one photo", n)
+	}
+	if name := st.Text("article.media-item h2"); name != "maria-garden.jpg" {
+		t.Errorf("uploaded media named %q", name)
+	}
+	const alt = "María smiling in her garden, walking without a cane"
+	st.Type(`article.media-item textarea[name=alt]`, alt)
+	if code := st.Submit(chromedp.Click(chromedp.CSS(`article.media-item form[action$="/describe"] button[type=submit]`))); code != http.StatusOK || st.Path() != storyPath+"/media" {
+		t.Fatalf("saving alt text: status %d on %s, want the media page again", code, st.Path())
+	}
+	if f := st.Text(".flash"); f != "Description saved." {
+		t.Errorf("flash after saving alt text: %q", f)
+	}
+	if got := Eval[string](st, `document.querySelector("article.media-item textarea[name=alt]").value`); got != alt {
+		t.Fatalf("alt text after saving: %q", got)
+	}
+	if e := st.Texts("article.media-item .error"); len(e) != 0 {
+		t.Errorf("media item still shows %q after alt text", e)
+	}
+	st.CheckA11y()
+
+	st.Open(storyPath)
+	st.Screenshot("story")
+
+	st.Open(storyPath + "/consent")
+	st.check(`input[name=signer][value=patient]`)
+	st.check(`#channels input[value=website]`)
+	st.check(`#channels input[value=mastodon]`)
+	st.check(`#media input[name=media]`)
+	st.check(`input[name=name_usage][value=first_name]`)
+	st.Do(chromedp.SetValue(chromedp.CSS("#language"), "es"))
+	if Eval[string](st, `document.querySelector("#link_days").value`) == "" {
+		st.Type("#link_days", "14")
+	}
+	st.Click(`form[action$="/consent"] button[type=submit]`)
+	if h := st.Heading(); !strings.HasPrefix(h, "Consent link for") {
+		t.Fatalf("after sending the consent request: h1 %q, errors %v", h, st.Texts(".error"))
+	}
+	shown := Eval[string](st, `document.querySelector("#consent-link").value`)
+	invite := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
+		return strings.Contains(m.Text, "/c/")
+	})
+	link := mailLink(t, invite, "c")
+	if link.String() != shown {
+		t.Errorf("emailed link %s differs from the link shown %s", link, shown)
+	}
+	if !strings.Contains(invite.Subject, "permiso") {
+		t.Errorf("invitation subject %q is not in Spanish", invite.Subject)
+	}
+
+	// 3. The patient, on a phone, verifies, reads, chooses, draws a
+	// signature and signs.
+	pt := b.NewPhonePage("patient")
+	pt.Open(link.Path)
+	if h := pt.Heading(); h != "Primero, confirme que es usted" {
+		t.Fatalf("verify page heading %q", h)
+	}
+	if lang := Eval[string](pt, `document.documentElement.lang`); lang != "es" {
+		t.Errorf("verify page lang %q", lang)
+	}
+	pt.CheckA11y()
+	pt.Type("#dob-day", "21")
+	pt.Type("#dob-month", "7")
+	pt.Type("#dob-year", "1984")
+	pt.Click(`form[action$="/verify"] button[type=submit]`)
+	pt.WantPath(link.Path)
+	if h := pt.Heading(); h == "Primero, confirme que es usted" {
+		t.Fatalf("still on the verify page after the date of birth: %v", pt.Texts(".error-summary"))
+	}
+	if sw := Eval[int](pt, `document.documentElement.scrollWidth`); sw > PhoneWidth {
+		t.Errorf("consent page is %dpx wide on a %dpx phone", sw, PhoneWidth)
+	}
+	previews := strings.Join(pt.Texts("article.post"), "\n")
+	for _, want := range []string{title, "María walked again", "María vuelve a caminar tras su operación de cadera."} {
+		if !strings.Contains(previews, want) {
+			t.Errorf("consent previews lack %q:\n%s", want, previews)
+		}
+	}
+	if !Eval[bool](pt, `(() => { const i = document.querySelector(".patient-media img"); return !!i && i.alt === `+jsString(alt)+` })()`) {
+		t.Error("consent page does not show the photo with its alt text")
+	}
+	if n := Eval[int](pt, `document.querySelectorAll("#sign-form input:checked").length`); n != 0 {
+		t.Errorf("%d choices pre-ticked on the consent form", n)
+	}
+	pt.CheckA11y()
+
+	// Keyboard: the typed-signature alternative is a Tab stop with a label.
+	pt.Do(chromedp.Focus(chromedp.CSS("#typed_name")))
+	reached := false
+	for range 6 {
+		pt.Do(chromedp.KeyEvent(kb.Tab))
+		if Eval[string](pt, `document.activeElement.id`) == "typed_signature" {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		t.Error("Tab from the name field does not reach the typed signature field")
+	} else if lbl := Eval[string](pt, `Array.from(document.activeElement.labels, l => l.innerText.trim()).join(" ")`); lbl == "" {
+		t.Error("the typed signature field has no label")
+	} else {
+		t.Logf("typed signature reached by Tab, labelled %q", lbl)
+	}
+
+	// Page weight of the review page on a cold cache, with the verified session.
+	weight, err := pt.Weight(link.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("consent review page weight: %d bytes (%.1f KB) transferred, cold cache, phone session", weight, float64(weight)/1024)
+	if weight <= 0 || weight > 100*1024 {
+		t.Errorf("consent review page weight %d bytes, want between 1 and %d", weight, 100*1024)
+	}
+
+	pt.check("#ch-website")
+	pt.check("#ch-mastodon")
+	pt.check(`#media input[name=media]`)
+	pt.check("#nu-first_name")
+	if Eval[string](pt, `document.querySelector("#expires_on").value`) == "" {
+		pt.Do(chromedp.SetValue(chromedp.CSS("#expires_on"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
+	}
+	pt.check("#esign")
+	pt.Type("#typed_name", "María López")
+
+	// Draw a signature: press, a zig-zag, release.
+	if Eval[bool](pt, `document.querySelector("[data-signature-pad]").hidden`) {
+		t.Fatal("the signature pad is hidden: signature.js did not run")
+	}
+	pt.Do(chromedp.ScrollIntoView(chromedp.CSS("[data-signature-pad] canvas")))
+	type rect struct{ X, Y, W, H float64 }
+	r := Eval[rect](pt, `(() => { const r = document.querySelector("[data-signature-pad] canvas").getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height} })()`)
+	if r.W < 100 || r.H < 50 {
+		t.Fatalf("signature canvas is %vx%v", r.W, r.H)
+	}
+	var strokes []chromedp.Action[chromedp.Void]
+	x0, y0 := r.X+r.W*0.1, r.Y+r.H*0.6
+	strokes = append(strokes, chromedp.MouseEvent(chromedp.MouseMoved, x0, y0),
+		chromedp.MouseEvent(chromedp.MousePressed, x0, y0, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	for i := 1; i <= 24; i++ {
+		x := x0 + r.W*0.8*float64(i)/24
+		y := r.Y + r.H*(0.35+0.3*float64(i%2))
+		strokes = append(strokes, chromedp.MouseEvent(chromedp.MouseMoved, x, y, chromedp.ButtonLeft, func(p *input.DispatchMouseEventParams) { p.Buttons = 1 }))
+	}
+	strokes = append(strokes, chromedp.MouseEvent(chromedp.MouseReleased, x0+r.W*0.8, y0, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	pt.Do(strokes...)
+	// signature.js writes the PNG on submit; a synthetic submit event runs
+	// its listener without submitting the form.
+	sig := Eval[string](pt, `(() => { document.getElementById("sign-form").dispatchEvent(new Event("submit", {cancelable: true})); return document.getElementById("signature_data").value })()`)
+	if !strings.HasPrefix(sig, "data:image/png;base64,") || len(sig) < 200 {
+		t.Fatalf("drawn signature: hidden field holds %.60q (%d bytes), want a PNG data URL", sig, len(sig))
+	}
+	t.Logf("drawn signature: PNG data URL of %d bytes", len(sig))
+	pt.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById("signature").scrollIntoView({block: "end"})`))
+	pt.ScreenshotViewport("consent-phone")
+
+	pt.Click(`#sign-form button[type=submit]`)
+	if h := pt.Heading(); h != "Gracias" {
+		t.Fatalf("after signing: h1 %q, errors %v", h, pt.Texts(".error-summary li, .field-error"))
+	}
+	if body := pt.Text("main"); !strings.Contains(body, "Su permiso quedó registrado") {
+		t.Errorf("signed page says %q", body)
+	}
+	pt.CheckA11y()
+	cert := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
+		return len(m.Attachments) > 0
+	})
+	if len(cert.Attachments) != 1 || cert.Attachments[0].ContentType != "application/pdf" || !bytes.HasPrefix(cert.Attachments[0].Data, []byte("%PDF")) {
+		t.Fatalf("certificate mail %q: attachments %d", cert.Subject, len(cert.Attachments))
+	}
+	revoke := mailLink(t, cert, "r")
+
+	// 4. Legal review: the author sends it and may not approve; the reviewer
+	// acknowledges the findings and approves.
+	st.Open(storyPath)
+	if s := stageBadge(st); s != "Consented" {
+		t.Errorf("stage after signing %q, want Consented", s)
+	}
+	st.Click(`button[name=to][value=in_review]`)
+	if n := len(st.Texts(`button[name=to][value=approved]`)); n != 0 {
+		t.Error("the author sees an approve button on their own story")
+	}
+	refused := Eval[int](st, `(() => {
+		const f = document.querySelector('form[action$="/transition"]'), d = new FormData(f);
+		d.set("to", "approved");
+		return fetch(f.action, {method: "POST", body: new URLSearchParams(d), redirect: "manual"}).then(r => r.status);
+	})()`)
+	if refused != http.StatusForbidden {
+		t.Errorf("the author's own approval answered %d, want 403", refused)
+	}
+
+	rv := staffPage(b, reviewer)
+	rv.Open(storyPath + "/review")
+	if h := rv.Heading(); h != "Review: "+title {
+		t.Fatalf("review heading %q", h)
+	}
+	if !strings.Contains(strings.Join(rv.Texts("mark.phi"), " "), "555-201-7788") {
+		t.Error("review screen does not highlight the phone number")
+	}
+	rv.CheckA11y()
+	rv.Screenshot("review")
+	for range 10 {
+		form := Eval[int](rv, `Array.from(document.querySelectorAll('form[action$="/phi-ack"]')).findIndex(f => f.querySelector("input[name=finding]"))`)
+		if form < 0 {
+			break
+		}
+		rv.Do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelectorAll('form[action$="/phi-ack"]')[%d].querySelectorAll("input[name=finding]").forEach(c => c.click())`, form)))
+		rv.Submit(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelectorAll('form[action$="/phi-ack"]')[%d].querySelector("button[type=submit]").click()`, form)))
+	}
+	if n := len(rv.Texts("input[name=finding]")); n != 0 {
+		t.Fatalf("%d findings left unacknowledged", n)
+	}
+	if n := len(rv.Texts(".badge")); n < 1 {
+		t.Error("no finding shows as Acknowledged")
+	}
+	rv.Open(storyPath)
+	rv.Click(`button[name=to][value=approved]`)
+	if s := stageBadge(rv); s != "Approved" {
+		t.Fatalf("stage after approval %q (flash %v, errors %v)", s, rv.Texts(".flash"), rv.Texts(".alert, .error"))
+	}
+
+	// 5. The publisher posts to Mastodon now; the story goes live.
+	pb := staffPage(b, publisher)
+	pb.Open(storyPath + "/publish")
+	if r := pb.Texts("#preview-mastodon .refusal"); len(r) != 0 {
+		t.Fatalf("Mastodon post refused: %v", r)
+	}
+	if post := pb.Text("#preview-mastodon p.pre"); !strings.Contains(post, "María") || strings.Contains(post, "López") {
+		t.Errorf("Mastodon preview %q", post)
+	}
+	pb.check(`input[name=channel][value=mastodon]`)
+	pb.check(`input[name=when][value=now]`)
+	pb.Click(`form[action$="/publish"] button[type=submit]`)
+	if f := pb.Text(".flash"); !strings.Contains(f, "Posting now to mastodon") {
+		t.Errorf("flash after posting %q", f)
+	}
+	waitFor(t, 20*time.Second, "the Mastodon post", func() bool { return statuses() == 1 })
+	masto.Mu.Lock()
+	for _, s := range masto.Statuses {
+		if !strings.Contains(s, "María") || strings.Contains(s, "López") {
+			t.Errorf("Mastodon status %q", s)
+		}
+	}
+	masto.Mu.Unlock()
+	waitFor(t, 20*time.Second, "the delivery to show as sent", func() bool {
+		pb.Open(storyPath + "/publish")
+		return pb.Texts(".delivery-mastodon .state")[0] == "sent"
+	})
+	if s := pb.Text("main p .badge"); s != "Published" {
+		t.Errorf("stage on the publication panel %q, want Published", s)
+	}
+	pb.CheckA11y()
+	pb.Screenshot("publish")
+
+	pub := b.NewPage("public")
+	pub.Open("/p")
+	slugPath := Eval[string](pub, `Array.from(document.querySelectorAll("ol.stories h2 a")).find(a => a.innerText.trim() === `+jsString(title)+`)?.getAttribute("href") ?? ""`)
+	if !strings.HasPrefix(slugPath, "/p/") {
+		t.Fatalf("the public index does not list %q: %v", title, pub.Texts("ol.stories h2"))
+	}
+	pub.Open(slugPath)
+	if h := pub.Heading(); h != title {
+		t.Errorf("public page heading %q", h)
+	}
+	page := pub.Text("main")
+	if !strings.Contains(page, "María") || strings.Contains(page, "López") || strings.Contains(page, "Lopez") {
+		t.Errorf("public page names the patient wrongly (first name only consented):\n%s", page)
+	}
+	if _, err := chromedp.Run(pub.Ctx(), chromedp.Poll[bool](`(() => { const i = document.querySelector("article.story img"); return !!i && i.complete && i.naturalWidth > 0 })()`)); err != nil {
+		t.Fatalf("the public page's photo did not load: %v", err)
+	}
+	if a := Eval[string](pub, `document.querySelector("article.story img").alt`); a != alt {
+		t.Errorf("public photo alt %q", a)
+	}
+	pub.CheckA11y()
+	pub.Screenshot("public")
+	src := Eval[string](pub, `document.querySelector("article.story img").currentSrc || document.querySelector("article.story img").src`)
+	res, err := http.Get(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("public photo %s: %d %v", src, res.StatusCode, err)
+	}
+	if !bytes.HasPrefix(img, []byte{0xFF, 0xD8, 0xFF}) || !strings.HasPrefix(res.Header.Get("Content-Type"), "image/jpeg") {
+		t.Errorf("public photo %s is %s, starts % x: want a JPEG", src, res.Header.Get("Content-Type"), img[:min(4, len(img))])
+	}
+	if bytes.Contains(img, []byte("Exif")) || bytes.Contains(img, []byte("StoryCam")) {
+		t.Errorf("public photo %s still carries EXIF", src)
+	}
+	t.Logf("public photo %s: %d bytes JPEG, no EXIF", src, len(img))
+
+	// 6. The patient revokes from the certificate email; everything comes down.
+	pt.Open(revoke.Path)
+	if h := pt.Heading(); h != "Cancelar su permiso" {
+		t.Fatalf("revocation page heading %q", h)
+	}
+	pt.CheckA11y()
+	pt.Type("#reason", "Cambié de opinión")
+	pt.Click(`form[action^="/r/"] button[type=submit]`)
+	if h := pt.Heading(); h != "Su permiso está cancelado" {
+		t.Fatalf("after revoking: h1 %q", h)
+	}
+	gone, err := chromedp.Run(pub.Ctx(), chromedp.NavigateResponse(srv.URL+slugPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gone.Status != http.StatusGone {
+		t.Errorf("public page after revocation: status %d, want 410", gone.Status)
+	}
+	if h := pub.Heading(); h != "This story is no longer available" {
+		t.Errorf("public page after revocation says %q", h)
+	}
+	waitFor(t, 20*time.Second, "the Mastodon post to be deleted", func() bool { return statuses() == 0 })
+}
