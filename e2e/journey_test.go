@@ -260,7 +260,7 @@ const focusJS = `(() => {
 	const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();
 	return {ID: e.id, Class: e.className, Tag: e.tagName.toLowerCase(), Text: (e.innerText || e.value || "").trim(),
 		Outline: s.outlineStyle, OutlineW: s.outlineWidth, Shadow: s.boxShadow,
-		InView: r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight};
+		InView: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth};
 })()`
 
 func (f focusInfo) key() string {

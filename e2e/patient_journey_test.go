@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -404,23 +405,7 @@ func TestPatientJourney(t *testing.T) {
 	}
 	pt.CheckA11y()
 
-	// Keyboard: the typed-signature alternative is a Tab stop with a label.
-	pt.Do(chromedp.Focus(chromedp.CSS("#typed_name")))
-	reached := false
-	for range 6 {
-		pt.Do(chromedp.KeyEvent(kb.Tab))
-		if Eval[string](pt, `document.activeElement.id`) == "typed_signature" {
-			reached = true
-			break
-		}
-	}
-	if !reached {
-		t.Error("Tab from the name field does not reach the typed signature field")
-	} else if lbl := Eval[string](pt, `Array.from(document.activeElement.labels, l => l.innerText.trim()).join(" ")`); lbl == "" {
-		t.Error("the typed signature field has no label")
-	} else {
-		t.Logf("typed signature reached by Tab, labelled %q", lbl)
-	}
+	keyboardWalk(t, pt)
 
 	// Page weight of the review page on a cold cache, with the verified session.
 	weight, err := pt.Weight(link.Path)
@@ -633,4 +618,56 @@ func TestPatientJourney(t *testing.T) {
 		t.Errorf("public page after revocation says %q", h)
 	}
 	waitFor(t, 20*time.Second, "the Mastodon post to be deleted", func() bool { return statuses() == 0 })
+}
+
+// focusableJS lists, in document order, what Tab should reach on the page:
+// visible, enabled links, buttons and form fields, a radio group once (arrow
+// keys move within it). The signature canvas is not one; the typed signature
+// is its keyboard alternative.
+const focusableJS = `(() => { const seen = new Set(); return Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex="-1"])'))
+	.filter(e => !e.disabled && e.offsetParent !== null && e.tabIndex >= 0)
+	.filter(e => { if (e.type !== "radio") { return true; } if (seen.has(e.name)) { return false; } seen.add(e.name); return true; })
+	.map(e => e.id || (e.className === "skip" ? "skip" : e.tagName.toLowerCase() + ":" + (e.innerText || e.value || "").trim())); })()`
+
+// keyboardWalk tabs through the whole consent page from the top: every
+// control is reached in document order, each focused control shows a visible
+// focus indicator and is at least partly on screen (Chromium scrolls a
+// textarea only as far as its caret), and the typed signature (the
+// drawing's keyboard alternative) is among them with a label.
+func keyboardWalk(t *testing.T, p *Page) {
+	t.Helper()
+	want := Eval[[]string](p, focusableJS)
+	if len(want) < 5 {
+		t.Fatalf("keyboard walk: only %d focusable controls found: %v", len(want), want)
+	}
+	Eval[bool](p, `(() => { if (document.activeElement) { document.activeElement.blur(); } window.scrollTo(0, 0); return true })()`)
+	var got []string
+	for range 3 * len(want) {
+		p.Do(chromedp.KeyEvent(kb.Tab))
+		f := Eval[focusInfo](p, focusJS)
+		key := f.ID
+		if key == "" {
+			key = f.key()
+		}
+		if f.Tag == "body" || (len(got) > 0 && got[0] == key && len(got) >= len(want)) {
+			break // past the last control, back at the start
+		}
+		if len(got) > 0 && got[len(got)-1] == key {
+			continue // a date field takes one Tab per part (day, month, year)
+		}
+		got = append(got, key)
+		if !f.visible() {
+			where := Eval[string](p, `(() => { const r = document.activeElement.getBoundingClientRect(); return JSON.stringify({top: r.top, bottom: r.bottom, left: r.left, right: r.right, vw: innerWidth, vh: innerHeight, sy: scrollY}) })()`)
+			t.Errorf("keyboard walk: %s has no visible focus indicator or is off screen (outline %s %s, shadow %q, in view %v, box %s)", key, f.Outline, f.OutlineW, f.Shadow, f.InView, where)
+		}
+	}
+	if strings.Join(got, " | ") != strings.Join(want, " | ") {
+		t.Errorf("keyboard walk: Tab order\n got %v\nwant %v", got, want)
+	}
+	if !slices.Contains(got, "typed_signature") {
+		t.Error("keyboard walk: the typed signature field is not a Tab stop")
+	} else if lbl := Eval[string](p, `Array.from(document.querySelector("#typed_signature").labels, l => l.innerText.trim()).join(" ")`); lbl == "" {
+		t.Error("keyboard walk: the typed signature field has no label")
+	}
+	t.Logf("keyboard walk: %d controls in order, each with visible focus", len(got))
 }
