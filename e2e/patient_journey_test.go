@@ -472,7 +472,70 @@ func TestPatientJourney(t *testing.T) {
 	if len(cert.Attachments) != 1 || cert.Attachments[0].ContentType != "application/pdf" || !bytes.HasPrefix(cert.Attachments[0].Data, []byte("%PDF")) {
 		t.Fatalf("certificate mail %q: attachments %d", cert.Subject, len(cert.Attachments))
 	}
-	revoke := mailLink(t, cert, "r")
+	firstRevoke := mailLink(t, cert, "r")
+
+	// 3b. The storyteller changes a word of the signed story: the consent is
+	// superseded and the story is back in drafting. A new request goes out;
+	// the patient signs again, this time with the typed signature.
+	st.Open(storyPath + "/edit")
+	text := Eval[string](st, `document.querySelector("#body").value`)
+	edited := strings.Replace(text, "walked again", "walked again proudly", 1)
+	if edited == text {
+		t.Fatalf("fixture: the body %q has no \"walked again\" to edit", text)
+	}
+	st.Do(chromedp.SetValue(chromedp.CSS("#body"), edited))
+	st.Click(`form.story-form button[type=submit]`)
+	if s := stageBadge(st); s != "Drafting" {
+		t.Errorf("stage after editing the consented story %q, want Drafting", s)
+	}
+	if tl := st.Text("main"); !strings.Contains(tl, "consent no longer matches and a new one is needed") {
+		t.Errorf("the story page does not say the consent no longer matches")
+	}
+	st.Open(storyPath + "/consent")
+	st.check(`input[name=signer][value=patient]`)
+	st.check(`#channels input[value=website]`)
+	st.check(`#channels input[value=mastodon]`)
+	st.check(`#media input[name=media]`)
+	st.check(`input[name=name_usage][value=first_name]`)
+	st.Do(chromedp.SetValue(chromedp.CSS("#language"), "es"))
+	if Eval[string](st, `document.querySelector("#link_days").value`) == "" {
+		st.Type("#link_days", "14")
+	}
+	st.Click(`form[action$="/consent"] button[type=submit]`)
+	again := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
+		return strings.Contains(m.Text, "/c/") && !strings.Contains(m.Text, link.Path)
+	})
+	link2 := mailLink(t, again, "c")
+	if old := Eval[string](pt, `fetch(`+jsString(link.Path)+`).then(r => r.text())`); strings.Contains(old, `id="sign-form"`) {
+		t.Error("the first, used consent link still offers the signing form")
+	}
+	p2 := b.NewPhonePage("patient, second request")
+	p2.Open(link2.Path)
+	p2.Type("#dob-day", "21")
+	p2.Type("#dob-month", "7")
+	p2.Type("#dob-year", "1984")
+	p2.Click(`form[action$="/verify"] button[type=submit]`)
+	if previews := strings.Join(p2.Texts("article.post"), "\n"); !strings.Contains(previews, "walked again proudly") {
+		t.Errorf("the new request does not show the edited text:\n%s", previews)
+	}
+	p2.check("#ch-website")
+	p2.check("#ch-mastodon")
+	p2.check(`#media input[name=media]`)
+	p2.check("#nu-first_name")
+	if Eval[string](p2, `document.querySelector("#expires_on").value`) == "" {
+		p2.Do(chromedp.SetValue(chromedp.CSS("#expires_on"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
+	}
+	p2.check("#esign")
+	p2.Type("#typed_name", "María López")
+	p2.Type("#typed_signature", "María López")
+	p2.Click(`#sign-form button[type=submit]`)
+	if h := p2.Heading(); h != "Gracias" {
+		t.Fatalf("after signing the second request: h1 %q, errors %v", h, p2.Texts(".error-summary li, .field-error"))
+	}
+	cert2 := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
+		return len(m.Attachments) > 0 && !strings.Contains(m.Text, firstRevoke.Path)
+	})
+	revoke := mailLink(t, cert2, "r")
 
 	// 4. Legal review: the author sends it and may not approve; the reviewer
 	// acknowledges the findings and approves.
