@@ -229,8 +229,19 @@ func (s *Service) queueInvitation(ctx context.Context, tx *gorm.DB, r *models.Co
 // restarts its expiry and emails it again.
 func (s *Service) Resend(ctx context.Context, storyID, requestID string) (*Sent, error) {
 	token, hash := NewToken()
+	// The patient's details are read (and that view audited) before the
+	// transaction: on SQLite's single connection a second transaction
+	// opened inside this one would wait for it forever.
+	cur, err := s.request(s.db.WithContext(ctx), requestID)
+	if err != nil {
+		return nil, err
+	}
+	pd, err := s.patients.View(ctx, cur.PatientID, "consent_resend")
+	if err != nil {
+		return nil, err
+	}
 	var r *models.ConsentRequest
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
 		if r, err = s.request(tx, requestID); err != nil {
 			return err
@@ -246,10 +257,6 @@ func (s *Service) Resend(ctx context.Context, storyID, requestID string) (*Sent,
 		}
 		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "consent.resend", ObjectType: "consent_request", ObjectID: r.ID,
 			Details: map[string]any{"story_id": r.StoryID}}); err != nil {
-			return err
-		}
-		pd, err := s.patients.View(ctx, r.PatientID, "consent_resend")
-		if err != nil {
 			return err
 		}
 		return s.queueInvitation(ctx, tx, r, token, pd.Email != "")
