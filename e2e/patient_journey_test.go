@@ -343,20 +343,7 @@ func TestPatientJourney(t *testing.T) {
 	st.Open(storyPath)
 	st.Screenshot("story")
 
-	st.Open(storyPath + "/consent")
-	st.check(`input[name=signer][value=patient]`)
-	st.check(`#channels input[value=website]`)
-	st.check(`#channels input[value=mastodon]`)
-	st.check(`#media input[name=media]`)
-	st.check(`input[name=name_usage][value=first_name]`)
-	st.Do(chromedp.SetValue(chromedp.CSS("#language"), "es"))
-	if Eval[string](st, `document.querySelector("#link_days").value`) == "" {
-		st.Type("#link_days", "14")
-	}
-	st.Click(`form[action$="/consent"] button[type=submit]`)
-	if h := st.Heading(); !strings.HasPrefix(h, "Consent link for") {
-		t.Fatalf("after sending the consent request: h1 %q, errors %v", h, st.Texts(".error"))
-	}
+	sendConsentRequest(t, st, storyPath)
 	shown := Eval[string](st, `document.querySelector("#consent-link").value`)
 	invite := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
 		return strings.Contains(m.Text, "/c/")
@@ -491,17 +478,7 @@ func TestPatientJourney(t *testing.T) {
 	if tl := st.Text("main"); !strings.Contains(tl, "consent no longer matches and a new one is needed") {
 		t.Errorf("the story page does not say the consent no longer matches")
 	}
-	st.Open(storyPath + "/consent")
-	st.check(`input[name=signer][value=patient]`)
-	st.check(`#channels input[value=website]`)
-	st.check(`#channels input[value=mastodon]`)
-	st.check(`#media input[name=media]`)
-	st.check(`input[name=name_usage][value=first_name]`)
-	st.Do(chromedp.SetValue(chromedp.CSS("#language"), "es"))
-	if Eval[string](st, `document.querySelector("#link_days").value`) == "" {
-		st.Type("#link_days", "14")
-	}
-	st.Click(`form[action$="/consent"] button[type=submit]`)
+	sendConsentRequest(t, st, storyPath)
 	again := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
 		return strings.Contains(m.Text, "/c/") && !strings.Contains(m.Text, link.Path)
 	})
@@ -733,4 +710,25 @@ func keyboardWalk(t *testing.T, p *Page) {
 		t.Error("keyboard walk: the typed signature field has no label")
 	}
 	t.Logf("keyboard walk: %d controls in order, each with visible focus", len(got))
+}
+
+// sendConsentRequest asks the patient (in Spanish) for consent to the
+// website and Mastodon, with the photo and first name only, and checks the
+// page that shows the link.
+func sendConsentRequest(t *testing.T, st *Page, storyPath string) {
+	t.Helper()
+	st.Open(storyPath + "/consent")
+	st.check(`input[name=signer][value=patient]`)
+	st.check(`#channels input[value=website]`)
+	st.check(`#channels input[value=mastodon]`)
+	st.check(`#media input[name=media]`)
+	st.check(`input[name=name_usage][value=first_name]`)
+	st.Do(chromedp.SetValue(chromedp.CSS("#language"), "es"))
+	if Eval[string](st, `document.querySelector("#link_days").value`) == "" {
+		st.Type("#link_days", "14")
+	}
+	st.Click(`form[action$="/consent"] button[type=submit]`)
+	if h := st.Heading(); !strings.HasPrefix(h, "Consent link for") {
+		t.Fatalf("after sending the consent request: h1 %q, errors %v", h, st.Texts(".error"))
+	}
 }

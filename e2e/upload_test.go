@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	enc "encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,29 +9,21 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/storykeep/storykeep/app/media/mediatest"
 )
 
-// writeWAV writes a valid PCM WAV of size bytes (the media pipeline checks
-// the header; the samples are a simple ramp).
+// writeWAV writes a valid WAV recording of size bytes to path.
 func writeWAV(t *testing.T, path string, size int) {
 	t.Helper()
-	b := make([]byte, size)
-	copy(b, "RIFF")
-	enc.LittleEndian.PutUint32(b[4:], uint32(size-8))
-	copy(b[8:], "WAVEfmt ")
-	enc.LittleEndian.PutUint32(b[16:], 16)
-	enc.LittleEndian.PutUint16(b[20:], 1)
-	enc.LittleEndian.PutUint16(b[22:], 2)
-	enc.LittleEndian.PutUint32(b[24:], 44100)
-	enc.LittleEndian.PutUint32(b[28:], 44100*4)
-	enc.LittleEndian.PutUint16(b[32:], 4)
-	enc.LittleEndian.PutUint16(b[34:], 16)
-	copy(b[36:], "data")
-	enc.LittleEndian.PutUint32(b[40:], uint32(size-44))
-	for i := 44; i < size; i++ {
-		b[i] = byte(i * 7)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if _, err := io.Copy(f, mediatest.WAV(int64(size))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/app/media/mediatest"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/models"
 )
@@ -34,7 +35,7 @@ func TestResumableUpload(t *testing.T) {
 	env := apptest.New(t)
 	teller, tu := env.SignedIn(models.RoleStoryteller)
 	storyID := createStory(t, teller, storyForm(addPatient(env, tu.ID, "Maria Lopez"), tu.ID, "Resumable"))
-	wav, _ := io.ReadAll(newWAV(3<<20 + 12345))
+	wav, _ := io.ReadAll(mediatest.WAV(3<<20 + 12345))
 	sum := sha256.Sum256(wav)
 
 	res, st := jsonReq(t, env, teller, http.MethodPost, "/stories/"+storyID+"/uploads", strings.NewReader(fmt.Sprintf(`{"file_name":"interview.wav","size":%d}`, len(wav))), "application/json")

@@ -3,7 +3,6 @@ package web_test
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -20,52 +19,10 @@ import (
 
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/media/mediatest"
 	"github.com/storykeep/storykeep/app/storage/miniotest"
 	"github.com/storykeep/storykeep/models"
 )
-
-// wavReader produces a valid PCM WAV of exactly size bytes without holding
-// it in memory: a 44-byte header, then a cheap repeating waveform.
-type wavReader struct {
-	size, off int64
-	hdr       []byte
-}
-
-func newWAV(size int64) *wavReader {
-	h := make([]byte, 44)
-	copy(h[0:], "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], uint32(size-8))
-	copy(h[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(h[16:], 16)
-	binary.LittleEndian.PutUint16(h[20:], 1)
-	binary.LittleEndian.PutUint16(h[22:], 2)
-	binary.LittleEndian.PutUint32(h[24:], 44100)
-	binary.LittleEndian.PutUint32(h[28:], 44100*4)
-	binary.LittleEndian.PutUint16(h[32:], 4)
-	binary.LittleEndian.PutUint16(h[34:], 16)
-	copy(h[36:], "data")
-	binary.LittleEndian.PutUint32(h[40:], uint32(size-44))
-	return &wavReader{size: size, hdr: h}
-}
-
-func (w *wavReader) Read(p []byte) (int, error) {
-	if w.off >= w.size {
-		return 0, io.EOF
-	}
-	if rem := w.size - w.off; int64(len(p)) > rem {
-		p = p[:rem]
-	}
-	for i := range p {
-		o := w.off + int64(i)
-		if o < 44 {
-			p[i] = w.hdr[o]
-		} else {
-			p[i] = byte(o * 7)
-		}
-	}
-	w.off += int64(len(p))
-	return len(p), nil
-}
 
 // rss returns this process's resident set size in bytes.
 func rss() int64 {
@@ -134,7 +91,7 @@ func BenchmarkUploadThroughStorykeep(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		// Direct PutObject, as the yardstick.
 		start := time.Now()
-		if _, err := direct.PutObject(context.Background(), s3.Bucket, fmt.Sprintf("direct-%d.wav", i), newWAV(size), size, minio.PutObjectOptions{ContentType: "audio/wav"}); err != nil {
+		if _, err := direct.PutObject(context.Background(), s3.Bucket, fmt.Sprintf("direct-%d.wav", i), mediatest.WAV(size), size, minio.PutObjectOptions{ContentType: "audio/wav"}); err != nil {
 			b.Fatal(err)
 		}
 		directSecs := time.Since(start).Seconds()
@@ -144,7 +101,7 @@ func BenchmarkUploadThroughStorykeep(b *testing.B) {
 		mw := multipart.NewWriter(pw)
 		go func() {
 			fw, _ := mw.CreateFormFile("files", "interview.wav")
-			_, err := io.Copy(fw, newWAV(size))
+			_, err := io.Copy(fw, mediatest.WAV(size))
 			if err == nil {
 				err = mw.Close()
 			}
