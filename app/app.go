@@ -174,8 +174,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays}})
 	a.Website = website.New(gdb, a.Audit)
-	a.Website.Gate = a.Consent
 	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website, handoff.Notifier{}})
+	// Legal's approval (channels, not-before) and the patient's consent are
+	// both asked at the moment of every disclosure.
+	gate := stories.ApprovalGate{Consent: a.Consent, Stories: a.Stories}
+	a.Website.Gate = gate
 	a.Consent.Stories = a.Stories
 	a.Media.Binder = a.Consent
 	a.Jobs.Handle(consent.JobMail, a.Consent.HandleMail)
@@ -196,7 +199,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Export.Register(a.Jobs)
 	// Consent is the gate every delivery passes at send time, supplies the
 	// certificate for export bundles, and takes posts down when it ends.
-	a.Export.Gate = a.Consent
+	a.Export.Gate = gate
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
 	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,

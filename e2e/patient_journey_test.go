@@ -557,8 +557,19 @@ func TestPatientJourney(t *testing.T) {
 	if n := len(rv.Texts(".badge")); n < 1 {
 		t.Error("no finding shows as Acknowledged")
 	}
-	rv.Open(storyPath)
-	rv.Click(`button[name=to][value=approved]`)
+	// The review screen shows what the patient allowed and each post; the
+	// reviewer approves the consented channels from it.
+	rv.Open(storyPath + "/review")
+	if got := rv.Text("#consent-channels"); !strings.Contains(got, "Website") || !strings.Contains(got, "Mastodon") {
+		t.Errorf("consent scope on the review screen %q", got)
+	}
+	if post := rv.Text("#review-preview-mastodon p.pre"); !strings.Contains(post, "María") {
+		t.Errorf("Mastodon preview on the review screen %q", post)
+	}
+	if n := len(rv.Texts(`#approve-form input[name=channel]:checked`)); n != 2 {
+		t.Errorf("%d channels ticked for approval, want the 2 consented", n)
+	}
+	rv.Click(`#approve-form button[type=submit]`)
 	if s := stageBadge(rv); s != "Approved" {
 		t.Fatalf("stage after approval %q (flash %v, errors %v)", s, rv.Texts(".flash"), rv.Texts(".alert, .error"))
 	}

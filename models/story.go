@@ -103,3 +103,22 @@ type StoryPHIAck struct {
 
 // TableName keeps the table name readable.
 func (StoryPHIAck) TableName() string { return "story_phi_acks" }
+
+// StoryApproval is a legal reviewer's approval of one revision of a story
+// for some of its consented channels, optionally not before a time.
+type StoryApproval struct {
+	ID         string `gorm:"primaryKey"`
+	StoryID    string
+	Revision   int
+	ReviewerID string
+	NotBefore  *time.Time
+	CreatedAt  time.Time
+
+	Channels []string `gorm:"-"`
+}
+
+// StoryApprovalChannel is one channel an approval covers.
+type StoryApprovalChannel struct {
+	ApprovalID string `gorm:"primaryKey"`
+	Channel    string `gorm:"primaryKey"`
+}

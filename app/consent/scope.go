@@ -151,3 +151,22 @@ func (s *Service) NameUsage(ctx context.Context, storyID string) (string, error)
 	}
 	return rec.NameUsage, nil
 }
+
+// Scope is what the patient's current, valid consent allows, as the legal
+// reviewer sees it.
+type Scope struct {
+	Record    *models.ConsentRecord
+	Channels  []string // consented channel keys
+	MediaIDs  []string // consented media asset ids
+	NameUsage string
+}
+
+// CurrentScope returns the scope of story id's valid consent matching its
+// current content, or nil and why there is none.
+func (s *Service) CurrentScope(ctx context.Context, storyID string) (*Scope, string, error) {
+	rec, reason, err := s.validRecord(ctx, storyID)
+	if err != nil || rec == nil {
+		return nil, reason, err
+	}
+	return &Scope{Record: rec, Channels: parseList(rec.Channels), MediaIDs: parseList(rec.MediaIDs), NameUsage: rec.NameUsage}, "", nil
+}

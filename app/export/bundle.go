@@ -33,7 +33,14 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 	}
 	var ok []entry
 	readme := "Storykeep export bundle: " + st.Title + "\nPost each channel's text with its images; the alt text is in alt-text.csv.\n\n"
-	for _, ch := range Approved(st) {
+	chans, ap, err := s.Approved(ctx, st)
+	if err != nil {
+		return err
+	}
+	if ap != nil && ap.NotBefore != nil {
+		readme += "Legal review approved publication from " + ap.NotBefore.UTC().Format("2006-01-02 15:04") + " UTC: do not post before then.\n\n"
+	}
+	for _, ch := range chans {
 		code, err := s.existingCode(ctx, st.ID, ch)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -75,7 +76,26 @@ func (s *Service) HandleDeliver(ctx context.Context, job *models.Job) error {
 	if err != nil {
 		return s.fail(ctx, d, job, err)
 	}
-	return s.sent(ctx, d, acct.Method, ref)
+	if err := s.sent(ctx, d, acct.Method, ref); err != nil {
+		return err
+	}
+	s.markPublished(ctx, d)
+	return nil
+}
+
+// markPublished moves a story still "approved" to "published" once a
+// scheduled post has gone out. The post is out whatever happens here, so a
+// refusal (another delivery got there first) is only logged: retrying the
+// delivery would not post again. The publisher who scheduled the post is
+// named as the one who published.
+func (s *Service) markPublished(ctx context.Context, d *models.Delivery) {
+	st, err := s.stories.Get(ctx, d.StoryID)
+	if err == nil && st.Stage == string(workflow.Approved) {
+		_, err = s.stories.Transition(ctx, workflow.Actor{UserID: d.CreatedBy, System: true}, d.StoryID, workflow.Published, "A scheduled post was sent.", 0)
+	}
+	if err != nil {
+		s.log.Warn("story not marked published after a post", "story_id", d.StoryID, "error", err.Error())
+	}
 }
 
 // sent records success; a takedown that arrived while sending queues the

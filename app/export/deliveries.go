@@ -38,14 +38,17 @@ func (s *Service) Schedule(ctx context.Context, a workflow.Actor, id string, cha
 	if len(chans) == 0 {
 		return nil, apperr.New(http.StatusUnprocessableEntity, "Choose at least one channel.")
 	}
-	approved := Approved(st)
-	previews, err := s.Previews(ctx, id)
+	approved, ap, err := s.Approved(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	previews, err := s.previews(ctx, st, approved)
 	if err != nil {
 		return nil, err
 	}
 	for _, ch := range chans {
 		if !slices.Contains(approved, ch) {
-			return nil, apperr.New(http.StatusUnprocessableEntity, "The story is not approved for "+label(ch)+".")
+			return nil, apperr.New(http.StatusUnprocessableEntity, "Legal review did not approve the story for "+label(ch)+".")
 		}
 		for _, p := range previews {
 			if p.Channel == ch && p.Refusal != "" {
@@ -56,6 +59,10 @@ func (s *Service) Schedule(ctx context.Context, a workflow.Actor, id string, cha
 	now := s.now()
 	if at.IsZero() || at.Before(now) {
 		at = now
+	}
+	if ap.NotBefore != nil && at.Before(*ap.NotBefore) {
+		return nil, apperr.New(http.StatusUnprocessableEntity, "Legal review approved publication from "+ap.NotBefore.UTC().Format("2006-01-02 15:04")+
+			" UTC. Schedule the posts for that time or later.")
 	}
 	var out []models.Delivery
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -46,6 +46,8 @@ func (g *gate) Allowed(_ context.Context, _, channel string, _ []string, _ strin
 	return true, "", nil
 }
 
+func (g *gate) NameUsage(context.Context, string) (string, error) { return "full", nil }
+
 type fixture struct {
 	env       *apptest.Env
 	ctx       context.Context
@@ -77,14 +79,15 @@ func setup(t *testing.T, copy map[string]string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.App.DB.Model(&models.Story{}).Where("id = ?", st.ID).Update("stage", "approved")
+	env.MarkApproved(t, st.ID)
 	addPhoto(t, env, st.ID, owner.ID)
 	st, _ = env.App.Stories.Get(ctx, st.ID)
 	g := &gate{scope: map[string]bool{}}
 	for _, c := range chans {
 		g.scope[c] = true
 	}
-	env.App.Export.Gate = g
+	// Legal's approval wraps the (fake) consent, as in production.
+	env.App.Export.Gate = stories.ApprovalGate{Consent: g, Stories: env.App.Stories}
 	env.App.Jobs.Backoff = func(int) time.Duration { return 0 }
 	return &fixture{env: env, ctx: ctx, svc: env.App.Export, gate: g, story: st, publisher: workflow.Actor{UserID: pub.ID, Role: models.RolePublisher}}
 }

@@ -21,15 +21,21 @@ type Preview struct {
 	Refusal string
 }
 
-// Approved lists the social channels st was approved for, in screen order.
-func Approved(st *models.Story) []string {
+// Approved lists the social channels legal review approved st's current
+// revision for, in screen order, with the approval itself (nil if there is
+// none: then no channel).
+func (s *Service) Approved(ctx context.Context, st *models.Story) ([]string, *models.StoryApproval, error) {
+	ap, err := s.stories.Approval(ctx, st.ID)
+	if err != nil || ap == nil {
+		return nil, nil, err
+	}
 	var out []string
 	for _, c := range Social() {
-		if slices.Contains(st.Channels, c.Key) {
+		if slices.Contains(ap.Channels, c.Key) {
 			out = append(out, c.Key)
 		}
 	}
-	return out
+	return out, ap, nil
 }
 
 // Publishable reports whether st's stage lets it leave Storykeep.
@@ -73,8 +79,28 @@ func (s *Service) Previews(ctx context.Context, id string) ([]Preview, error) {
 	if err != nil {
 		return nil, err
 	}
+	chans, _, err := s.Approved(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return s.previews(ctx, st, chans)
+}
+
+// ReviewPreviews formats every social channel the story is written for, as
+// the legal reviewer sees them before deciding which to approve.
+func (s *Service) ReviewPreviews(ctx context.Context, st *models.Story) ([]Preview, error) {
+	var chans []string
+	for _, c := range Social() {
+		if slices.Contains(st.Channels, c.Key) {
+			chans = append(chans, c.Key)
+		}
+	}
+	return s.previews(ctx, st, chans)
+}
+
+func (s *Service) previews(ctx context.Context, st *models.Story, chans []string) ([]Preview, error) {
 	var out []Preview
-	for _, ch := range Approved(st) {
+	for _, ch := range chans {
 		acct, err := s.account(ctx, ch)
 		if err != nil {
 			return nil, err

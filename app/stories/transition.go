@@ -33,7 +33,14 @@ func facts(st *models.Story, unacked int) workflow.Story {
 // the story changed since, nothing happens and they are told to reload.
 // Stored with the actor, time and optional note in story_events and the
 // audit log.
+//
+// Moving to approved this way approves every channel of the story; Approve
+// lets a reviewer choose a subset and a publish-not-before time.
 func (s *Service) Transition(ctx context.Context, a Actor, id string, to workflow.Stage, note string, revision int) (*models.Story, error) {
+	return s.transition(ctx, a, id, to, note, revision, nil)
+}
+
+func (s *Service) transition(ctx context.Context, a Actor, id string, to workflow.Stage, note string, revision int, approval *ApprovalInput) (*models.Story, error) {
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxNote {
 		return nil, apperr.New(http.StatusUnprocessableEntity, "The note must be at most 1000 characters.")
@@ -59,12 +66,33 @@ func (s *Service) Transition(ctx context.Context, a Actor, id string, to workflo
 				return err
 			}
 		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
 		f := facts(cur, unacked)
 		f.PhotosWithoutAlt = int(noAlt)
-		if _, err := s.flow.Check(ctx, a, f, to); err != nil {
+		if to == workflow.Approved {
+			if approval == nil {
+				approval = &ApprovalInput{Channels: cur.Channels}
+			}
+			if f.Channels, err = checkApproval(cur, approval, now); err != nil {
+				return err
+			}
+		}
+		if to == workflow.Published {
+			ap, err := approvalOf(tx, cur.ID)
+			if err != nil {
+				return err
+			}
+			if ap != nil {
+				f.NotBefore = ap.NotBefore
+			}
+		}
+		t, err := s.flow.Check(ctx, a, f, to)
+		if err != nil {
 			return err
 		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
+		if t.NeedsNote != "" && note == "" {
+			return apperr.New(http.StatusUnprocessableEntity, t.NeedsNote)
+		}
 		q := tx.Model(&models.Story{}).Where("id = ? AND stage = ? AND revision = ?", id, cur.Stage, cur.Revision).Updates(map[string]any{"stage": string(to), "updated_at": now})
 		if q.Error != nil {
 			return q.Error
@@ -80,6 +108,16 @@ func (s *Service) Transition(ctx context.Context, a Actor, id string, to workflo
 		details := map[string]any{"from": from, "to": to, "revision": cur.Revision}
 		if note != "" {
 			details["note"] = true // the note itself may name people; it stays in story_events
+		}
+		if to == workflow.Approved {
+			ap, err := s.recordApproval(tx, a, cur, f.Channels, approval.NotBefore, now)
+			if err != nil {
+				return err
+			}
+			details["approval_id"], details["channels"] = ap.ID, ap.Channels
+			if ap.NotBefore != nil {
+				details["not_before"] = ap.NotBefore
+			}
 		}
 		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "story.transition", ObjectType: "story", ObjectID: id, Details: details}); err != nil {
 			return err

@@ -65,9 +65,7 @@ func publishedStory(t *testing.T, env *apptest.Env) (storyID, assetID string) {
 	form.Set("tags", "surgery, recovery")
 	storyID = createStory(t, owner, form)
 	assetID = addPhoto(t, env, storyID, u.ID, "Maria Lopez in the garden")
-	if err := env.App.DB.Model(&models.Story{}).Where("id = ?", storyID).Update("stage", "approved").Error; err != nil {
-		t.Fatal(err)
-	}
+	env.MarkApproved(t, storyID)
 	publisher.Post("/stories/"+storyID+"/transition", url.Values{"to": {"published"}}).Expect(http.StatusSeeOther)
 	return storyID, assetID
 }

@@ -26,7 +26,7 @@ func TestPublishPanelPostNowShortLinkAndBundle(t *testing.T) {
 	form["channels"] = []string{"x", "linkedin"}
 	form.Set("copy-linkedin", "Maria walks again.")
 	id := createStory(t, st, form)
-	env.App.DB.Model(&models.Story{}).Where("id = ?", id).Update("stage", "approved")
+	env.MarkApproved(t, id)
 
 	pub, _ := env.SignedIn(models.RolePublisher)
 	page := pub.Get("/stories/" + id + "/publish").Expect(http.StatusOK)

@@ -24,6 +24,7 @@ func (s *Server) storyRoutes() []Route {
 		{post, "/stories/:id/restore", authz.StoriesEditOwn, s.storyRestore},
 		{post, "/stories/:id/transition", authz.StoriesTransition, s.storyTransition},
 		{get, "/stories/:id/review", authz.StoriesReview, s.storyReview},
+		{post, "/stories/:id/approve", authz.StoriesReview, s.storyApprove},
 		{post, "/stories/:id/phi-ack", authz.StoriesReview, s.storyAcknowledge},
 	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -18,14 +17,6 @@ func (s *Server) storyTransition(c echo.Context) error {
 	}
 	s.flash(c, "The story is now "+to.Label()+".")
 	return s.redirect(c, "/stories/"+st.ID)
-}
-
-func (s *Server) storyReview(c echo.Context) error {
-	v, err := s.loadStoryView(c)
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, "story_review", Page{Title: "Review " + v.Story.Title, Data: v})
 }
 
 func (s *Server) storyAcknowledge(c echo.Context) error {

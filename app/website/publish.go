@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
 )
@@ -41,13 +42,14 @@ func (s *Service) publish(ctx context.Context, tx *gorm.DB, ev workflow.Transiti
 	if err := tx.Where("id = ?", ev.StoryID).Take(&st).Error; err != nil {
 		return err
 	}
-	var chans []string
-	if err := tx.Model(&models.StoryChannel{}).Where("story_id = ?", st.ID).Order("channel").Pluck("channel", &chans).Error; err != nil {
+	ap, err := stories.ApprovalIn(tx, st.ID)
+	if err != nil {
 		return err
 	}
-	if !slices.Contains(chans, Channel) {
+	if ap == nil || !slices.Contains(ap.Channels, Channel) {
 		return nil // approved for social channels only
 	}
+	chans := ap.Channels
 	var p models.Patient
 	if err := tx.Where("id = ?", st.PatientID).Limit(1).Find(&p).Error; err != nil {
 		return err
@@ -55,7 +57,7 @@ func (s *Service) publish(ctx context.Context, tx *gorm.DB, ev workflow.Transiti
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	chanJSON, _ := json.Marshal(chans)
 	var pub models.WebsitePublication
-	err := tx.Where("story_id = ?", st.ID).Take(&pub).Error
+	err = tx.Where("story_id = ?", st.ID).Take(&pub).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		slug, err := freeSlug(tx, publicSlug(st.Slug, p.FullName, p.PreferredName), st.ID)

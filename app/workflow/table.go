@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/models"
@@ -20,6 +21,9 @@ type Transition struct {
 	Who    string // who may make it, in words, for messages
 	May    func(a Actor, s Story) bool
 	Check  func(ctx context.Context, e *Engine, s Story) error
+	// NeedsNote, when set, is the message refusing the transition without a
+	// note: a reviewer must say what to change, or why a story is rejected.
+	NeedsNote string
 }
 
 // Allows reports whether the transition leaves from stage.
@@ -45,6 +49,9 @@ func independentReviewer(a Actor, s Story) bool {
 }
 func publisher(a Actor, _ Story) bool { return a.Role == models.RolePublisher }
 func system(a Actor, _ Story) bool    { return a.System }
+func publisherOrSystem(a Actor, s Story) bool {
+	return publisher(a, s) || system(a, s)
+}
 
 // Table is every transition of the lifecycle in PRODUCT.md. Edits of
 // consent-covered content move a story back to drafting through the stories
@@ -56,12 +63,14 @@ var Table = []Transition{
 	{From: []Stage{AwaitingConsent}, To: ConsentDeclined, Action: "Record declined consent", Who: whoSystem, May: system},
 	{From: []Stage{Consented}, To: InReview, Action: "Send to legal review", Who: whoOwner, May: ownerOrAdmin},
 	{From: []Stage{InReview}, To: Approved, Action: "Approve for publication", Who: whoReviewer, May: independentReviewer, Check: approvable},
-	{From: []Stage{InReview}, To: ChangesRequested, Action: "Request changes", Who: whoReviewer, May: independentReviewer},
+	{From: []Stage{InReview}, To: ChangesRequested, Action: "Request changes", Who: whoReviewer, May: independentReviewer,
+		NeedsNote: "Say what needs to change: the note goes to the story's author with the request."},
 	{From: []Stage{ChangesRequested}, To: Drafting, Action: "Resume drafting", Who: whoOwner, May: ownerOrAdmin},
-	{From: []Stage{Approved}, To: Published, Action: "Publish", Who: whoPublisher, May: publisher},
+	{From: []Stage{Approved}, To: Published, Action: "Publish", Who: whoPublisher, May: publisherOrSystem, Check: notBefore},                    // the system publishes when a scheduled post goes out
 	{From: []Stage{Consented, InReview, ChangesRequested, Approved, Published}, To: Withdrawn, Action: "Withdraw", Who: whoSystem, May: system}, // a consent ends (revoked or expired) at any stage past consent
 	{From: nil, To: Archived, Action: "Archive", Who: whoOwner, May: ownerOrAdmin},
-	{From: []Stage{InReview}, To: Archived, Action: "Reject", Who: whoReviewer, May: independentReviewer},
+	{From: []Stage{InReview}, To: Archived, Action: "Reject", Who: whoReviewer, May: independentReviewer,
+		NeedsNote: "Give the reason for rejecting the story: it is kept with the story's record."},
 }
 
 func needsChannels(_ context.Context, _ *Engine, s Story) error {
@@ -87,6 +96,15 @@ func approvable(ctx context.Context, e *Engine, s Story) error {
 	}
 	if !ok {
 		return apperr.New(http.StatusConflict, reason)
+	}
+	return nil
+}
+
+// notBefore: a reviewer's publish-not-before time has come.
+func notBefore(_ context.Context, _ *Engine, s Story) error {
+	if s.NotBefore != nil && time.Now().Before(*s.NotBefore) {
+		return apperr.New(http.StatusConflict, "Legal review approved this story for publication from "+s.NotBefore.UTC().Format("2 January 2006 15:04")+
+			" UTC, not before. Publish it then, or schedule its posts for that time or later.")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ package workflow
 import (
 	"context"
 	"slices"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -84,6 +85,9 @@ type Story struct {
 	// PhotosWithoutAlt counts the story's photos that have no alt text yet;
 	// a story cannot be approved until every photo is described.
 	PhotosWithoutAlt int
+	// NotBefore is when legal approval lets the story go public, if the
+	// reviewer set a time; publishing earlier is refused.
+	NotBefore *time.Time
 }
 
 func (s Story) isAuthor(id string) bool { return id != "" && slices.Contains(s.AuthorIDs, id) }

@@ -1,0 +1,53 @@
+package stories
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ConsentGate is the patient's side of the question "may this go out?"
+// (consent.Service implements it).
+type ConsentGate interface {
+	Allowed(ctx context.Context, storyID, channel string, mediaIDs []string, nameUsage string) (bool, string, error)
+	NameUsage(ctx context.Context, storyID string) (string, error)
+}
+
+// ApprovalGate adds legal's side to the patient's: a story may go out on a
+// channel only if the approval of its current revision names that channel
+// and its publish-not-before time has come, and then only if the consent
+// allows it too. The website and every delivery ask it at request and send
+// time, so both decisions are honoured at the moment of disclosure.
+type ApprovalGate struct {
+	Consent ConsentGate
+	Stories *Service
+	Now     func() time.Time // nil: time.Now
+}
+
+// Allowed implements website.ConsentGate and export.ConsentGate.
+func (g ApprovalGate) Allowed(ctx context.Context, storyID, channel string, mediaIDs []string, nameUsage string) (bool, string, error) {
+	ap, err := g.Stories.Approval(ctx, storyID)
+	if err != nil {
+		return false, "", err
+	}
+	if ap == nil {
+		return false, "Legal review has not approved the story's current revision.", nil
+	}
+	if !slices.Contains(ap.Channels, channel) {
+		return false, "Legal review approved this story for " + strings.Join(labels(ap.Channels), ", ") + " only, not " + strings.Join(labels([]string{channel}), "") + ".", nil
+	}
+	now := time.Now
+	if g.Now != nil {
+		now = g.Now
+	}
+	if ap.NotBefore != nil && now().Before(*ap.NotBefore) {
+		return false, "Legal review approved publication from " + ap.NotBefore.UTC().Format("2006-01-02 15:04") + " UTC, not before.", nil
+	}
+	return g.Consent.Allowed(ctx, storyID, channel, mediaIDs, nameUsage)
+}
+
+// NameUsage is the consent's name usage.
+func (g ApprovalGate) NameUsage(ctx context.Context, storyID string) (string, error) {
+	return g.Consent.NameUsage(ctx, storyID)
+}
