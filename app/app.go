@@ -174,7 +174,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays}})
 	a.Website = website.New(gdb, a.Audit)
-	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website, handoff.Notifier{}})
+	handoffs := handoff.Notifier{Jobs: a.Jobs, Mail: a.Mail, DB: gdb, PublicURL: cfg.PublicURL}
+	handoffs.Register(a.Jobs)
+	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website, handoffs})
 	// Legal's approval (channels, not-before) and the patient's consent are
 	// both asked at the moment of every disclosure.
 	gate := stories.ApprovalGate{Consent: a.Consent, Stories: a.Stories}

@@ -2,16 +2,22 @@
 // reviewers when it is ready for review, the author when changes are
 // requested or it is published or archived, publishers when it is approved.
 // It is a workflow hook, so the notice is written in the same transaction as
-// the transition it announces.
+// the transition it announces. Each notice is also emailed, through the job
+// queue so a slow or absent mail server never holds up the transition; the
+// email names no story or patient, only a link to sign in and see it.
 package handoff
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
 )
@@ -36,11 +42,20 @@ var labels = map[string]string{
 // Label is the inbox line for a hand-off notice, or "" for other kinds.
 func Label(kind string) string { return labels[kind] }
 
-// Notifier implements workflow.Hooks.
-type Notifier struct{}
+// JobMail is the job kind that emails one hand-off notice.
+const JobMail = "handoff.mail"
+
+// Notifier implements workflow.Hooks. With Jobs set, each notice is also
+// queued for email; Register handles those jobs.
+type Notifier struct {
+	Jobs      *jobs.Queue
+	Mail      mail.Sender
+	DB        *gorm.DB
+	PublicURL string
+}
 
 // Transitioned notifies the people who act next.
-func (Notifier) Transitioned(ctx context.Context, tx *gorm.DB, ev workflow.TransitionEvent) error {
+func (n Notifier) Transitioned(ctx context.Context, tx *gorm.DB, ev workflow.TransitionEvent) error {
 	var (
 		kind  string
 		users []string
@@ -73,12 +88,55 @@ func (Notifier) Transitioned(ctx context.Context, tx *gorm.DB, ev workflow.Trans
 		if u == ev.ActorID {
 			continue // nobody needs telling what they just did
 		}
-		n := models.Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: u, Kind: kind, ActorID: ev.ActorID, StoryID: ev.StoryID, CreatedAt: now}
-		if err := tx.WithContext(ctx).Create(&n).Error; err != nil {
+		row := models.Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: u, Kind: kind, ActorID: ev.ActorID, StoryID: ev.StoryID, CreatedAt: now}
+		if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
 			return err
+		}
+		if n.Jobs != nil {
+			if _, err := n.Jobs.Enqueue(ctx, tx, JobMail, mailJob{NotificationID: row.ID}, jobs.Options{Key: JobMail + ":" + row.ID}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+type mailJob struct {
+	NotificationID string `json:"notification_id"`
+}
+
+// Register lets the queue run hand-off emails.
+func (n Notifier) Register(q *jobs.Queue) { q.Handle(JobMail, n.HandleMail) }
+
+// HandleMail emails one notice to its recipient, unless it has been read
+// already or the account is disabled. The message says what happened and
+// links to the story; the story's title and the patient stay in Storykeep.
+func (n Notifier) HandleMail(ctx context.Context, job *models.Job) error {
+	var j mailJob
+	if err := jobs.Decode(job, &j); err != nil {
+		return err
+	}
+	var no models.Notification
+	if err := n.DB.WithContext(ctx).Where("id = ?", j.NotificationID).Take(&no).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return jobs.Permanent(err)
+		}
+		return err
+	}
+	var u models.User
+	if err := n.DB.WithContext(ctx).Where("id = ?", no.UserID).Take(&u).Error; err != nil {
+		return err
+	}
+	if no.ReadAt != nil || u.DisabledAt != nil || u.Email == "" {
+		return nil
+	}
+	link := n.PublicURL + "/stories/" + no.StoryID
+	if no.Kind == KindReview {
+		link += "/review"
+	}
+	text := fmt.Sprintf("Hello %s,\n\n%s.\n\nOpen it in Storykeep (you will be asked to sign in):\n%s\n\nThis email leaves out the story and the patient on purpose; they stay in Storykeep.\nYour inbox in Storykeep lists every notice: %s/inbox\n",
+		u.Name, Label(no.Kind), link, n.PublicURL)
+	return n.Mail.Send(ctx, mail.Message{To: u.Email, Subject: "Storykeep: " + Label(no.Kind), Text: text})
 }
 
 // ConsentSuperseded is not a hand-off; the consent capability notifies.

@@ -10,6 +10,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/mail/smtptest"
 	"github.com/storykeep/storykeep/app/export/exporttest"
 	"github.com/storykeep/storykeep/models"
 )
@@ -147,15 +149,30 @@ func TestRevocationDeletesTheMastodonPost(t *testing.T) {
 // TestHandOffNotifications: each hand-off reaches the inbox of whoever acts
 // next, and a reviewer can reject a story (archived).
 func TestHandOffNotifications(t *testing.T) {
-	env := apptest.New(t)
+	srv := smtptest.Start(t, smtptest.Options{})
+	env := apptest.New(t, func(c *config.Config) {
+		c.MailMode, c.SMTPHost, c.SMTPPort, c.SMTPTLS, c.SMTPFrom = "smtp", srv.Host, srv.Port, "none", "stories@hospital.test"
+	})
 	owner, u := env.SignedIn(models.RoleStoryteller)
-	reviewer, _ := env.SignedIn(models.RoleReviewer)
+	reviewer, ru := env.SignedIn(models.RoleReviewer)
 	id := createStory(t, owner, storyForm(addPatient(env, u.ID, "Maria Lopez"), u.ID, "Hand-offs"))
 	owner.Post("/stories/"+id+"/transition", url.Values{"to": {"awaiting_consent"}}).Expect(http.StatusSeeOther)
 	if _, err := env.App.Stories.Transition(t.Context(), storiesSystem, id, "consented", "", 0); err != nil {
 		t.Fatal(err)
 	}
 	owner.Post("/stories/"+id+"/transition", url.Values{"to": {"in_review"}}).Expect(http.StatusSeeOther)
+	for ran, err := env.App.Jobs.RunOnce(t.Context()); ran || err != nil; ran, err = env.App.Jobs.RunOnce(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := srv.Last(t)
+	if !strings.Contains(m.To, ru.Email) || m.Subject != "Storykeep: A story is ready for your review" || !strings.Contains(m.Text, "/stories/"+id+"/review") {
+		t.Fatalf("hand-off email to %q %q: %q", m.To, m.Subject, m.Text)
+	}
+	if strings.Contains(m.Text, "Maria") || strings.Contains(m.Text, "Hand-offs") {
+		t.Fatalf("the hand-off email names the patient or the story: %q", m.Text)
+	}
 	reviewer.Get("/inbox").Expect(http.StatusOK).Contains("A story is ready for your review")
 	reviewer.Post("/stories/"+id+"/transition", url.Values{"to": {"changes_requested"}, "note": {"Please check the date"}}).Expect(http.StatusSeeOther)
 	owner.Get("/inbox").Expect(http.StatusOK).Contains("A reviewer asked for changes to your story")
