@@ -11,8 +11,8 @@ import (
 
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/config"
-	"github.com/storykeep/storykeep/app/mail/smtptest"
 	"github.com/storykeep/storykeep/app/export/exporttest"
+	"github.com/storykeep/storykeep/app/mail/smtptest"
 	"github.com/storykeep/storykeep/models"
 )
 
