@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/export"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
@@ -20,6 +21,8 @@ type publishPanelView struct {
 	CanManage   bool
 	Publishable bool
 	Previews    []export.Preview
+	Approval    *models.StoryApproval // legal's decision on this revision
+	ApprovedFor []string              // its channels, as labels
 	Deliveries  []models.Delivery
 	Clicks      []export.ClickCount
 	Labels      map[string]string
@@ -42,6 +45,15 @@ func (s *Server) publishPanel(c echo.Context) error {
 	if v.Publishable {
 		if v.Previews, err = s.export.Previews(ctx, st.ID); err != nil {
 			return err
+		}
+		if v.Approval, err = s.stories.Approval(ctx, st.ID); err != nil {
+			return err
+		}
+		if v.Approval != nil {
+			for _, k := range v.Approval.Channels {
+				ch, _ := channels.Get(k)
+				v.ApprovedFor = append(v.ApprovedFor, ch.Label)
+			}
 		}
 	}
 	if v.Deliveries, err = s.export.Deliveries(ctx, st.ID); err != nil {

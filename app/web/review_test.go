@@ -86,6 +86,13 @@ func TestReviewScreenAndPartialApproval(t *testing.T) {
 	reviewer.Get("/stories/" + e.story + "/review").Expect(http.StatusOK).Contains("to be published not before " + embargo.Format("2006-01-02 15:04"))
 
 	publisher, _ := e.SignedIn(models.RolePublisher)
+	panel := publisher.Get("/stories/" + e.story + "/publish").Expect(http.StatusOK)
+	if got := panel.Text("#approval"); !strings.Contains(got, "approved X") || !strings.Contains(got, "not before "+embargo.Format("2006-01-02 15:04")) {
+		t.Errorf("publication panel approval %q", got)
+	}
+	if v := panel.Doc.Find("#at").AttrOr("value", ""); v != embargo.Format("2006-01-02T15:04") {
+		t.Errorf("schedule time not prefilled with the embargo: %q", v)
+	}
 	publisher.Post("/stories/"+e.story+"/transition", url.Values{"to": {"published"}}).Expect(http.StatusConflict).Contains("not before")
 	e.App.DB.Model(&models.StoryApproval{}).Where("id = ?", ap.ID).Update("not_before", time.Now().UTC().Add(-time.Minute))
 	publisher.Post("/stories/"+e.story+"/transition", url.Values{"to": {"published"}}).Expect(http.StatusSeeOther)
