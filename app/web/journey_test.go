@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,59 +82,80 @@ func TestStoryPageLinksToMediaAndConsent(t *testing.T) {
 	}
 }
 
-// TestRevocationDeletesTheMastodonPost: a story consented for the website and
-// Mastodon is published to both through the real gate; when the patient
-// revokes, the public page answers 410 and the post is deleted from a local
-// server speaking the Mastodon API.
-func TestRevocationDeletesTheMastodonPost(t *testing.T) {
+// TestDoneWhenReviewPublishRevoke is issue 6's "done when": a consented
+// story with a photo is reviewed and approved for the website, Mastodon and
+// a webhook (LinkedIn); it appears on the public site and feed and is
+// delivered to both channels with the right text, photo and alt text; the
+// patient revokes, the page answers 410, the Mastodon post is deleted and
+// the webhook hears "unpublish"; every step is in the audit log.
+func TestDoneWhenReviewPublishRevoke(t *testing.T) {
 	e := newConsentEnv(t)
 	masto := exporttest.NewMastodon(t)
+	hook := exporttest.NewWebhookReceiver(t, "whsec", 200)
 	admin, _ := e.SignedIn(models.RoleAdmin)
 	admin.Post("/admin/channels/mastodon", url.Values{"method": {"mastodon"}, "url": {masto.URL}, "secret": {"tok"}, "enabled": {"1"}}).Expect(http.StatusSeeOther)
+	admin.Post("/admin/channels/linkedin", url.Values{"method": {"webhook"}, "url": {hook.URL}, "secret": {"whsec"}, "enabled": {"1"}}).Expect(http.StatusSeeOther)
 
+	chans := []string{"website", "mastodon", "linkedin"}
 	form := storyForm(e.patient, e.owner.ID, "María vuelve a caminar")
-	form["channels"] = []string{"website", "mastodon"}
+	form["channels"] = chans
 	form.Set("copy-mastodon", "María vuelve a caminar.")
+	form.Set("copy-linkedin", "María vuelve a caminar tras la cirugía.")
 	e.story = createStory(t, e.staff, form)
-	res := e.staff.Post("/stories/"+e.story+"/consent", url.Values{"signer": {"patient"}, "channels": {"website", "mastodon"},
+	photo := addPhoto(t, e.Env, e.story, e.owner.ID, "María en el jardín del hospital")
+	res := e.staff.Post("/stories/"+e.story+"/consent", url.Values{"signer": {"patient"}, "channels": chans, "media": {photo},
 		"name_usage": {"first_name"}, "language": {"es"}, "link_days": {"14"}}).Expect(http.StatusOK)
 	link, _ := url.Parse(res.Doc.Find("#consent-link").AttrOr("value", ""))
 	e.runJobs(t)
 	p := e.Client()
 	verifyDOB(p, link.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
 	sign := signForm()
-	sign["channels"] = []string{"website", "mastodon"}
+	sign["channels"], sign["media"] = chans, []string{photo}
 	p.Post(link.Path+"/sign", sign).Expect(http.StatusOK)
 	e.runJobs(t)
 	certMail := e.smtp.Last(t)
 
 	e.staff.Post("/stories/"+e.story+"/transition", url.Values{"to": {"in_review"}}).Expect(http.StatusSeeOther)
 	reviewer, _ := e.SignedIn(models.RoleReviewer)
-	review := reviewer.Get("/stories/" + e.story + "/review")
+	review := reviewer.Get("/stories/" + e.story + "/review").Expect(http.StatusOK)
+	if got := review.Text("#review-media-" + photo); !strings.Contains(got, "Consented") {
+		t.Errorf("the consented photo is not shown as consented: %q", got)
+	}
 	ack := url.Values{"revision": {review.Doc.Find("input[name=revision]").AttrOr("value", "1")}}
 	review.Doc.Find("input[name=finding]").Each(func(_ int, in *goquery.Selection) { ack.Add("finding", in.AttrOr("value", "")) })
 	if len(ack["finding"]) > 0 {
 		reviewer.Post("/stories/"+e.story+"/phi-ack", ack).Expect(http.StatusSeeOther)
 	}
-	reviewer.Post("/stories/"+e.story+"/transition", url.Values{"to": {"approved"}}).Expect(http.StatusSeeOther)
+	reviewer.Post("/stories/"+e.story+"/approve", url.Values{"revision": ack["revision"], "channel": chans}).Expect(http.StatusSeeOther)
 	publisher, _ := e.SignedIn(models.RolePublisher)
-	publisher.Post("/stories/"+e.story+"/publish", url.Values{"channel": {"mastodon"}, "when": {"now"}}).Expect(http.StatusSeeOther)
+	publisher.Post("/stories/"+e.story+"/publish", url.Values{"channel": {"mastodon", "linkedin"}, "when": {"now"}}).Expect(http.StatusSeeOther)
 	e.runJobs(t)
+
 	masto.Mu.Lock()
-	posted := len(masto.Statuses)
+	posted, alts := len(masto.Statuses), strings.Join(slices.Collect(maps.Values(masto.Media)), "|")
 	var text string
 	for _, s := range masto.Statuses {
 		text = s
 	}
 	masto.Mu.Unlock()
-	if posted != 1 || !strings.Contains(text, "María") || strings.Contains(text, "López") {
-		t.Fatalf("mastodon received %d statuses: %q", posted, text)
+	if posted != 1 || !strings.Contains(text, "María vuelve a caminar.") || strings.Contains(text, "López") || alts != "María en el jardín del hospital" {
+		t.Fatalf("mastodon received %d statuses: %q, media alt %q", posted, text, alts)
+	}
+	if hook.Count() != 1 {
+		t.Fatalf("webhook received %d events", hook.Count())
+	}
+	got := hook.Got[0]
+	media, _ := got["media"].([]any)
+	if got["event"] != "publish" || got["channel"] != "linkedin" || !strings.Contains(got["text"].(string), "tras la cirugía") || len(media) != 1 ||
+		media[0].(map[string]any)["alt_text"] != "María en el jardín del hospital" {
+		t.Fatalf("webhook payload %v", got)
 	}
 	var pub models.WebsitePublication
 	if err := e.App.DB.Where("story_id = ?", e.story).Take(&pub).Error; err != nil {
 		t.Fatalf("no website publication: %v", err)
 	}
 	e.Client().Get("/p/" + pub.Slug).Expect(http.StatusOK)
+	e.Client().Get("/feed.atom").Expect(http.StatusOK).Contains("/p/" + pub.Slug)
 
 	revoke, _ := url.Parse(linkRE.FindString(strings.ReplaceAll(certMail.Text, "\n", " ")))
 	e.Client().Post(revoke.Path, nil).Expect(http.StatusOK)
@@ -143,6 +166,19 @@ func TestRevocationDeletesTheMastodonPost(t *testing.T) {
 	masto.Mu.Unlock()
 	if left != 0 {
 		t.Fatalf("the Mastodon post was not deleted after revocation (%d left)", left)
+	}
+	if hook.Count() != 2 || hook.Got[1]["event"] != "unpublish" {
+		t.Fatalf("the webhook was not told to unpublish: %v", hook.Got)
+	}
+	var rec models.ConsentRecord
+	e.App.DB.Where("story_id = ?", e.story).Take(&rec)
+	for _, a := range [][2]string{{"story.transition", e.story}, {"website.publish", e.story}, {"delivery.schedule", e.story}, {"delivery.sent", e.story},
+		{"consent.revoked", rec.ID}, {"website.withdraw", e.story}, {"delivery.deleted", e.story}} {
+		var n int64
+		e.App.DB.Model(&models.AuditEntry{}).Where("action = ? AND object_id = ?", a[0], a[1]).Count(&n)
+		if n == 0 {
+			t.Errorf("no %s in the audit log", a[0])
+		}
 	}
 }
 
