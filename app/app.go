@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"gorm.io/gorm"
@@ -69,8 +70,9 @@ type App struct {
 	Consent   *consent.Service
 	Templates *consent.Templates
 	Mail      mail.Sender
-	// consentReader is Consent's second SQLite handle (see consent.Deps.Reader).
-	consentReader *gorm.DB
+	// reader is SQLite's read-only pool (nil on PostgreSQL): consent checks
+	// inside a transition (see consent.Deps.Reader), lists and searches.
+	reader *gorm.DB
 	// Website publishes stories to the public site; its Gate is the
 	// consent capability's answer, asked on every public request.
 	Website *website.Service
@@ -165,18 +167,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err := a.Templates.EnsureDefaults(audit.WithActor(ctx, audit.System)); err != nil {
 		return nil, fmt.Errorf("consent form templates: %w", err)
 	}
-	if dbc, _ := cfg.Database(); dbc.Driver == "sqlite" {
-		if a.consentReader, err = OpenDB(cfg); err != nil {
-			return nil, err
-		}
+	dbc, err := cfg.Database()
+	if err != nil {
+		return nil, err
 	}
-	a.Consent = consent.New(consent.Deps{DB: gdb, Reader: a.consentReader, Audit: a.Audit, Keys: keys, Templates: a.Templates, Patients: a.Patients, Media: a.Media,
+	if a.reader, err = db.OpenReader(dbc, max(2, runtime.NumCPU())); err != nil {
+		return nil, err
+	}
+	a.Consent = consent.New(consent.Deps{DB: gdb, Reader: a.reader, Audit: a.Audit, Keys: keys, Templates: a.Templates, Patients: a.Patients, Media: a.Media,
 		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays}})
 	a.Website = website.New(gdb, a.Audit)
 	handoffs := handoff.Notifier{Jobs: a.Jobs, Mail: a.Mail, DB: gdb, PublicURL: cfg.PublicURL}
 	handoffs.Register(a.Jobs)
 	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website, handoffs})
+	if a.reader != nil {
+		a.Stories.UseReader(a.reader)
+	}
 	// Legal's approval (channels, not-before) and the patient's consent are
 	// both asked at the moment of every disclosure.
 	gate := stories.ApprovalGate{Consent: a.Consent, Stories: a.Stories}
@@ -218,8 +225,8 @@ func (a *App) Close() error {
 	if c, ok := a.Store.(interface{ Close() error }); ok {
 		_ = c.Close()
 	}
-	if a.consentReader != nil {
-		if r, err := a.consentReader.DB(); err == nil {
+	if a.reader != nil {
+		if r, err := a.reader.DB(); err == nil {
 			_ = r.Close()
 		}
 	}

@@ -51,7 +51,7 @@ type Owned interface {
 
 // Enforcer wraps a Casbin enforcer with policies kept in the database.
 type Enforcer struct {
-	e *casbin.SyncedEnforcer
+	e *casbin.SyncedCachedEnforcer
 }
 
 // New loads the model and the policies from db.
@@ -67,7 +67,10 @@ func New(db *gorm.DB) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authz adapter: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, a)
+	// The cached enforcer remembers each (role, object, action) decision
+	// until the policies are reloaded: every page asks a dozen of them for
+	// its navigation, and the policy only changes with a migration.
+	e, err := casbin.NewSyncedCachedEnforcer(m, a)
 	if err != nil {
 		return nil, fmt.Errorf("authz policies: %w", err)
 	}

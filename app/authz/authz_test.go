@@ -30,7 +30,11 @@ func TestDenyByDefaultAndOwnership(t *testing.T) {
 	if z.Allowed(admin, authz.Perm{Obj: "nothing", Act: "ever"}) {
 		t.Fatal("unknown permission must be denied, even to admin")
 	}
-	// Ownership: grant storyteller an _own permission and check it.
+	// Ownership: grant storyteller an _own permission and check it. The
+	// decision is asked (and cached) first: a reload must forget it.
+	if z.Allowed(teller, authz.Perm{Obj: "thing", Act: "edit_own"}) {
+		t.Fatal("edit_own allowed before it was granted")
+	}
 	if err := gdb.Exec("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) VALUES ('p','storyteller','thing','edit_own','','','')").Error; err != nil {
 		t.Fatal(err)
 	}

@@ -23,17 +23,7 @@ import (
 // foreign keys and a single connection, because SQLite allows one writer at a
 // time and a single connection turns lock contention into queueing.
 func Open(cfg config.DB) (*gorm.DB, error) {
-	gcfg := &gorm.Config{
-		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-		// Parameters are never logged: they can carry patient details.
-		Logger: logger.New(log.New(os.Stderr, "", log.LstdFlags), logger.Config{
-			SlowThreshold:             500 * time.Millisecond,
-			LogLevel:                  logger.Warn,
-			IgnoreRecordNotFoundError: true,
-			ParameterizedQueries:      true,
-		}),
-		TranslateError: true,
-	}
+	gcfg := gormConfig()
 	var (
 		gdb *gorm.DB
 		err error
@@ -74,6 +64,39 @@ func Open(cfg config.DB) (*gorm.DB, error) {
 		return nil, fmt.Errorf("database %s is not reachable: %w", cfg.Driver, err)
 	}
 	return gdb, nil
+}
+
+// OpenReader returns a read-only pool of up to conns connections for
+// SQLite, whose main handle has a single connection: in WAL mode readers do
+// not block the writer or each other, so lists and searches can use every
+// core. query_only makes any write through it fail. For PostgreSQL the main
+// pool already serves many readers, and OpenReader returns nil.
+func OpenReader(cfg config.DB, conns int) (*gorm.DB, error) {
+	if cfg.Driver != "sqlite" {
+		return nil, nil
+	}
+	gdb, err := gorm.Open(sqlite.Open(cfg.DSN+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_time_format=sqlite"), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite database %s for reading: %w", cfg.DSN, err)
+	}
+	sqlDB, _ := gdb.DB()
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	return gdb, nil
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Parameters are never logged: they can carry patient details.
+		Logger: logger.New(log.New(os.Stderr, "", log.LstdFlags), logger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true,
+		}),
+		TranslateError: true,
+	}
 }
 
 // Dialect names the SQL dialect of an open database: "sqlite" or "postgres".

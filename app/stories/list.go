@@ -57,7 +57,7 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
-	q := s.db.WithContext(ctx).Table("stories").Select("stories.id, stories.slug, stories.title, stories.stage, stories.owner_id, u.name AS owner_name, stories.revision, stories.updated_at").
+	q := s.read.WithContext(ctx).Table("stories").Select("stories.id, stories.slug, stories.title, stories.stage, stories.owner_id, u.name AS owner_name, stories.revision, stories.updated_at").
 		Joins("LEFT JOIN users u ON u.id = stories.owner_id")
 	q, err := s.applyFilter(q, f)
 	if err != nil {
@@ -115,7 +115,7 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 			// sorting them all). A narrow one is faster the other way round.
 			match := ftsQuery(terms)
 			var n int64
-			if err := s.db.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT ?)", match, broadSearch).Scan(&n).Error; err != nil {
+			if err := s.read.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT ?)", match, broadSearch).Scan(&n).Error; err != nil {
 				return nil, err
 			}
 			if n >= broadSearch {
@@ -148,7 +148,7 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 // When few match, starting from the matches is faster.
 func (s *Service) memberFilter(q *gorm.DB, table, column, value string) (*gorm.DB, error) {
 	var n int64
-	err := s.db.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
+	err := s.read.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ type StageCount struct {
 // CountByStage counts stories per stage.
 func (s *Service) CountByStage(ctx context.Context) (map[string]int64, error) {
 	var rows []StageCount
-	if err := s.db.WithContext(ctx).Model(&models.Story{}).Select("stage, COUNT(*) AS n").Group("stage").Scan(&rows).Error; err != nil {
+	if err := s.read.WithContext(ctx).Model(&models.Story{}).Select("stage, COUNT(*) AS n").Group("stage").Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("counting stories: %w", err)
 	}
 	out := map[string]int64{}
@@ -278,7 +278,7 @@ func (s *Service) Interviews(ctx context.Context) ([]models.Interview, error) {
 func (s *Service) Tags(ctx context.Context) ([]string, error) {
 	return s.tags.get(ctx, func(ctx context.Context) ([]string, error) {
 		var out []string
-		err := s.db.WithContext(ctx).Model(&models.StoryTag{}).Distinct("tag").Order("tag").Limit(500).Pluck("tag", &out).Error
+		err := s.read.WithContext(ctx).Model(&models.StoryTag{}).Distinct("tag").Order("tag").Limit(500).Pluck("tag", &out).Error
 		return out, err
 	})
 }

@@ -28,6 +28,7 @@ import (
 // Service is the story service.
 type Service struct {
 	db       *gorm.DB
+	read     *gorm.DB // lists and search; see UseReader
 	audit    *audit.Log
 	flow     *workflow.Engine
 	hooks    workflow.Hooks
@@ -43,8 +44,14 @@ func New(db *gorm.DB, log *audit.Log, consent workflow.ConsentChecker, hooks wor
 	if hooks == nil {
 		hooks = workflow.NopHooks{}
 	}
-	return &Service{db: db, audit: log, flow: workflow.New(consent), hooks: hooks}
+	return &Service{db: db, read: db, audit: log, flow: workflow.New(consent), hooks: hooks}
 }
+
+// UseReader sends lists, searches and counts to r, a read-only pool. On
+// SQLite the main handle has one connection (one writer at a time), so
+// without it every search would queue behind every other; WAL lets the
+// pool's readers run side by side, each seeing the last committed state.
+func (s *Service) UseReader(r *gorm.DB) { s.read = r }
 
 // Actor is who acts on a story.
 type Actor = workflow.Actor
