@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/models"
 )
@@ -200,4 +201,11 @@ func (s *Service) GetDraft(ctx context.Context, a Actor, id string) (*Draft, err
 // DiscardDraft deletes a's autosaved draft of story id.
 func (s *Service) DiscardDraft(ctx context.Context, a Actor, id string) error {
 	return s.db.WithContext(ctx).Where("story_id = ? AND user_id = ?", id, a.UserID).Delete(&models.StoryDraft{}).Error
+}
+
+// RecordView audits that the signed-in person opened story st, which names
+// its patient ("story.view", with the purpose: "view" or "review").
+func (s *Service) RecordView(ctx context.Context, st *models.Story, purpose string) error {
+	return s.audit.Record(ctx, nil, audit.Entry{Action: "story.view", ObjectType: "story", ObjectID: st.ID,
+		Details: map[string]any{"purpose": purpose, "patient_id": st.PatientID, "revision": st.Revision}})
 }

@@ -80,6 +80,12 @@ func TestStoryPageLinksToMediaAndConsent(t *testing.T) {
 			t.Errorf("story page lacks a link to %s", href)
 		}
 	}
+	// Opening the story (it names the patient) is audited, with who opened it.
+	var views []models.AuditEntry
+	e.App.DB.Where("action = ? AND object_id = ?", "story.view", e.story).Find(&views)
+	if len(views) != 1 || views[0].ActorID != e.owner.ID || !strings.Contains(views[0].Details, e.patient) {
+		t.Fatalf("story view audit %+v", views)
+	}
 }
 
 // TestDoneWhenReviewPublishRevoke is issue 6's "done when": a consented

@@ -52,7 +52,7 @@ var nameUsageWords = map[string]string{
 
 func (s *Server) loadReviewView(c echo.Context) (*reviewView, error) {
 	ctx := c.Request().Context()
-	sv, err := s.loadStoryView(c)
+	sv, err := s.loadStoryView(c, "review")
 	if err != nil {
 		return nil, err
 	}

@@ -40,10 +40,16 @@ type storyView struct {
 	Comments    CommentsPartial
 }
 
-func (s *Server) loadStoryView(c echo.Context) (*storyView, error) {
+// loadStoryView loads what the story and review pages show, and records the
+// view in the audit log (the page names the patient and tells their story);
+// purpose is "view" or "review".
+func (s *Server) loadStoryView(c echo.Context, purpose string) (*storyView, error) {
 	ctx := c.Request().Context()
 	st, err := s.stories.Get(ctx, c.Param("id"))
 	if err != nil {
+		return nil, err
+	}
+	if err := s.stories.RecordView(ctx, st, purpose); err != nil {
 		return nil, err
 	}
 	v := &storyView{Story: st, Stage: workflow.Stage(st.Stage), BodyHTML: markdown.Render(st.Body)}
@@ -74,7 +80,7 @@ func (s *Server) loadStoryView(c echo.Context) (*storyView, error) {
 }
 
 func (s *Server) storyShow(c echo.Context) error {
-	v, err := s.loadStoryView(c)
+	v, err := s.loadStoryView(c, "view")
 	if err != nil {
 		return err
 	}
