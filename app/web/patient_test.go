@@ -109,7 +109,9 @@ func TestPatientCreateViewEditAndRoles(t *testing.T) {
 	var all []models.AuditEntry
 	env.App.DB.Find(&all)
 	for _, e := range all {
-		if s := fmt.Sprint(e); strings.Contains(s, "Dana") || strings.Contains(s, "1979") || strings.Contains(s, "dana.w") || strings.Contains(s, "0142") {
+		// Only the free-text parts: ids and hashes are random hex, which
+		// may contain "0142" or "1979" by chance.
+		if s := e.Details + " " + e.Actor; strings.Contains(s, "Dana") || strings.Contains(s, "1979") || strings.Contains(s, "dana.w") || strings.Contains(s, "0142") {
 			t.Fatalf("audit entry carries PHI: %+v", e)
 		}
 	}
