@@ -239,3 +239,26 @@ func TestStoryListAndDashboard(t *testing.T) {
 
 // storiesSystem stands in for the consent capability recording a signature.
 var storiesSystem = stories.Actor{System: true}
+
+// TestStoryListEscapes: the list's rows (rendered in Go for speed) escape
+// titles and names as the template would, link to the story, and show its
+// stage, revision and time.
+func TestStoryListEscapes(t *testing.T) {
+	env := apptest.New(t)
+	c, u := env.SignedIn(models.RoleStoryteller)
+	id := createStory(t, c, storyForm(addPatient(env, u.ID, "Maria Lopez"), u.ID, `Maria <script>alert("x")</script> & "friends"`))
+	page := c.Get("/stories").Expect(http.StatusOK)
+	if strings.Contains(page.Body, "<script>alert") {
+		t.Fatal("a story title reached the list unescaped")
+	}
+	row := page.Doc.Find("tbody tr").First()
+	link := row.Find("a")
+	if link.AttrOr("href", "") != "/stories/"+id || link.Text() != `Maria <script>alert("x")</script> & "friends"` {
+		t.Fatalf("row link %q %q", link.AttrOr("href", ""), link.Text())
+	}
+	var cells []string
+	row.Find("td").Each(func(_ int, td *goquery.Selection) { cells = append(cells, td.Text()) })
+	if len(cells) != 5 || cells[1] != "Drafting" || cells[2] != u.Name || cells[3] != "1" || len(cells[4]) != len("2006-01-02 15:04") {
+		t.Fatalf("row cells %q", cells)
+	}
+}

@@ -54,6 +54,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log := app.NewLogger(cfg, stderr)
 	web.Version = version()
+	if getenv("GOGC") == "" {
+		// A server's live heap is small (about 20 MB) and most of what it
+		// allocates is garbage after one request: collecting at 5× the live
+		// heap instead of 2× took the list from 1,770 to 2,280 requests a
+		// second on 2 cores, for about 100 MB resident. GOGC overrides it.
+		debug.SetGCPercent(400)
+	}
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
