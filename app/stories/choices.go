@@ -32,3 +32,48 @@ func (c *cached[T]) get(ctx context.Context, compute func(context.Context) (T, e
 	c.value, c.expires = v, time.Now().Add(choicesTTL)
 	return v, nil
 }
+
+// plans remembers, per filter value, whether it matches many stories (walk
+// the recency index and probe) or few (start from the matches). Counting to
+// decide took a sixth of a filtered list's time; a plan that is a few
+// seconds out of date is only slower, never wrong. Entries live choicesTTL;
+// the map is cleared when it grows past maxPlans so odd searches cannot
+// grow it without bound.
+type plans struct {
+	mu sync.Mutex
+	m  map[string]planEntry
+}
+
+type planEntry struct {
+	broad   bool
+	expires time.Time
+}
+
+const maxPlans = 10000
+
+func (p *plans) broad(ctx context.Context, key string, count func(context.Context) (int64, error)) (bool, error) {
+	now := time.Now()
+	p.mu.Lock()
+	e, ok := p.m[key]
+	p.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.broad, nil
+	}
+	n, err := count(ctx)
+	if err != nil {
+		return false, err
+	}
+	p.mu.Lock()
+	if p.m == nil || len(p.m) >= maxPlans {
+		p.m = map[string]planEntry{}
+	}
+	p.m[key] = planEntry{broad: n >= broadSearch, expires: now.Add(choicesTTL)}
+	p.mu.Unlock()
+	return n >= broadSearch, nil
+}
+
+func (p *plans) forget() {
+	p.mu.Lock()
+	p.m = nil
+	p.mu.Unlock()
+}

@@ -57,14 +57,27 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
-	q := s.read.WithContext(ctx).Table("stories").Select("stories.id, stories.slug, stories.title, stories.stage, stories.owner_id, u.name AS owner_name, stories.revision, stories.updated_at").
+	q := s.read.WithContext(ctx).Table("stories").Select("stories.id, stories.slug, stories.title, stories.stage, stories.owner_id, COALESCE(u.name, '') AS owner_name, stories.revision, stories.updated_at").
 		Joins("LEFT JOIN users u ON u.id = stories.owner_id")
 	q, err := s.applyFilter(q, f)
 	if err != nil {
 		return nil, err
 	}
-	var rows []Row
-	if err := q.Order("stories.updated_at DESC, stories.id DESC").Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
+	// Scanned by hand: GORM's reflective Scan was a sixth of a list's time.
+	cur, err := q.Order("stories.updated_at DESC, stories.id DESC").Limit(f.Limit + 1).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close()
+	rows := make([]Row, 0, f.Limit+1)
+	for cur.Next() {
+		var r Row
+		if err := cur.Scan(&r.ID, &r.Slug, &r.Title, &r.Stage, &r.OwnerID, &r.OwnerName, &r.Revision, &r.UpdatedAt); err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	if err := cur.Err(); err != nil {
 		return nil, err
 	}
 	page := &ListPage{Rows: rows}
@@ -114,11 +127,14 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 			// (the unary + keeps SQLite from starting at the matches and
 			// sorting them all). A narrow one is faster the other way round.
 			match := ftsQuery(terms)
-			var n int64
-			if err := s.read.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT ?)", match, broadSearch).Scan(&n).Error; err != nil {
+			broad, err := s.plans.broad(q.Statement.Context, "fts:"+match, func(ctx context.Context) (n int64, err error) {
+				err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT ?)", match, broadSearch).Scan(&n).Error
+				return n, err
+			})
+			if err != nil {
 				return nil, err
 			}
-			if n >= broadSearch {
+			if broad {
 				q = q.Where("+stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", match)
 			} else {
 				q = q.Where("stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", match)
@@ -147,12 +163,14 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 // otherwise turn EXISTS into a hash join over every match and sort them.
 // When few match, starting from the matches is faster.
 func (s *Service) memberFilter(q *gorm.DB, table, column, value string) (*gorm.DB, error) {
-	var n int64
-	err := s.read.WithContext(q.Statement.Context).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
+	broad, err := s.plans.broad(q.Statement.Context, table+":"+value, func(ctx context.Context) (n int64, err error) {
+		err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
+		return n, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if n >= broadSearch {
+	if broad {
 		return q.Where("(SELECT 1 FROM "+table+" m WHERE m.story_id = stories.id AND m."+column+" = ? LIMIT 1) = 1", value), nil
 	}
 	return q.Where("stories.id IN (SELECT story_id FROM "+table+" WHERE "+column+" = ?)", value), nil

@@ -35,6 +35,7 @@ type Service struct {
 	tags     cached[[]string]
 	staff    cached[[]models.User]
 	patients cached[[]Choice]
+	plans    plans // list query plans per filter value
 }
 
 // New returns the service. A nil consent checker refuses every approval

@@ -408,7 +408,7 @@ func TestSearchPlansAgree(t *testing.T) {
 	}
 	for _, q := range []string{"transplant", "marathon", "story", "nothing"} {
 		narrow := ids(q)
-		restore := stories.SetBroadSearch(1)
+		restore := stories.SetBroadSearch(f.svc, 1)
 		broad := ids(q)
 		restore()
 		if fmt.Sprint(narrow) != fmt.Sprint(broad) {
@@ -442,7 +442,7 @@ func TestFilterPlansAgree(t *testing.T) {
 	}
 	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}} {
 		narrow := ids(fl)
-		restore := stories.SetBroadSearch(1)
+		restore := stories.SetBroadSearch(f.svc, 1)
 		broad := ids(fl)
 		restore()
 		if narrow != broad || (narrow == "") != (fl.Channel == "bluesky") {
