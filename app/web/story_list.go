@@ -38,23 +38,60 @@ func (s *Server) storyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	next := ""
-	if page.Next != "" {
-		nq := url.Values{}
-		for k, v := range q {
-			if k != "after" {
-				nq[k] = v
-			}
+	nq := url.Values{}
+	for k, v := range q {
+		if k != "after" {
+			nq[k] = v
 		}
+	}
+	first, next := "/stories?"+nq.Encode(), ""
+	if page.Next != "" {
 		nq.Set("after", page.Next)
 		next = "/stories?" + nq.Encode()
 	}
+	stages := make([]stories.Choice, len(workflow.Stages))
+	for i, st := range workflow.Stages {
+		stages[i] = stories.Choice{ID: string(st), Label: st.Label()}
+	}
+	owners := make([]stories.Choice, len(staff))
+	for i, u := range staff {
+		owners[i] = stories.Choice{ID: u.ID, Label: u.Name}
+	}
+	tagChoices := make([]stories.Choice, len(tags))
+	for i, t := range tags {
+		tagChoices[i] = stories.Choice{ID: t, Label: t}
+	}
+	chans := make([]stories.Choice, len(channels.All))
+	for i, ch := range channels.All {
+		chans[i] = stories.Choice{ID: ch.Key, Label: ch.Label}
+	}
 	return s.render(c, http.StatusOK, "story_list", Page{Title: "Stories", Form: map[string]string{
-		"q": f.Query, "stage": q.Get("stage"), "owner": f.OwnerID, "tag": f.Tag, "channel": f.Channel, "patient": f.PatientID,
+		"q": f.Query,
 	}, Data: map[string]any{
-		"Rows": page.Rows, "RowsHTML": listRows(page.Rows), "Next": next, "Paged": f.After != "", "Stages": workflow.Stages, "Staff": staff, "Patients": patients,
-		"Tags": tags, "Channels": channels.All, "CanCreate": s.authz.Allowed(subject(c), authz.StoriesCreate),
+		"Rows": page.Rows, "RowsHTML": listRows(page.Rows), "Next": next, "First": first, "Paged": f.After != "",
+		"StageOptions": options(stages, q.Get("stage")), "OwnerOptions": options(owners, f.OwnerID), "TagOptions": options(tagChoices, f.Tag),
+		"ChannelOptions": options(chans, f.Channel), "PatientOptions": options(patients, f.PatientID),
+		"CanCreate": s.authz.Allowed(subject(c), authz.StoriesCreate),
 	}})
+}
+
+// options renders a select's options, marking the chosen one, escaping
+// every value and label (like listRows, in Go for speed: five selects of
+// options were a fifth of the list page's template time).
+func options(choices []stories.Choice, selected string) template.HTML {
+	var b strings.Builder
+	for _, ch := range choices {
+		b.WriteString(`<option value="`)
+		b.WriteString(template.HTMLEscapeString(ch.ID))
+		b.WriteString(`"`)
+		if ch.ID == selected {
+			b.WriteString(` selected`)
+		}
+		b.WriteString(`>`)
+		b.WriteString(template.HTMLEscapeString(ch.Label))
+		b.WriteString(`</option>`)
+	}
+	return template.HTML(b.String()) // #nosec G203 -- every value above is escaped
 }
 
 // listRows renders the table rows of a story list. It is written in Go, not

@@ -221,8 +221,19 @@ func TestStoryListAndDashboard(t *testing.T) {
 		t.Fatalf("first page has %d rows", n)
 	}
 	next := first.Doc.Find("a[rel=next]").AttrOr("href", "")
-	if n := c.Get(next).Doc.Find("tbody tr").Length(); n != 5 {
+	second := c.Get(next)
+	if n := second.Doc.Find("tbody tr").Length(); n != 5 {
 		t.Fatalf("second page has %d rows", n)
+	}
+	// Filters and their choices survive paging.
+	filtered := c.Get("/stories?tag=surgery&stage=drafting").Expect(http.StatusOK)
+	if filtered.Doc.Find(`#stage option[selected]`).AttrOr("value", "") != "drafting" || filtered.Doc.Find(`#tag option[selected]`).AttrOr("value", "") != "surgery" ||
+		filtered.Doc.Find(`#owner option[value="`+u.ID+`"]`).Length() != 1 || filtered.Doc.Find(`#patient option[value="`+patient+`"]`).Text() != "Maria Lopez" {
+		t.Fatal("the filter form does not show the chosen filters or the choices")
+	}
+	page2 := c.Get(filtered.Doc.Find("a[rel=next]").AttrOr("href", ""))
+	if back := page2.Doc.Find("nav a").FilterFunction(func(_ int, a *goquery.Selection) bool { return a.Text() == "First page" }).AttrOr("href", ""); !strings.Contains(back, "tag=surgery") || strings.Contains(back, "after=") {
+		t.Fatalf("first-page link %q loses the filters", back)
 	}
 	c.Get("/stories?q=marathon").Expect(http.StatusOK).Contains("Story number 7")
 	if n := c.Get("/stories?q=marathon").Doc.Find("tbody tr a").Length(); n != 1 {
