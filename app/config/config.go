@@ -115,6 +115,18 @@ func integer(f func(c *Config) *int) func(*Config, string) error {
 	}
 }
 
+// countOrAuto is integer that also takes 0, meaning "choose for me".
+func countOrAuto(f func(c *Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("must be a whole number (0 for automatic), got %q", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
 func duration(f func(c *Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
@@ -173,7 +185,7 @@ var Settings = []Setting{
 	{Name: "log-level", Env: "STORYKEEP_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel })},
 	{Name: "log-format", Env: "STORYKEEP_LOG_FORMAT", Default: "text", Help: "text or json", bind: str(func(c *Config) *string { return &c.LogFormat })},
 	{Name: "workers", Env: "STORYKEEP_WORKERS", Default: "2", Help: "background job workers in this replica (renditions, reminders, deliveries)", bind: integer(func(c *Config) *int { return &c.Workers })},
-	{Name: "max-concurrent-requests", Env: "STORYKEEP_MAX_CONCURRENT_REQUESTS", Default: "8", Help: "page requests handled at once by this replica; more wait their turn (up to 10 s, then 503). Streams and probes are not counted", bind: integer(func(c *Config) *int { return &c.MaxConcurrentRequests })},
+	{Name: "max-concurrent-requests", Env: "STORYKEEP_MAX_CONCURRENT_REQUESTS", Default: "0", Help: "page requests handled at once by this replica; more wait their turn (up to 10 s, then 503). Streams and probes are not counted. 0: 2 per CPU core on SQLite, 4 on PostgreSQL", bind: countOrAuto(func(c *Config) *int { return &c.MaxConcurrentRequests })},
 	{Name: "shutdown-grace", Env: "STORYKEEP_SHUTDOWN_GRACE", Default: "15s", Help: "time given to requests in flight on SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 	{Name: "mail-mode", Env: "STORYKEEP_MAIL_MODE", Default: "log", Help: "log (development: emails, including their links, are written to the log) or smtp", bind: oneOf(func(c *Config) *string { return &c.MailMode }, "log", "smtp")},
 	{Name: "smtp-host", Env: "STORYKEEP_SMTP_HOST", Default: "", Help: "SMTP server host name (required when MAIL_MODE is smtp)", bind: str(func(c *Config) *string { return &c.SMTPHost })},

@@ -2,10 +2,13 @@ package web
 
 import (
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storykeep/storykeep/app/config"
 )
 
 // admission lets at most cap(slots) page requests run at once; the others
@@ -26,6 +29,22 @@ type admission struct {
 var unlimited = map[string]bool{
 	"/media/:id/file": true, "/media/:id/r/:name": true, publicImagePath: true,
 	"/stories/:id/export.zip": true, "/uploads/:id/complete": true,
+}
+
+// maxConcurrent is STORYKEEP_MAX_CONCURRENT_REQUESTS, or when 0 a number
+// that measured best on the 2-core reference machine: SQLite runs in this
+// process, so more requests than cores only take turns on them (2 per core
+// lets one wait on I/O); PostgreSQL does its share in its own processes,
+// which 4 per core keeps busy.
+func maxConcurrent(c *config.Config) int {
+	if c.MaxConcurrentRequests > 0 {
+		return c.MaxConcurrentRequests
+	}
+	per := 4
+	if dbc, err := c.Database(); err == nil && dbc.Driver == "sqlite" {
+		per = 2
+	}
+	return per * runtime.GOMAXPROCS(0)
 }
 
 func newAdmission(n int, maxWait time.Duration, reg *prometheus.Registry) *admission {

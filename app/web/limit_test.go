@@ -3,12 +3,15 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storykeep/storykeep/app/config"
 )
 
 // TestAdmissionQueuesInOrderAndSparesProbes: with one slot, page requests
@@ -84,6 +87,23 @@ func TestAdmissionQueuesInOrderAndSparesProbes(t *testing.T) {
 	for n, st := range statuses {
 		if st != http.StatusOK {
 			t.Errorf("%s: %d", n, st)
+		}
+	}
+}
+
+// TestMaxConcurrent: a set value wins; 0 chooses by database.
+func TestMaxConcurrent(t *testing.T) {
+	cores := runtime.GOMAXPROCS(0)
+	for _, c := range []struct {
+		cfg  config.Config
+		want int
+	}{
+		{config.Config{MaxConcurrentRequests: 3}, 3},
+		{config.Config{}, 2 * cores},
+		{config.Config{DatabaseURL: "postgres://db/storykeep"}, 4 * cores},
+	} {
+		if got := maxConcurrent(&c.cfg); got != c.want {
+			t.Errorf("%+v: %d, want %d", c.cfg.DatabaseURL, got, c.want)
 		}
 	}
 }

@@ -146,7 +146,7 @@ func New(d Deps) (*Server, error) {
 		return err
 	}}))
 	e.Use(s.securityHeaders)
-	e.Use(newAdmission(d.Config.MaxConcurrentRequests, 10*time.Second, s.metrics.reg).middleware)
+	e.Use(newAdmission(maxConcurrent(d.Config), 10*time.Second, s.metrics.reg).middleware)
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
 		return c.Path() == "/static/:hash/*" || c.Path() == publicImagePath // JPEG, ranges
 	}}))
