@@ -45,13 +45,21 @@ type plans struct {
 }
 
 type planEntry struct {
-	broad   bool
+	broad   bool // the remembered answer
 	expires time.Time
 }
 
 const maxPlans = 10000
 
 func (p *plans) broad(ctx context.Context, key string, count func(context.Context) (int64, error)) (bool, error) {
+	return p.remember(ctx, key, func(ctx context.Context) (bool, error) {
+		n, err := count(ctx)
+		return n >= broadSearch, err
+	})
+}
+
+// remember returns the answer kept for key, or computes and keeps it.
+func (p *plans) remember(ctx context.Context, key string, compute func(context.Context) (bool, error)) (bool, error) {
 	now := time.Now()
 	p.mu.Lock()
 	e, ok := p.m[key]
@@ -59,7 +67,7 @@ func (p *plans) broad(ctx context.Context, key string, count func(context.Contex
 	if ok && now.Before(e.expires) {
 		return e.broad, nil
 	}
-	n, err := count(ctx)
+	v, err := compute(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -67,9 +75,9 @@ func (p *plans) broad(ctx context.Context, key string, count func(context.Contex
 	if p.m == nil || len(p.m) >= maxPlans {
 		p.m = map[string]planEntry{}
 	}
-	p.m[key] = planEntry{broad: n >= broadSearch, expires: now.Add(choicesTTL)}
+	p.m[key] = planEntry{broad: v, expires: now.Add(choicesTTL)}
 	p.mu.Unlock()
-	return n >= broadSearch, nil
+	return v, nil
 }
 
 func (p *plans) forget() {

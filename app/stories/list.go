@@ -57,25 +57,40 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
-	q := s.read.WithContext(ctx).Table("stories").Select("stories.id, stories.slug, stories.title, stories.stage, stories.owner_id, COALESCE(u.name, '') AS owner_name, stories.revision, stories.updated_at").
-		Joins("LEFT JOIN users u ON u.id = stories.owner_id")
-	q, err := s.applyFilter(q, f)
+	search := len(searchTerms(strings.Fields(f.Query))) > 0
+	sqliteSearch := search && s.db.Dialector.Name() != "postgres"
+	cols := "stories.id, stories.slug, stories.title, stories.stage, stories.owner_id, COALESCE(u.name, '') AS owner_name, stories.revision, stories.updated_at"
+	order := "stories.updated_at DESC, stories.id DESC"
+	switch {
+	case sqliteSearch:
+		cols, order = cols+", stories_fts.rowid", "stories_fts.rowid DESC"
+	case search:
+		order = "stories.id DESC"
+	}
+	q := s.read.WithContext(ctx).Table("stories").Select(cols).Joins("LEFT JOIN users u ON u.id = stories.owner_id")
+	q, err := s.applyFilter(q, f, search)
 	if err != nil {
 		return nil, err
 	}
 	// Scanned by hand: GORM's reflective Scan was a sixth of a list's time.
-	cur, err := q.Order("stories.updated_at DESC, stories.id DESC").Limit(f.Limit + 1).Rows()
+	cur, err := q.Order(order).Limit(f.Limit + 1).Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer cur.Close()
 	rows := make([]Row, 0, f.Limit+1)
+	var seqs []int64
 	for cur.Next() {
 		var r Row
-		if err := cur.Scan(&r.ID, &r.Slug, &r.Title, &r.Stage, &r.OwnerID, &r.OwnerName, &r.Revision, &r.UpdatedAt); err != nil {
+		dest := []any{&r.ID, &r.Slug, &r.Title, &r.Stage, &r.OwnerID, &r.OwnerName, &r.Revision, &r.UpdatedAt}
+		var seq int64
+		if sqliteSearch {
+			dest = append(dest, &seq)
+		}
+		if err := cur.Scan(dest...); err != nil {
 			return nil, err
 		}
-		rows = append(rows, r)
+		rows, seqs = append(rows, r), append(seqs, seq)
 	}
 	if err := cur.Err(); err != nil {
 		return nil, err
@@ -84,12 +99,21 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 	if len(rows) > f.Limit {
 		page.Rows = rows[:f.Limit]
 		last := page.Rows[f.Limit-1]
-		page.Next = encodeCursor(last.UpdatedAt, last.ID)
+		switch {
+		case sqliteSearch:
+			page.Next = encodeSearchCursor(strconv.FormatInt(seqs[f.Limit-1], 10))
+		case search:
+			page.Next = encodeSearchCursor(last.ID)
+		default:
+			page.Next = encodeCursor(last.UpdatedAt, last.ID)
+		}
 	}
 	return page, nil
 }
 
-func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
+// applyFilter adds f's conditions; search says whether f.Query has terms,
+// which orders the list newest story first (see List).
+func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, error) {
 	if len(f.Stages) > 0 {
 		q = q.Where("stories.stage IN ?", f.Stages)
 	}
@@ -119,32 +143,41 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 		q = q.Where("NOT "+authored, f.NotAuthorID, f.NotAuthorID)
 	}
 	if terms := strings.Fields(f.Query); len(terms) > 0 {
-		if s.db.Dialector.Name() == "postgres" {
-			q = q.Where("stories.search @@ to_tsquery('english', ?)", tsQuery(terms))
-		} else {
-			// A broad search matches thousands of stories: walking the
-			// recency index and probing the match set stops after one page
-			// (the unary + keeps SQLite from starting at the matches and
-			// sorting them all). A narrow one is faster the other way round.
-			match := ftsQuery(terms)
-			broad, err := s.plans.broad(q.Statement.Context, "fts:"+match, func(ctx context.Context) (n int64, err error) {
-				err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT ?)", match, broadSearch).Scan(&n).Error
-				return n, err
-			})
-			if err != nil {
+		prefix := false
+		if search {
+			var err error
+			if prefix, err = s.lastIsPrefix(q.Statement.Context, terms); err != nil {
 				return nil, err
 			}
-			if broad {
-				q = q.Where("+stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", match)
-			} else {
-				q = q.Where("stories.rowid IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", match)
-			}
 		}
-		if len(searchTerms(terms)) == 0 {
-			q = q.Where("1 = 0")
+		switch {
+		case !search:
+			q = q.Where("1 = 0") // only punctuation: nothing can match
+		case s.db.Dialector.Name() == "postgres":
+			q = q.Where("stories.search @@ to_tsquery('english', ?)", tsQuery(terms, prefix))
+		default:
+			// FTS5 hands its matches over in rowid order, and SQLite gives a
+			// story the next rowid when it is created: ordering search
+			// results newest first lets the search stop after one page
+			// instead of collecting and sorting every match.
+			q = q.Joins("JOIN stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix))
 		}
 	}
 	if f.After != "" {
+		if search {
+			v, err := decodeSearchCursor(f.After)
+			if err != nil {
+				return nil, err
+			}
+			if s.db.Dialector.Name() == "postgres" {
+				return q.Where("stories.id < ?", v), nil
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, errBadCursor
+			}
+			return q.Where("stories_fts.rowid < ?", n), nil
+		}
 		at, id, err := decodeCursor(f.After)
 		if err != nil {
 			return nil, err
@@ -154,8 +187,6 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter) (*gorm.DB, error) {
 	return q, nil
 }
 
-// ftsQuery quotes each term so user input is never FTS5 syntax; the last
-// term matches as a prefix, so results follow what is being typed.
 // memberFilter keeps stories having value in table.column (a tag, a
 // channel). When many stories match, the database should walk the recency
 // index and probe each story (stopping after one page): a correlated
@@ -180,7 +211,9 @@ func (s *Service) memberFilter(q *gorm.DB, table, column, value string) (*gorm.D
 // index instead of sorting the matches.
 var broadSearch int64 = 2000
 
-func ftsQuery(terms []string) string {
+// ftsQuery quotes each term so user input is never FTS5 syntax; with
+// prefix, the last term matches as a prefix (see lastIsPrefix).
+func ftsQuery(terms []string, prefix bool) string {
 	parts := searchTerms(terms)
 	if len(parts) == 0 {
 		return `""`
@@ -188,18 +221,46 @@ func ftsQuery(terms []string) string {
 	for i, t := range parts {
 		parts[i] = `"` + t + `"`
 	}
-	parts[len(parts)-1] += "*"
+	if prefix {
+		parts[len(parts)-1] += "*"
+	}
 	return strings.Join(parts, " ")
 }
 
-// tsQuery ANDs the cleaned terms (never tsquery syntax) and lets the last
-// match as a prefix.
-func tsQuery(terms []string) string {
+// tsQuery ANDs the cleaned terms (never tsquery syntax); with prefix, the
+// last matches as a prefix.
+func tsQuery(terms []string, prefix bool) string {
 	parts := searchTerms(terms)
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, " & ") + ":*"
+	q := strings.Join(parts, " & ")
+	if prefix {
+		q += ":*"
+	}
+	return q
+}
+
+// lastIsPrefix decides whether the last search term matches as a prefix:
+// only when no story has it as a whole word. A word still being typed
+// ("surg") then finds surgery and surgeon, while a finished one
+// ("transplant") matches its own forms (transplants, through the stemmer)
+// without expanding a prefix over the whole index, which was half of a
+// search's time. The answer is remembered like a query plan.
+func (s *Service) lastIsPrefix(ctx context.Context, terms []string) (bool, error) {
+	parts := searchTerms(terms)
+	last := strings.ToLower(parts[len(parts)-1])
+	whole, err := s.plans.remember(ctx, "word:"+last, func(ctx context.Context) (bool, error) {
+		var n int64
+		var err error
+		if s.db.Dialector.Name() == "postgres" {
+			err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories WHERE search @@ to_tsquery('english', ?) LIMIT 1) m", last).Scan(&n).Error
+		} else {
+			err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT 1) m", `"`+last+`"`).Scan(&n).Error
+		}
+		return n > 0, err
+	})
+	return !whole, err
 }
 
 // searchTerms keeps the letters and digits of each term.
@@ -223,18 +284,34 @@ func encodeCursor(at time.Time, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UTC().UnixMicro(), 10) + "." + id))
 }
 
+var errBadCursor = apperr.New(400, "That page link is not valid. Start again from the first page.")
+
 func decodeCursor(c string) (time.Time, string, error) {
-	bad := apperr.New(400, "That page link is not valid. Start again from the first page.")
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return time.Time{}, "", bad
+		return time.Time{}, "", errBadCursor
 	}
 	us, id, ok := strings.Cut(string(b), ".")
 	n, err := strconv.ParseInt(us, 10, 64)
-	if !ok || err != nil || id == "" {
-		return time.Time{}, "", bad
+	if !ok || err != nil || id == "" || us == "s" {
+		return time.Time{}, "", errBadCursor
 	}
 	return time.UnixMicro(n).UTC(), id, nil
+}
+
+// Search results page on creation order (see applyFilter): the cursor is
+// "s." and the last story's id (PostgreSQL) or its full-text rowid (SQLite).
+func encodeSearchCursor(v string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("s." + v))
+}
+
+func decodeSearchCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	v, ok := strings.CutPrefix(string(b), "s.")
+	if err != nil || !ok || v == "" {
+		return "", errBadCursor
+	}
+	return v, nil
 }
 
 // StageCount is how many stories are in one stage.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -322,7 +323,12 @@ func TestListFiltersSearchAndKeyset(t *testing.T) {
 		return p
 	}
 	check(stories.Filter{Query: "transplant"}, 1)
-	check(stories.Filter{Query: "surg"}, 1)
+	check(stories.Filter{Query: "transplants"}, 1) // a word's forms match it
+	check(stories.Filter{Query: "surg"}, 1)        // an unfinished word matches as a prefix
+	check(stories.Filter{Query: "heart surg"}, 1)
+	check(stories.Filter{Query: "surv"}, 1)
+	check(stories.Filter{Query: "survivors"}, 1)
+	check(stories.Filter{Query: "hip"}, 1)
 	check(stories.Filter{Query: `"; DROP TABLE stories; --`}, 0)
 	check(stories.Filter{Query: `*`}, 0)
 	check(stories.Filter{Tag: "Cardiology"}, 3)
@@ -382,39 +388,79 @@ func TestApprovalNeedsAltTextOnEveryPhoto(t *testing.T) {
 	}
 }
 
-// TestSearchPlansAgree: the broad-search plan (walk the recency index) and
-// the narrow one (sort the matches) return the same page in the same order.
-func TestSearchPlansAgree(t *testing.T) {
+// TestSearchNewestFirstAcrossPages: search results come newest story first,
+// page after page, with nothing repeated or lost, also with another filter;
+// a page link from the plain list is refused by a search.
+func TestSearchNewestFirstAcrossPages(t *testing.T) {
 	f := newFixture(t, nil)
+	var all, transplant []string // in creation order
 	for i := 0; i < 30; i++ {
 		in := f.input(fmt.Sprintf("Transplant story %d", i))
 		if i%3 == 0 {
 			in.Title = fmt.Sprintf("Marathon story %d", i)
 		}
-		if _, err := f.svc.Create(f.ctx, f.teller, in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ids := func(q string) []string {
-		p, err := f.svc.List(f.ctx, stories.Filter{Query: q, Limit: 7})
+		st, err := f.svc.Create(f.ctx, f.teller, in)
 		if err != nil {
 			t.Fatal(err)
 		}
+		all = append(all, st.ID)
+		if i%3 != 0 {
+			transplant = append(transplant, st.ID)
+		}
+	}
+	// Editing an old story must not move it in search results.
+	if _, err := f.svc.Update(f.ctx, f.teller, all[0], 1, stories.InputOf(mustGet(t, f, all[0]))); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(fl stories.Filter) []string {
 		var out []string
-		for _, r := range p.Rows {
-			out = append(out, r.ID)
+		for pages := 0; pages < 10; pages++ {
+			fl.Limit = 7
+			p, err := f.svc.List(f.ctx, fl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range p.Rows {
+				out = append(out, r.ID)
+			}
+			if p.Next == "" {
+				return out
+			}
+			fl.After = p.Next
 		}
-		return append(out, p.Next)
+		t.Fatal("paging did not end")
+		return nil
 	}
-	for _, q := range []string{"transplant", "marathon", "story", "nothing"} {
-		narrow := ids(q)
-		restore := stories.SetBroadSearch(f.svc, 1)
-		broad := ids(q)
-		restore()
-		if fmt.Sprint(narrow) != fmt.Sprint(broad) {
-			t.Fatalf("%q: plans disagree:\n%v\n%v", q, narrow, broad)
-		}
+	reversed := func(ids []string) []string {
+		out := slices.Clone(ids)
+		slices.Reverse(out)
+		return out
 	}
+	if got := walk(stories.Filter{Query: "story"}); !slices.Equal(got, reversed(all)) {
+		t.Fatalf("search \"story\":\n%v\nwant\n%v", got, reversed(all))
+	}
+	if got := walk(stories.Filter{Query: "transpl", Stages: []string{"drafting"}}); !slices.Equal(got, reversed(transplant)) {
+		t.Fatalf("search \"transpl\" in drafting:\n%v\nwant\n%v", got, reversed(transplant))
+	}
+	if got := walk(stories.Filter{Query: "nothing"}); len(got) != 0 {
+		t.Fatalf("search \"nothing\" found %v", got)
+	}
+	plain, err := f.svc.List(f.ctx, stories.Filter{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.List(f.ctx, stories.Filter{Query: "story", After: plain.Next}); err == nil {
+		t.Fatal("a list page link was accepted by a search")
+	}
+}
+
+func mustGet(t *testing.T, f *fixture, id string) *models.Story {
+	t.Helper()
+	st, err := f.svc.Get(f.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // TestFilterPlansAgree: tag and channel filters give the same page whether
