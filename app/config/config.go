@@ -105,22 +105,19 @@ func boolean(f func(c *Config) *bool) func(*Config, string) error {
 }
 
 func integer(f func(c *Config) *int) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return fmt.Errorf("must be a whole number of at least 1, got %q", v)
-		}
-		*f(c) = n
-		return nil
-	}
+	return atLeast(1, "a whole number of at least 1", f)
 }
 
 // countOrAuto is integer that also takes 0, meaning "choose for me".
 func countOrAuto(f func(c *Config) *int) func(*Config, string) error {
+	return atLeast(0, "a whole number (0 for automatic)", f)
+}
+
+func atLeast(min int, what string, f func(c *Config) *int) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return fmt.Errorf("must be a whole number (0 for automatic), got %q", v)
+		if err != nil || n < min {
+			return fmt.Errorf("must be %s, got %q", what, v)
 		}
 		*f(c) = n
 		return nil
