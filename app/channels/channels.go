@@ -38,6 +38,23 @@ var All = []Channel{
 	{Key: "bluesky", Label: "Bluesky", Limit: 300, Unit: "graphemes"},
 }
 
+// Label is the channel's name on screens, or key itself for an unknown one.
+func Label(key string) string {
+	if c, ok := Get(key); ok {
+		return c.Label
+	}
+	return key
+}
+
+// Labels is Label of each key, in order.
+func Labels(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = Label(k)
+	}
+	return out
+}
+
 // Get returns the channel with key.
 func Get(key string) (Channel, bool) {
 	for _, c := range All {

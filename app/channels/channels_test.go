@@ -29,3 +29,9 @@ func TestCount(t *testing.T) {
 		t.Error("website takes no copy")
 	}
 }
+
+func TestLabel(t *testing.T) {
+	if got := Labels([]string{"x", "website", "myspace"}); got[0] != "X" || got[1] != "Website" || got[2] != "myspace" {
+		t.Fatalf("labels %q", got)
+	}
+}

@@ -22,8 +22,7 @@ func (s *Service) Allowed(ctx context.Context, storyID, channel string, mediaIDs
 		return false, reason, err
 	}
 	if !slices.Contains(parseList(rec.Channels), channel) {
-		c, _ := channels.Get(channel)
-		return false, "The patient did not consent to publishing on " + label(c, channel) + ".", nil
+		return false, "The patient did not consent to publishing on " + channels.Label(channel) + ".", nil
 	}
 	chosen := parseList(rec.MediaIDs)
 	for _, m := range mediaIDs {
@@ -35,13 +34,6 @@ func (s *Service) Allowed(ctx context.Context, storyID, channel string, mediaIDs
 		return false, "The patient consented to name usage \"" + rec.NameUsage + "\" only.", nil
 	}
 	return true, "", nil
-}
-
-func label(c channels.Channel, key string) string {
-	if c.Label != "" {
-		return c.Label
-	}
-	return key
 }
 
 // validRecord returns the story's newest valid record if its digest still

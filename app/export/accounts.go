@@ -131,7 +131,7 @@ func (s *Service) accountIn(db *gorm.DB, channel string) (Account, error) {
 	}
 	secret, err := s.keys.Open(row.Secret, aad(channel))
 	if err != nil {
-		return Account{}, apperr.Wrap(http.StatusConflict, "The "+label(channel)+" credentials cannot be opened; enter them again under Channels.", err)
+		return Account{}, apperr.Wrap(http.StatusConflict, "The "+channels.Label(channel)+" credentials cannot be opened; enter them again under Channels.", err)
 	}
 	return Account{Channel: channel, Method: row.Method, URL: row.URL, Handle: row.Handle, Secret: secret, Enabled: true}, nil
 }

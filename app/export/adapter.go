@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/storykeep/storykeep/app/channels"
 )
 
 // Post is what a channel's post is made of, before formatting.
@@ -96,7 +98,7 @@ type TooLongError struct {
 }
 
 func (e *TooLongError) Error() string {
-	return fmt.Sprintf("The %s %s is %d %s; the limit is %d. Shorten it by %d.", label(e.Channel), e.What, e.Count, e.Unit, e.Limit, e.Count-e.Limit)
+	return fmt.Sprintf("The %s %s is %d %s; the limit is %d. Shorten it by %d.", channels.Label(e.Channel), e.What, e.Count, e.Unit, e.Limit, e.Count-e.Limit)
 }
 
 // RefusedError is a post the network's rules refuse for another reason

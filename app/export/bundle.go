@@ -12,6 +12,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/channels"
 )
 
 // WriteBundle writes story id's export bundle for manual posting: each
@@ -59,12 +60,12 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 			return err
 		}
 		if !allowed {
-			readme += label(ch) + ": left out — " + reason + "\n"
+			readme += channels.Label(ch) + ": left out — " + reason + "\n"
 			continue
 		}
 		f, err := formatWith(p, Rules[ch])
 		if err != nil {
-			readme += label(ch) + ": left out — " + err.Error() + "\n"
+			readme += channels.Label(ch) + ": left out — " + err.Error() + "\n"
 			continue
 		}
 		ok = append(ok, entry{ch, f})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
@@ -48,7 +49,7 @@ func (s *Service) Schedule(ctx context.Context, a workflow.Actor, id string, cha
 	}
 	for _, ch := range chans {
 		if !slices.Contains(approved, ch) {
-			return nil, apperr.New(http.StatusUnprocessableEntity, "Legal review did not approve the story for "+label(ch)+".")
+			return nil, apperr.New(http.StatusUnprocessableEntity, "Legal review did not approve the story for "+channels.Label(ch)+".")
 		}
 		for _, p := range previews {
 			if p.Channel == ch && p.Refusal != "" {

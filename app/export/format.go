@@ -40,13 +40,6 @@ var (
 	hashtagRE = regexp.MustCompile(`(?:^|\s)#[\p{L}\p{N}_]+`)
 )
 
-func label(channel string) string {
-	if c, ok := channels.Get(channel); ok {
-		return c.Label
-	}
-	return channel
-}
-
 // compose joins the copy and the link the way every network shows it.
 func compose(p Post) string {
 	text := strings.TrimSpace(p.Copy)
@@ -79,7 +72,7 @@ func formatWith(p Post, r Rule) (Formatted, error) {
 	}
 	if r.MaxHashtags > 0 {
 		if n := len(hashtagRE.FindAllString(text, -1)); n > r.MaxHashtags {
-			return f, &RefusedError{Msg: label(p.Channel) + " allows at most " + strconv.Itoa(r.MaxHashtags) + " hashtags; this post has " + strconv.Itoa(n) + "."}
+			return f, &RefusedError{Msg: channels.Label(p.Channel) + " allows at most " + strconv.Itoa(r.MaxHashtags) + " hashtags; this post has " + strconv.Itoa(n) + "."}
 		}
 	}
 	if p.Channel == "bluesky" {

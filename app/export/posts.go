@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/models"
 )
@@ -113,7 +114,7 @@ func (s *Service) previews(ctx context.Context, st *models.Story, chans []string
 		if err != nil {
 			return nil, err
 		}
-		pv := Preview{Channel: ch, Label: label(ch), Method: acct.Method}
+		pv := Preview{Channel: ch, Label: channels.Label(ch), Method: acct.Method}
 		pv.Post, err = s.adapters[acct.Method].Format(ctx, acct, p)
 		var tl *TooLongError
 		var rf *RefusedError

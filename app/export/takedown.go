@@ -6,6 +6,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/models"
 )
@@ -51,7 +52,7 @@ func (s *Service) takedownOne(ctx context.Context, tx *gorm.DB, d *models.Delive
 		}
 		upd["state"], upd["last_error"] = models.DeliveryCancelled, "Taken down before sending: "+reason
 	case d.Method == models.MethodBundle:
-		upd["state"], upd["last_error"] = models.DeliveryDeleted, "Posted by hand from the export bundle: remove it by hand on "+label(d.Channel)+"."
+		upd["state"], upd["last_error"] = models.DeliveryDeleted, "Posted by hand from the export bundle: remove it by hand on "+channels.Label(d.Channel)+"."
 	default:
 		j, err := s.jobs.Enqueue(ctx, tx, JobDelete, deleteJob{DeliveryID: d.ID}, jobs.Options{Key: JobDelete + ":" + d.ID})
 		if err != nil {
@@ -86,7 +87,7 @@ func (s *Service) HandleDelete(ctx context.Context, job *models.Job) error {
 		return err
 	}
 	if acct.Method != d.Method {
-		return jobs.Permanent(&RefusedError{Msg: "The " + label(d.Channel) + " account changed since this was posted; remove the post by hand."})
+		return jobs.Permanent(&RefusedError{Msg: "The " + channels.Label(d.Channel) + " account changed since this was posted; remove the post by hand."})
 	}
 	acct.Key, acct.StoryID = idemKey(d), d.StoryID
 	note := ""

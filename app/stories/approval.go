@@ -38,7 +38,7 @@ func checkApproval(st *models.Story, in *ApprovalInput, now time.Time) ([]string
 	}
 	for _, c := range in.Channels {
 		if !slices.Contains(st.Channels, c) {
-			return nil, apperr.New(http.StatusUnprocessableEntity, "\""+c+"\" is not one of this story's channels ("+strings.Join(labels(st.Channels), ", ")+"); approve only channels the story was written and consented for.")
+			return nil, apperr.New(http.StatusUnprocessableEntity, "\""+c+"\" is not one of this story's channels ("+strings.Join(channels.Labels(st.Channels), ", ")+"); approve only channels the story was written and consented for.")
 		}
 	}
 	if in.NotBefore != nil {
@@ -55,17 +55,6 @@ func checkApproval(st *models.Story, in *ApprovalInput, now time.Time) ([]string
 		}
 	}
 	return out, nil
-}
-
-func labels(keys []string) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k
-		if c, ok := channels.Get(k); ok {
-			out[i] = c.Label
-		}
-	}
-	return out
 }
 
 // Approval returns the approval of story id's current revision, or nil if

@@ -33,10 +33,11 @@ func (c *cached[T]) get(ctx context.Context, compute func(context.Context) (T, e
 	return v, nil
 }
 
-// plans remembers, per filter value, whether it matches many stories (walk
-// the recency index and probe) or few (start from the matches). Counting to
-// decide took a sixth of a filtered list's time; a plan that is a few
-// seconds out of date is only slower, never wrong. Entries live choicesTTL;
+// plans remembers yes/no answers that shape list queries: per filter value,
+// whether it matches many stories (walk the recency index and probe) or few
+// (start from the matches); per search word, whether any story has it whole
+// (see lastIsPrefix). Counting to decide took a sixth of a filtered list's
+// time; an answer a few seconds out of date is only slower, never wrong. Entries live choicesTTL;
 // the map is cleared when it grows past maxPlans so odd searches cannot
 // grow it without bound.
 type plans struct {
@@ -45,7 +46,7 @@ type plans struct {
 }
 
 type planEntry struct {
-	broad   bool // the remembered answer
+	answer  bool
 	expires time.Time
 }
 
@@ -65,7 +66,7 @@ func (p *plans) remember(ctx context.Context, key string, compute func(context.C
 	e, ok := p.m[key]
 	p.mu.Unlock()
 	if ok && now.Before(e.expires) {
-		return e.broad, nil
+		return e.answer, nil
 	}
 	v, err := compute(ctx)
 	if err != nil {
@@ -75,7 +76,7 @@ func (p *plans) remember(ctx context.Context, key string, compute func(context.C
 	if p.m == nil || len(p.m) >= maxPlans {
 		p.m = map[string]planEntry{}
 	}
-	p.m[key] = planEntry{broad: v, expires: now.Add(choicesTTL)}
+	p.m[key] = planEntry{answer: v, expires: now.Add(choicesTTL)}
 	p.mu.Unlock()
 	return v, nil
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/storykeep/storykeep/app/channels"
 )
 
 // ConsentGate is the patient's side of the question "may this go out?"
@@ -22,7 +24,6 @@ type ConsentGate interface {
 type ApprovalGate struct {
 	Consent ConsentGate
 	Stories *Service
-	Now     func() time.Time // nil: time.Now
 }
 
 // Allowed implements website.ConsentGate and export.ConsentGate.
@@ -35,13 +36,9 @@ func (g ApprovalGate) Allowed(ctx context.Context, storyID, channel string, medi
 		return false, "Legal review has not approved the story's current revision.", nil
 	}
 	if !slices.Contains(ap.Channels, channel) {
-		return false, "Legal review approved this story for " + strings.Join(labels(ap.Channels), ", ") + " only, not " + strings.Join(labels([]string{channel}), "") + ".", nil
+		return false, "Legal review approved this story for " + strings.Join(channels.Labels(ap.Channels), ", ") + " only, not " + channels.Label(channel) + ".", nil
 	}
-	now := time.Now
-	if g.Now != nil {
-		now = g.Now
-	}
-	if ap.NotBefore != nil && now().Before(*ap.NotBefore) {
+	if ap.NotBefore != nil && time.Now().Before(*ap.NotBefore) {
 		return false, "Legal review approved publication from " + ap.NotBefore.UTC().Format("2006-01-02 15:04") + " UTC, not before.", nil
 	}
 	return g.Consent.Allowed(ctx, storyID, channel, mediaIDs, nameUsage)

@@ -50,10 +50,7 @@ func (s *Server) publishPanel(c echo.Context) error {
 			return err
 		}
 		if v.Approval != nil {
-			for _, k := range v.Approval.Channels {
-				ch, _ := channels.Get(k)
-				v.ApprovedFor = append(v.ApprovedFor, ch.Label)
-			}
+			v.ApprovedFor = channels.Labels(v.Approval.Channels)
 		}
 	}
 	if v.Deliveries, err = s.export.Deliveries(ctx, st.ID); err != nil {

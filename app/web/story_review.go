@@ -83,10 +83,7 @@ func (s *Server) loadReviewView(c echo.Context) (*reviewView, error) {
 			return nil, err
 		}
 		if v.Approval != nil {
-			for _, k := range v.Approval.Channels {
-				ch, _ := channels.Get(k)
-				v.Approved = append(v.Approved, ch.Label)
-			}
+			v.Approved = channels.Labels(v.Approval.Channels)
 		}
 	}
 	v.CanDecide = slices.ContainsFunc(sv.Transitions, func(t workflow.Transition) bool { return t.To == workflow.Approved })
