@@ -116,6 +116,9 @@ func newCertPDF(c CertificateData) (*certPDF, error) {
 	f.SetTitle("Authorization certificate "+c.CertificateID, true)
 	f.SetCreator("Storykeep", true)
 	f.SetCreationDate(c.GeneratedAt.UTC())
+	// Without this fpdf stamps the wall clock, and two renders that straddle
+	// a second differ.
+	f.SetModificationDate(c.GeneratedAt.UTC())
 	f.SetCatalogSort(true)
 	f.AliasNbPages("")
 	f.SetFooterFunc(func() {
