@@ -50,6 +50,7 @@ type Session struct {
 	Token  string `gorm:"primaryKey"`
 	Data   string
 	Expiry time.Time
+	UserID *string // the signed-in user, read out of Data when it is saved
 }
 
 // LoginThrottle counts failed sign-ins for one key (an account or an IP,

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/models"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -130,5 +133,55 @@ func TestSessionStoreSkipsExpiryOnlyWrites(t *testing.T) {
 	// Another replica (another store) sees the write.
 	if b, ok, _ := NewSessionStore(gdb).Find("tok"); !ok || string(b) != "b" {
 		t.Fatal("other replica")
+	}
+}
+
+// TestSessionStoreLoadsItsUser: a session whose data names a user loads that
+// user, current as of the query (a disabled account shows as disabled), for
+// the request that readied its context; a request asking about another id,
+// a session without a user, or a deleted user gets nothing and must look up.
+func TestSessionStoreLoadsItsUser(t *testing.T) {
+	gdb, _ := dbtest.Open(t)
+	s := NewSessionStore(gdb)
+	now := time.Now().UTC()
+	u := models.User{ID: "u1", Email: "ana@hospital.test", Name: "Ana", Role: models.RoleReviewer, PasswordHash: "h", CreatedAt: now, UpdatedAt: now}
+	if err := gdb.Create(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	data, err := scs.GobCodec{}.Encode(now.Add(time.Hour), map[string]any{UserKey: "u1", "flash": "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, _ := scs.GobCodec{}.Encode(now.Add(time.Hour), map[string]any{"flash": "hi"})
+	s.Commit("signed-in", data, now.Add(time.Hour))
+	s.Commit("anonymous", anon, now.Add(time.Hour))
+	find := func(token, id string) (*models.User, bool) {
+		ctx := WithSessionUser(context.Background())
+		b, ok, err := s.FindCtx(ctx, token)
+		if err != nil || !ok || len(b) == 0 {
+			t.Fatalf("%s: %v %v", token, ok, err)
+		}
+		return SessionUser(ctx, id)
+	}
+	got, ok := find("signed-in", "u1")
+	if !ok || got.Email != u.Email || got.Role != u.Role || got.DisabledAt != nil || !got.Active() {
+		t.Fatalf("loaded user: %+v %v", got, ok)
+	}
+	if _, ok := find("signed-in", "someone-else"); ok {
+		t.Fatal("a user was handed over for a different id")
+	}
+	if _, ok := find("anonymous", ""); ok {
+		t.Fatal("a session without a user loaded one")
+	}
+	gdb.Model(&models.User{}).Where("id = 'u1'").Update("disabled_at", now)
+	if got, ok := find("signed-in", "u1"); !ok || got.Active() {
+		t.Fatalf("a disabled account must load as disabled: %+v", got)
+	}
+	gdb.Exec("DELETE FROM users WHERE id = 'u1'")
+	if _, ok := find("signed-in", "u1"); ok {
+		t.Fatal("a deleted user was loaded")
+	}
+	if _, ok := SessionUser(context.Background(), "u1"); ok {
+		t.Fatal("a context that was not readied carries a user")
 	}
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"sync"
@@ -33,6 +34,11 @@ type seenSession struct {
 	sum    [32]byte
 	expiry time.Time
 }
+
+// UserKey is the session value holding the signed-in user's id. The store
+// keeps it beside the data (sessions.user_id) so FindCtx can load the user
+// with the session, in one query.
+const UserKey = "uid"
 
 // RefreshEvery is how stale a stored expiry may get before it is rewritten.
 const RefreshEvery = time.Minute
@@ -67,21 +73,86 @@ func (s *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
 // Delete implements scs.Store.
 func (s *SessionStore) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
 
-// FindCtx implements scs.CtxStore.
+// FindCtx implements scs.CtxStore. It loads the session's user in the same
+// query; a request whose context came through WithSessionUser gets that
+// user from SessionUser instead of asking the database again.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	var row models.Session
-	err := s.db.WithContext(ctx).Where("token = ? AND expiry > ?", token, time.Now().UTC()).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	row := s.db.WithContext(ctx).Raw(`SELECT s.data, s.expiry, u.id, u.email, u.name, u.role, u.password_hash, u.must_change_password,
+		u.totp_secret, u.totp_enabled, u.disabled_at, u.last_login_at, u.created_at, u.updated_at
+		FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token = ? AND s.expiry > ?`, token, time.Now().UTC()).Row()
+	var (
+		data                string
+		expiry              time.Time
+		id, email, name     *string
+		role, hash, totp    *string
+		mustChange, totpOn  *bool
+		disabled, lastLogin *time.Time
+		created, updated    *time.Time
+	)
+	err := row.Scan(&data, &expiry, &id, &email, &name, &role, &hash, &mustChange, &totp, &totpOn, &disabled, &lastLogin, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	b, err := base64.StdEncoding.DecodeString(row.Data)
-	if err == nil {
-		s.remember(token, b, row.Expiry)
+	b, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, false, err
 	}
-	return b, err == nil, err
+	s.remember(token, b, expiry)
+	if slot, ok := ctx.Value(sessionUserKey{}).(*sessionUser); ok && id != nil {
+		slot.user = &models.User{ID: *id, Email: deref(email), Name: deref(name), Role: deref(role), PasswordHash: deref(hash),
+			MustChangePassword: mustChange != nil && *mustChange, TOTPSecret: deref(totp), TOTPEnabled: totpOn != nil && *totpOn,
+			DisabledAt: disabled, LastLoginAt: lastLogin, CreatedAt: derefTime(created), UpdatedAt: derefTime(updated)}
+	}
+	return b, true, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func derefTime(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return *p
+}
+
+type sessionUserKey struct{}
+
+type sessionUser struct{ user *models.User }
+
+// WithSessionUser readies ctx to carry the user FindCtx loads with the
+// session (see SessionUser).
+func WithSessionUser(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sessionUserKey{}, &sessionUser{})
+}
+
+// SessionUser returns the user loaded with this request's session, if there
+// was one and its id is id (the id the session data holds). Otherwise the
+// caller looks the user up itself.
+func SessionUser(ctx context.Context, id string) (*models.User, bool) {
+	slot, ok := ctx.Value(sessionUserKey{}).(*sessionUser)
+	if !ok || slot.user == nil || slot.user.ID != id {
+		return nil, false
+	}
+	return slot.user, true
+}
+
+// userOf reads the signed-in user's id out of scs's encoded session data;
+// "" when there is none or the data is not scs's.
+func userOf(b []byte) string {
+	_, values, err := SessionCodec{}.Decode(b)
+	if err != nil {
+		return ""
+	}
+	id, _ := values[UserKey].(string)
+	return id
 }
 
 // CommitCtx implements scs.CtxStore.
@@ -94,9 +165,12 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 	}
 	defer s.remember(token, b, expiry.UTC())
 	row := models.Session{Token: token, Data: base64.StdEncoding.EncodeToString(b), Expiry: expiry.UTC()}
+	if uid := userOf(b); uid != "" {
+		row.UserID = &uid
+	}
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "token"}},
-		DoUpdates: clause.AssignmentColumns([]string{"data", "expiry"}),
+		DoUpdates: clause.AssignmentColumns([]string{"data", "expiry", "user_id"}),
 	}).Create(&row).Error
 }
 

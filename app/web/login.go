@@ -7,6 +7,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -48,7 +49,7 @@ func (s *Server) completeLogin(c echo.Context, u *models.User, next string) erro
 	ctx := c.Request().Context()
 	s.sessions.Remove(ctx, "pending_uid")
 	s.sessions.Remove(ctx, "pending_next")
-	s.sessions.Put(ctx, "uid", u.ID)
+	s.sessions.Put(ctx, auth.UserKey, u.ID)
 	c.SetRequest(c.Request().WithContext(audit.WithActor(ctx, audit.Actor{ID: u.ID, Label: u.Email, IP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)})))
 	if err := s.users.RecordLogin(c.Request().Context(), u, c.RealIP()); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/app/authz"
 	"github.com/storykeep/storykeep/models"
 )
@@ -78,8 +79,12 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		actor := audit.Actor{ID: "anonymous", Label: "anonymous", IP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
-		if id := s.sessions.GetString(ctx, "uid"); id != "" {
-			u, err := s.users.Get(ctx, id)
+		if id := s.sessions.GetString(ctx, auth.UserKey); id != "" {
+			u, ok := auth.SessionUser(ctx, id)
+			var err error
+			if !ok {
+				u, err = s.users.Get(ctx, id)
+			}
 			switch {
 			case err == nil && u.Active():
 				c.Set(userKey, u)

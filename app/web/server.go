@@ -120,6 +120,7 @@ func New(d Deps) (*Server, error) {
 	sm := scs.New()
 	s.sessionStore = auth.NewSessionStore(d.DB)
 	sm.Store = s.sessionStore
+	sm.Codec = auth.SessionCodec{}
 	sm.Lifetime = d.Config.SessionLifetime
 	sm.IdleTimeout = d.Config.SessionIdleTimeout
 	sm.Cookie.Name = "storykeep_session"
@@ -151,7 +152,12 @@ func New(d Deps) (*Server, error) {
 		return c.Path() == "/static/:hash/*" || c.Path() == publicImagePath // JPEG, ranges
 	}}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] }}))
-	e.Use(skipFor(stateless, echo.WrapMiddleware(sm.LoadAndSave)))
+	e.Use(skipFor(stateless, echo.WrapMiddleware(func(next http.Handler) http.Handler {
+		load := sm.LoadAndSave(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			load.ServeHTTP(w, r.WithContext(auth.WithSessionUser(r.Context())))
+		})
+	})))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool { return stateless[c.Path()] },
 		// Header and query first: reading the form would buffer a streamed upload.
