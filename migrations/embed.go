@@ -26,6 +26,12 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(21, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return execAll(ctx, tx, storiesSearch(dialect)...)
 		}}, nil),
+		goose.NewGoMigration(63, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return storiesMemberBits(ctx, tx, dialect)
+		}}, nil),
+		goose.NewGoMigration(65, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx, storiesSearchPrefixes(dialect)...)
+		}}, nil),
 	}
 }
 

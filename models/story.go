@@ -1,6 +1,9 @@
 package models
 
-import "time"
+import (
+	"hash/fnv"
+	"time"
+)
 
 // Story is a patient story's current state. Its content columns repeat the
 // latest revision so lists and search read one row; StoryRevision keeps the
@@ -20,6 +23,10 @@ type Story struct {
 	Revision    int // number of the latest revision; the optimistic lock
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// TagBits and ChannelBits summarise the story's tags and channels
+	// (MemberBits), so a filtered list can skip most non-matching stories
+	// from its index before checking story_tags/story_channels.
+	TagBits, ChannelBits int64
 
 	Tags          []string `gorm:"-"`
 	Channels      []string `gorm:"-"`
@@ -30,6 +37,21 @@ type Story struct {
 // collaborator may work on the story.
 func (s *Story) OwnerIDs() []string {
 	return append([]string{s.OwnerID}, s.Collaborators...)
+}
+
+// MemberBits folds values (tags, channel keys) into a 64-bit summary: each
+// value sets one bit chosen by its FNV-1a hash. A story whose bits miss a
+// value's bit certainly lacks the value; one that has it may (two values can
+// share a bit), so the exact row is checked after. Changing the hash needs a
+// migration that recomputes every story's bits.
+func MemberBits(values ...string) int64 {
+	var bits uint64
+	for _, v := range values {
+		h := fnv.New64a()
+		h.Write([]byte(v))
+		bits |= 1 << (h.Sum64() % 64)
+	}
+	return int64(bits)
 }
 
 // StoryTag is one tag of a story.

@@ -34,6 +34,7 @@ type Service struct {
 	hooks    workflow.Hooks
 	tags     cached[[]string]
 	staff    cached[[]models.User]
+	names    cached[map[string]string] // every user's name by id, for lists
 	patients cached[[]Choice]
 	plans    plans // list query plans per filter value
 }
@@ -112,7 +113,7 @@ func (s *Service) create(ctx context.Context, tx *gorm.DB, a Actor, in Input) (*
 	}
 	st := &models.Story{ID: newID(), Slug: in.Slug, Title: in.Title, Summary: in.Summary, Body: in.Body, ChannelCopy: jsonString(in.Copy),
 		OwnerID: in.OwnerID, PatientID: in.PatientID, InterviewID: optional(in.InterviewID), Stage: string(stage), Revision: 1, CreatedAt: now, UpdatedAt: now,
-		Tags: tags, Channels: in.Channels, Collaborators: in.Collaborators}
+		TagBits: models.MemberBits(tags...), ChannelBits: models.MemberBits(in.Channels...), Tags: tags, Channels: in.Channels, Collaborators: in.Collaborators}
 	if err := tx.Create(st).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, users.FieldErrors{"slug": "Another story already uses the address " + in.Slug + ". Choose a different one."}
@@ -270,7 +271,7 @@ func (s *Service) update(ctx context.Context, tx *gorm.DB, a Actor, id string, b
 	q := tx.Model(&models.Story{}).Where("id = ? AND revision = ?", id, cur.Revision).Updates(map[string]any{
 		"slug": next.Slug, "title": next.Title, "summary": next.Summary, "body": next.Body, "channel_copy": next.ChannelCopy,
 		"owner_id": next.OwnerID, "patient_id": next.PatientID, "interview_id": next.InterviewID, "stage": next.Stage,
-		"revision": next.Revision, "updated_at": now})
+		"revision": next.Revision, "updated_at": now, "tag_bits": models.MemberBits(tags...), "channel_bits": models.MemberBits(in.Channels...)})
 	if q.Error != nil {
 		if errors.Is(q.Error, gorm.ErrDuplicatedKey) {
 			return nil, users.FieldErrors{"slug": "Another story already uses the address " + next.Slug + ". Choose a different one."}

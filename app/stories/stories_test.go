@@ -463,17 +463,59 @@ func mustGet(t *testing.T, f *fixture, id string) *models.Story {
 	return st
 }
 
+// collidingTag returns a tag whose member bit is the same as tag's, so the
+// bits alone cannot tell them apart.
+func collidingTag(t *testing.T, tag string) string {
+	for i := 0; i < 10000; i++ {
+		c := fmt.Sprintf("ward %d", i)
+		if models.MemberBits(c) == models.MemberBits(tag) {
+			return c
+		}
+	}
+	t.Fatal("no colliding tag found")
+	return ""
+}
+
 // TestFilterPlansAgree: tag and channel filters give the same page whether
-// the broad (probe) or narrow (start from matches) form is used.
+// the broad (probe, after the member bits) or narrow (start from matches)
+// form is used; a tag sharing the filter's bit is not a match, and edited
+// tags are found under their new name only.
 func TestFilterPlansAgree(t *testing.T) {
 	f := newFixture(t, nil)
+	twin := collidingTag(t, "cardiology")
+	var last *models.Story
 	for i := 0; i < 20; i++ {
 		in := f.input(fmt.Sprintf("Story %d", i))
 		in.Tags = map[bool]string{true: "cardiology", false: "oncology"}[i%3 == 0]
-		if _, err := f.svc.Create(f.ctx, f.teller, in); err != nil {
+		if i%4 == 1 {
+			in.Tags += ", " + twin
+		}
+		st, err := f.svc.Create(f.ctx, f.teller, in)
+		if err != nil {
 			t.Fatal(err)
 		}
+		last = st
 	}
+	in := stories.InputOf(last) // story 19: oncology only, now cardiology
+	in.Tags = "cardiology"
+	if _, err := f.svc.Update(f.ctx, f.teller, last.ID, last.Revision, in); err != nil {
+		t.Fatal(err)
+	}
+	restore := stories.SetBroadSearch(f.svc, 1)
+	for _, tag := range []string{"cardiology", "oncology", twin} {
+		p, err := f.svc.List(f.ctx, stories.Filter{Tag: tag, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"cardiology": 8, "oncology": 12, twin: 5}[tag]
+		if len(p.Rows) != want {
+			t.Errorf("broad plan, tag %q: %d stories, want %d", tag, len(p.Rows), want)
+		}
+		if tag == "cardiology" && (len(p.Rows) == 0 || p.Rows[0].ID != last.ID) {
+			t.Errorf("the story re-tagged cardiology is not first: %+v", p.Rows)
+		}
+	}
+	restore()
 	ids := func(fl stories.Filter) string {
 		fl.Limit = 4
 		p, err := f.svc.List(f.ctx, fl)
@@ -486,7 +528,7 @@ func TestFilterPlansAgree(t *testing.T) {
 		}
 		return out
 	}
-	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}} {
+	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}, {Query: "stor"}, {Query: "story", Stages: []string{"drafting"}}} {
 		narrow := ids(fl)
 		restore := stories.SetBroadSearch(f.svc, 1)
 		broad := ids(fl)

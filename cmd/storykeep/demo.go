@@ -10,6 +10,7 @@ import (
 	"github.com/storykeep/storykeep/app"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/auth"
+	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
@@ -72,8 +73,8 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 	// Fresh statistics after a bulk load, so the planner picks index walks
-	// instead of guessing (both databases understand ANALYZE).
-	if err := a.DB.WithContext(ctx).Exec("ANALYZE").Error; err != nil {
+	// instead of guessing.
+	if err := db.Analyze(ctx, a.DB); err != nil {
 		return fmt.Errorf("analyzing after the demo load: %w", err)
 	}
 	fmt.Fprintf(stdout, "Created %d demo stories for %d patients in %s (owner %s).\n", n, len(names), time.Since(start).Round(time.Millisecond), teller.Email)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/dbtest"
 )
 
@@ -245,5 +246,33 @@ func TestMediaCheckFindsAndFixesOrphans(t *testing.T) {
 	}
 	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
 		t.Fatal("orphan still on disk")
+	}
+}
+
+// TestDemoSeedsListableStories: `storykeep demo` writes stories through the
+// services (tags, channels and their member bits included) so the load test
+// measures the real data; a bad count is refused.
+func TestDemoSeedsListableStories(t *testing.T) {
+	dbc := dbtest.NewEmpty(t)
+	ge := env(t, dbc)
+	if code, out, errs := runCmd(t, ge, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate: %s %s", out, errs)
+	}
+	code, out, errs := runCmd(t, ge, "demo", "--stories", "40")
+	if code != 0 || !strings.Contains(out, "Created 40 demo stories") {
+		t.Fatalf("demo: %d %q %q", code, out, errs)
+	}
+	gdb, err := db.Open(dbc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, unbitted int64
+	gdb.Raw("SELECT count(*) FROM stories").Scan(&n)
+	gdb.Raw("SELECT count(*) FROM stories WHERE tag_bits = 0 OR channel_bits = 0").Scan(&unbitted)
+	if n != 40 || unbitted != 0 {
+		t.Fatalf("%d stories, %d without member bits", n, unbitted)
+	}
+	if code, _, errs := runCmd(t, ge, "demo", "--stories", "zero"); code == 0 || !strings.Contains(errs, "--stories") {
+		t.Fatalf("a bad count was accepted: %d %q", code, errs)
 	}
 }

@@ -1,0 +1,147 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/models"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// migratedTo opens a fresh database migrated up to version.
+func migratedTo(t *testing.T, version int64) *gorm.DB {
+	t.Helper()
+	gdb, err := db.Open(dbtest.NewEmpty(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MigrateUpTo(context.Background(), gdb, version); err != nil {
+		t.Fatal(err)
+	}
+	return gdb
+}
+
+// addStories writes a user u1, a patient p1 and stories (id, title, body)
+// owned by them, in plain SQL so they can go in at any schema version.
+func addStories(t *testing.T, gdb *gorm.DB, stories ...[3]string) {
+	t.Helper()
+	now := time.Now().UTC()
+	if err := gdb.Exec(`INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.test', 'A', 'storyteller', 'x', ?, ?)`, now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Exec(`INSERT INTO patients (id, full_name, created_by, created_at, updated_at) VALUES ('p1', 'P', 'u1', ?, ?)`, now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stories {
+		if err := gdb.Exec(`INSERT INTO stories (id, slug, title, summary, body, channel_copy, owner_id, patient_id, stage, revision, created_at, updated_at)
+			VALUES (?, ?, ?, '', ?, '{}', 'u1', 'p1', 'drafting', 1, ?, ?)`, st[0], st[0], st[1], st[2], now, now).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMemberBitsBackfill: migration 63 gives stories that existed before it
+// the member bits of their tags and channels, and the list's covering
+// indexes hold them.
+func TestMemberBitsBackfill(t *testing.T) {
+	ctx := context.Background()
+	gdb := migratedTo(t, 62)
+	addStories(t, gdb, [3]string{"s1", "One", ""}, [3]string{"s2", "Two", ""})
+	for _, stmt := range []string{
+		`INSERT INTO story_tags (story_id, tag) VALUES ('s1', 'cardiology'), ('s1', 'heart failure')`,
+		`INSERT INTO story_channels (story_id, channel) VALUES ('s1', 'website'), ('s1', 'x'), ('s2', 'website')`,
+	} {
+		if err := gdb.Exec(stmt).Error; err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if _, err := db.Migrate(ctx, gdb); err != nil {
+		t.Fatal(err)
+	}
+	var got []models.Story
+	if err := gdb.Order("id").Find(&got).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int64{
+		"s1": {models.MemberBits("cardiology", "heart failure"), models.MemberBits("website", "x")},
+		"s2": {0, models.MemberBits("website")},
+	}
+	for _, st := range got {
+		if w := want[st.ID]; st.TagBits != w[0] || st.ChannelBits != w[1] {
+			t.Errorf("story %s: bits %x/%x, want %x/%x", st.ID, st.TagBits, st.ChannelBits, w[0], w[1])
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d stories after the migration", len(got))
+	}
+}
+
+// TestAnalyzeLeavesSearchUnsampled: Analyze gathers statistics (on SQLite,
+// sqlite_stat4 samples for the stories table) but none for the full-text
+// index's shadow tables, whose samples made SQLite re-plan FTS5's
+// statements on every search.
+func TestAnalyzeLeavesSearchUnsampled(t *testing.T) {
+	ctx := context.Background()
+	gdb, _ := dbtest.Open(t)
+	var rows [][3]string
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("s%03d", i)
+		rows = append(rows, [3]string{id, "Story " + id, fmt.Sprintf("recovery walking surgery word%d", i%17)})
+	}
+	addStories(t, gdb, rows...)
+	if err := db.Analyze(ctx, gdb); err != nil {
+		t.Fatal(err)
+	}
+	if db.Dialect(gdb) == "postgres" {
+		var analyzed int64
+		gdb.Raw("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'stories' AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL").Scan(&analyzed)
+		if analyzed != 1 {
+			t.Fatal("stories was not vacuumed and analyzed")
+		}
+		return
+	}
+	var stories, fts int64
+	gdb.Raw("SELECT count(*) FROM sqlite_stat4 WHERE tbl = 'stories'").Scan(&stories)
+	gdb.Raw("SELECT count(*) FROM sqlite_stat4 WHERE tbl LIKE 'stories_fts%'").Scan(&fts)
+	if stories == 0 || fts != 0 {
+		t.Fatalf("sqlite_stat4 samples: %d for stories (want some), %d for the full-text tables (want none)", stories, fts)
+	}
+}
+
+// TestSearchPrefixIndex: after migration 65, SQLite's full-text index keeps
+// 3- and 4-character prefixes and still holds the stories written before
+// it (the rebuild), so a prefix search finds an old story; on PostgreSQL
+// the migration changes nothing and the same search still works.
+func TestSearchPrefixIndex(t *testing.T) {
+	ctx := context.Background()
+	gdb := migratedTo(t, 64)
+	addStories(t, gdb, [3]string{"s1", "Her surgery", "A long recovery."})
+	if _, err := db.Migrate(ctx, gdb); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if db.Dialect(gdb) == "postgres" { // nothing to rebuild: the tsvector search answers prefixes as before
+		gdb.Raw(`SELECT count(*) FROM stories WHERE search @@ to_tsquery('english', 'surg:*')`).Scan(&n)
+		if n != 1 {
+			t.Fatalf("a prefix search finds %d stories, want 1", n)
+		}
+		return
+	}
+	var ddl string
+	gdb.Raw("SELECT sql FROM sqlite_schema WHERE name = 'stories_fts'").Scan(&ddl)
+	if !strings.Contains(ddl, "prefix='3 4'") {
+		t.Fatalf("full-text table: %s", ddl)
+	}
+	gdb.Raw(`SELECT count(*) FROM stories_fts WHERE stories_fts MATCH '"surg"*'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("a prefix search finds %d stories written before the rebuild, want 1", n)
+	}
+}
