@@ -61,8 +61,12 @@ run() {
   wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: storykeep_session=$session" "$base$path" |
     grep -E "Requests/sec|Latency  |^ +(50|75|90|99)%|Non-2xx|Socket errors"
 }
+# A yardstick for the machine: a signed-in page with no list (a form). Figures from
+# different machines (or days) compare through it.
+run "yardstick: account page, no list" "/account/password"
 run "list, first page" "/stories"
 run "list, stage + tag filter" "/stories?stage=drafting&tag=cardiology"
 run "list, channel filter" "/stories?channel=instagram"
 run "search" "/stories?q=transplant"
 run "search + filter" "/stories?q=marathon&stage=drafting"
+run "search, unfinished word (prefix)" "/stories?q=surg"
