@@ -3,9 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
-	"errors"
 	"sync"
 	"time"
 
@@ -77,9 +75,18 @@ func (s *SessionStore) Delete(token string) error { return s.DeleteCtx(context.B
 // query; a request whose context came through WithSessionUser gets that
 // user from SessionUser instead of asking the database again.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	row := s.db.WithContext(ctx).Raw(`SELECT s.data, s.expiry, u.id, u.email, u.name, u.role, u.password_hash, u.must_change_password,
+	// Rows, not Row: with prepared statements (SQLite, see app/db) GORM's
+	// Row hides a failed prepare, such as a closed database, and Scan panics.
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT s.data, s.expiry, u.id, u.email, u.name, u.role, u.password_hash, u.must_change_password,
 		u.totp_secret, u.totp_enabled, u.disabled_at, u.last_login_at, u.created_at, u.updated_at
-		FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token = ? AND s.expiry > ?`, token, time.Now().UTC()).Row()
+		FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token = ? AND s.expiry > ?`, token, time.Now().UTC()).Rows()
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, false, rows.Err()
+	}
 	var (
 		data                string
 		expiry              time.Time
@@ -89,11 +96,7 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		disabled, lastLogin *time.Time
 		created, updated    *time.Time
 	)
-	err := row.Scan(&data, &expiry, &id, &email, &name, &role, &hash, &mustChange, &totp, &totpOn, &disabled, &lastLogin, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
+	if err := rows.Scan(&data, &expiry, &id, &email, &name, &role, &hash, &mustChange, &totp, &totpOn, &disabled, &lastLogin, &created, &updated); err != nil {
 		return nil, false, err
 	}
 	b, err := base64.StdEncoding.DecodeString(data)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
-	gormadapter "github.com/casbin/gorm-adapter/v3"
 	"gorm.io/gorm"
 )
 
@@ -60,13 +59,7 @@ func New(db *gorm.DB) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authz model: %w", err)
 	}
-	adb := db.Session(&gorm.Session{})
-	// The table is created by our migrations, not by the adapter.
-	gormadapter.TurnOffAutoMigrate(adb)
-	a, err := gormadapter.NewAdapterByDB(adb)
-	if err != nil {
-		return nil, fmt.Errorf("authz adapter: %w", err)
-	}
+	a := dbAdapter{db: db.Session(&gorm.Session{})}
 	// The cached enforcer remembers each (role, object, action) decision
 	// until the policies are reloaded: every page asks a dozen of them for
 	// its navigation, and the policy only changes with a migration.

@@ -1,8 +1,11 @@
 package db_test
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
+
+	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/db"
@@ -46,5 +49,48 @@ func TestSQLiteReaderSeesCommitsAndCannotWrite(t *testing.T) {
 	}
 	if pg, err := db.OpenReader(config.DB{Driver: "postgres", DSN: "unused"}, 2); pg != nil || err != nil {
 		t.Fatal("PostgreSQL needs no separate reader")
+	}
+}
+
+// TestSQLiteConstraintErrorsAndPreparedStatements: SQLite's constraint
+// errors reach callers as GORM's (the dialector translates modernc's error
+// codes), and the handle keeps statements prepared.
+func TestSQLiteConstraintErrorsAndPreparedStatements(t *testing.T) {
+	for name, open := range map[string]func(config.DB) (*gorm.DB, error){
+		"writer": db.Open,
+		"reader": func(c config.DB) (*gorm.DB, error) { return db.OpenReader(c, 1) },
+	} {
+		cfg := config.DB{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "c.db")}
+		if _, err := db.Open(cfg); err != nil {
+			t.Fatal(err)
+		}
+		g, err := open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := g.ConnPool.(*gorm.PreparedStmtDB); !ok {
+			t.Errorf("%s: statements are not kept prepared (%T)", name, g.ConnPool)
+		}
+	}
+	w, err := db.Open(config.DB{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "k.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"CREATE TABLE p (id TEXT PRIMARY KEY, slug TEXT UNIQUE)", "CREATE TABLE c (p_id TEXT REFERENCES p(id))", "INSERT INTO p VALUES ('a', 'x')"} {
+		if err := w.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q, want := range map[string]error{
+		"INSERT INTO p VALUES ('a', 'y')": gorm.ErrDuplicatedKey,
+		"INSERT INTO p VALUES ('b', 'x')": gorm.ErrDuplicatedKey,
+		"INSERT INTO c VALUES ('zz')":     gorm.ErrForeignKeyViolated,
+	} {
+		if err := w.Exec(q).Error; !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", q, err, want)
+		}
+	}
+	if err := w.Exec("INSERT INTO p VALUES ('b', 'y')").Error; err != nil {
+		t.Fatalf("a valid row after the refusals: %v", err)
 	}
 }

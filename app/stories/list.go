@@ -527,7 +527,7 @@ func parseStoredTime(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("reading the stored time %q: not a time", v)
 }
 
-// storedTimeLayouts are the SQLite driver's (glebarez/go-sqlite) layouts.
+// storedTimeLayouts are the SQLite driver's (modernc.org/sqlite) layouts.
 var storedTimeLayouts = []string{
 	"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00",
 	"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999",
