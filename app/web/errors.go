@@ -90,7 +90,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if tok, ok := c.Get("csrf").(string); ok {
 		p.CSRF = tok
 	}
-	if rerr := c.Render(status, "error", p); rerr != nil {
+	if rerr := s.renderer.write(c, status, "error", p); rerr != nil {
 		s.log.Error("rendering error page", "err", rerr, "request_id", rid)
 		_ = c.String(status, heading+": "+msg)
 	}

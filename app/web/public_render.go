@@ -33,7 +33,7 @@ func (s *Server) renderPublic(c echo.Context, status int, name string, p publicP
 	if c.Response().Header().Get("Cache-Control") == "" {
 		c.Response().Header().Set("Cache-Control", "no-cache")
 	}
-	return c.Render(status, name, p)
+	return s.renderer.write(c, status, name, p)
 }
 
 // publicError shows 404 and 410 as plain public pages and leaves anything

@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -90,16 +92,47 @@ func (r *Renderer) Names() []string {
 // Render implements echo.Renderer. It renders into a buffer first so a
 // template error becomes a clean 500 page, not half a page.
 func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) error {
-	t, ok := r.pages[name]
-	if !ok {
-		return fmt.Errorf("no template %q", name)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, layoutOf(name), data); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := r.execute(buf, name, data); err != nil {
 		return err
 	}
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+func (r *Renderer) execute(buf *bytes.Buffer, name string, data any) error {
+	t, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	return t.ExecuteTemplate(buf, layoutOf(name), data)
+}
+
+// write renders a page and sends it in one piece with its length, so the
+// response is not chunked: one write to the connection fewer, and a
+// template error still becomes a clean error page instead of half a page.
+func (r *Renderer) write(c echo.Context, status int, name string, data any) error {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := r.execute(buf, name, data); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageBuffers reuses render buffers: a page is tens of kilobytes, and
+// growing a fresh buffer to that size was a measurable share of a list's
+// allocations.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 { // let an unusually large page's buffer go
+		return
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // patientPagePrefix marks pages a patient sees without an account: they use
@@ -141,7 +174,7 @@ type Page struct {
 // render writes page name with status.
 func (s *Server) render(c echo.Context, status int, name string, p Page) error {
 	s.fillPage(c, &p)
-	return c.Render(status, name, p)
+	return s.renderer.write(c, status, name, p)
 }
 
 func (s *Server) fillPage(c echo.Context, p *Page) {

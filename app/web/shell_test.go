@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -115,5 +116,31 @@ func TestReadyzReportsStorage(t *testing.T) {
 	res = c.Get("/readyz").Expect(http.StatusServiceUnavailable)
 	if !strings.Contains(res.Body, `"storage":"unavailable"`) {
 		t.Fatalf("readyz body %s", res.Body)
+	}
+}
+
+// TestPagesAreSentWithTheirLength: rendered pages go out in one piece with
+// a Content-Length (not chunked), and a gzipped page never carries the
+// uncompressed length.
+func TestPagesAreSentWithTheirLength(t *testing.T) {
+	env := apptest.New(t)
+	c, _ := env.SignedIn(models.RoleAdmin)
+	get := func(path, encoding string) *apptest.Resp {
+		req, _ := http.NewRequest(http.MethodGet, env.Server.URL+path, nil)
+		req.Header.Set("Accept-Encoding", encoding) // set by hand: the client then leaves the body as sent
+		return c.Do(req)
+	}
+	for path, status := range map[string]int{"/stories": 200, "/account/password": 200, "/no-such-page": 404} {
+		res := get(path, "identity").Expect(status)
+		if n := res.Header.Get("Content-Length"); n != strconv.Itoa(len(res.Body)) || len(res.Body) == 0 {
+			t.Errorf("%s: Content-Length %q for a body of %d bytes", path, n, len(res.Body))
+		}
+		zipped := get(path, "gzip").Expect(status)
+		if status == 200 && zipped.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s: not gzipped for a client that accepts it", path)
+		}
+		if n := zipped.Header.Get("Content-Length"); n != "" && n != strconv.Itoa(len(zipped.Body)) {
+			t.Errorf("%s: gzipped body of %d bytes sent with Content-Length %s", path, len(zipped.Body), n)
+		}
 	}
 }
