@@ -3,9 +3,12 @@ package web_test
 import (
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/config"
@@ -142,5 +145,30 @@ func TestPagesAreSentWithTheirLength(t *testing.T) {
 		if n := zipped.Header.Get("Content-Length"); n != "" && n != strconv.Itoa(len(zipped.Body)) {
 			t.Errorf("%s: gzipped body of %d bytes sent with Content-Length %s", path, len(zipped.Body), n)
 		}
+	}
+}
+
+// TestNavigationMarksTheCurrentPage: the header lists the role's screens and
+// marks the one being shown, and only that one.
+func TestNavigationMarksTheCurrentPage(t *testing.T) {
+	env := apptest.New(t)
+	admin, _ := env.SignedIn(models.RoleAdmin)
+	nav := admin.Get("/admin/users").Expect(http.StatusOK).Doc.Find(`nav[aria-label="Main"] a`)
+	var hrefs, current []string
+	nav.Each(func(_ int, a *goquery.Selection) {
+		hrefs = append(hrefs, a.AttrOr("href", ""))
+		if a.AttrOr("aria-current", "") == "page" {
+			current = append(current, a.AttrOr("href", "")+" "+a.Text())
+		}
+	})
+	if len(current) != 1 || current[0] != "/admin/users Users" {
+		t.Errorf("current page marked as %q, want only /admin/users", current)
+	}
+	if !slices.Contains(hrefs, "/stories") || !slices.Contains(hrefs, "/admin/audit") {
+		t.Errorf("admin navigation %q lacks stories or the audit log", hrefs)
+	}
+	teller, _ := env.SignedIn(models.RoleStoryteller)
+	if teller.Get("/stories").Doc.Find(`nav[aria-label="Main"] a[href="/admin/users"]`).Length() != 0 {
+		t.Error("a storyteller's navigation links to user management")
 	}
 }
