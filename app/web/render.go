@@ -201,13 +201,13 @@ func navHTML(items []NavItem) template.HTML {
 	var b strings.Builder
 	for _, it := range items {
 		b.WriteString(`<li><a href="`)
-		b.WriteString(template.HTMLEscapeString(it.Href))
+		escapeTo(&b, it.Href)
 		b.WriteByte('"')
 		if it.Current {
 			b.WriteString(` aria-current="page"`)
 		}
 		b.WriteByte('>')
-		b.WriteString(template.HTMLEscapeString(it.Label))
+		escapeTo(&b, it.Label)
 		b.WriteString("</a></li>")
 	}
 	return template.HTML(b.String())

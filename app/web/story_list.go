@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,13 +83,13 @@ func options(choices []stories.Choice, selected string) template.HTML {
 	var b strings.Builder
 	for _, ch := range choices {
 		b.WriteString(`<option value="`)
-		b.WriteString(template.HTMLEscapeString(ch.ID))
+		escapeTo(&b, ch.ID)
 		b.WriteString(`"`)
 		if ch.ID == selected {
 			b.WriteString(` selected`)
 		}
 		b.WriteString(`>`)
-		b.WriteString(template.HTMLEscapeString(ch.Label))
+		escapeTo(&b, ch.Label)
 		b.WriteString(`</option>`)
 	}
 	return template.HTML(b.String()) // #nosec G203 -- every value above is escaped
@@ -105,18 +106,55 @@ func listRows(rows []stories.Row) template.HTML {
 	b.Grow(len(rows) * 256)
 	for _, r := range rows {
 		b.WriteString(`<tr><td><a href="/stories/`)
-		b.WriteString(template.HTMLEscapeString(url.PathEscape(r.ID)))
+		escapeTo(&b, url.PathEscape(r.ID))
 		b.WriteString(`">`)
-		b.WriteString(template.HTMLEscapeString(r.Title))
+		escapeTo(&b, r.Title)
 		b.WriteString(`</a></td><td>`)
-		b.WriteString(template.HTMLEscapeString(r.StageLabel()))
+		escapeTo(&b, r.StageLabel())
 		b.WriteString(`</td><td>`)
-		b.WriteString(template.HTMLEscapeString(r.OwnerName))
+		escapeTo(&b, r.OwnerName)
 		b.WriteString(`</td><td>`)
 		b.WriteString(strconv.Itoa(r.Revision))
 		b.WriteString(`</td><td>`)
-		b.WriteString(r.UpdatedAt.Format("2006-01-02 15:04"))
+		writeMinute(&b, r.UpdatedAt)
 		b.WriteString("</td></tr>\n")
 	}
 	return template.HTML(b.String()) // #nosec G203 -- every value above is escaped
+}
+
+// escapeTo writes s escaped as template.HTMLEscapeString would, without
+// allocating for the usual text that needs no escaping.
+func escapeTo(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '>', '&', '\'', '"', 0:
+			b.WriteString(template.HTMLEscapeString(s))
+			return
+		}
+	}
+	b.WriteString(s)
+}
+
+// writeMinute writes t as "2006-01-02 15:04" (t.Format's result, for years
+// 1000 to 9999) without parsing the layout for every row.
+func writeMinute(b *strings.Builder, t time.Time) {
+	y, mo, d := t.Date()
+	h, mi, _ := t.Clock()
+	var buf [16]byte
+	two := func(i, v int) { buf[i], buf[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	two(0, y/100%100)
+	two(2, y%100)
+	buf[4] = '-'
+	two(5, int(mo))
+	buf[7] = '-'
+	two(8, d)
+	buf[10] = ' '
+	two(11, h)
+	buf[13] = ':'
+	two(14, mi)
+	if y < 1000 || y > 9999 {
+		b.WriteString(t.Format("2006-01-02 15:04"))
+		return
+	}
+	b.Write(buf[:])
 }
