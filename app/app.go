@@ -211,7 +211,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Export.Gate = gate
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
-	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
+	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
 		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {

@@ -2,12 +2,15 @@ package auth
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/dbtest"
 	"github.com/storykeep/storykeep/models"
 )
@@ -183,5 +186,48 @@ func TestSessionStoreLoadsItsUser(t *testing.T) {
 	}
 	if _, ok := SessionUser(context.Background(), "u1"); ok {
 		t.Fatal("a context that was not readied carries a user")
+	}
+}
+
+// TestSessionStoreReadsThroughTheReader: with UseReader (SQLite's read-only
+// pool) sessions are looked up there and still written to the main handle,
+// and a session committed is found by the next lookup.
+func TestSessionStoreReadsThroughTheReader(t *testing.T) {
+	cfg := config.DB{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "s.db")}
+	w, err := db.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.OpenReader(cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSessionStore(w)
+	s.UseReader(r)
+	now := time.Now().UTC()
+	if err := w.Create(&models.User{ID: "u1", Email: "ana@hospital.test", Name: "Ana", Role: models.RoleReviewer, PasswordHash: "h", CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+		t.Fatal(err)
+	}
+	data, _ := SessionCodec{}.Encode(now.Add(time.Hour), map[string]any{UserKey: "u1"})
+	if err := s.Commit("tok", data, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := WithSessionUser(context.Background())
+	if _, ok, err := s.FindCtx(ctx, "tok"); !ok || err != nil {
+		t.Fatalf("the committed session was not found: %v %v", ok, err)
+	}
+	if u, ok := SessionUser(ctx, "u1"); !ok || u.Email != "ana@hospital.test" {
+		t.Fatal("the session's user was not loaded with it")
+	}
+	sqlW, _ := w.DB()
+	sqlW.Close()
+	if _, ok, err := s.FindCtx(context.Background(), "tok"); !ok || err != nil {
+		t.Fatalf("lookup did not go through the reader: %v %v", ok, err)
+	}
+	if err := s.Commit("tok2", data, now.Add(time.Hour)); err == nil {
+		t.Fatal("a commit went somewhere other than the main handle")
 	}
 }

@@ -24,6 +24,7 @@ import (
 // RefreshEvery.
 type SessionStore struct {
 	db   *gorm.DB
+	read *gorm.DB // where FindCtx reads; db unless UseReader was called
 	mu   sync.Mutex
 	seen map[string]seenSession
 }
@@ -43,8 +44,14 @@ const RefreshEvery = time.Minute
 
 // NewSessionStore returns a store over db.
 func NewSessionStore(db *gorm.DB) *SessionStore {
-	return &SessionStore{db: db, seen: map[string]seenSession{}}
+	return &SessionStore{db: db, read: db, seen: map[string]seenSession{}}
 }
+
+// UseReader makes FindCtx read through r, SQLite's read-only pool: every
+// request looks its session up, and on the single writing connection those
+// lookups queued behind each other and behind writes. Commits and deletes
+// still go to db, and a commit is visible to the reads that follow it.
+func (s *SessionStore) UseReader(r *gorm.DB) { s.read = r }
 
 func (s *SessionStore) remember(token string, b []byte, expiry time.Time) {
 	s.mu.Lock()
@@ -77,7 +84,7 @@ func (s *SessionStore) Delete(token string) error { return s.DeleteCtx(context.B
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	// Rows, not Row: with prepared statements (SQLite, see app/db) GORM's
 	// Row hides a failed prepare, such as a closed database, and Scan panics.
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT s.data, s.expiry, u.id, u.email, u.name, u.role, u.password_hash, u.must_change_password,
+	rows, err := s.read.WithContext(ctx).Raw(`SELECT s.data, s.expiry, u.id, u.email, u.name, u.role, u.password_hash, u.must_change_password,
 		u.totp_secret, u.totp_enabled, u.disabled_at, u.last_login_at, u.created_at, u.updated_at
 		FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token = ? AND s.expiry > ?`, token, time.Now().UTC()).Rows()
 	if err != nil {

@@ -40,6 +40,9 @@ var Version = "dev"
 type Deps struct {
 	Config *config.Config
 	DB     *gorm.DB
+	// Reader is SQLite's read-only pool (nil on PostgreSQL); sessions are
+	// looked up through it.
+	Reader *gorm.DB
 	Log    *slog.Logger
 	Users  *users.Service
 	Audit  *audit.Log
@@ -119,6 +122,9 @@ func New(d Deps) (*Server, error) {
 
 	sm := scs.New()
 	s.sessionStore = auth.NewSessionStore(d.DB)
+	if d.Reader != nil {
+		s.sessionStore.UseReader(d.Reader)
+	}
 	sm.Store = s.sessionStore
 	sm.Codec = auth.SessionCodec{}
 	sm.Lifetime = d.Config.SessionLifetime
