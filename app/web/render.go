@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -87,18 +86,6 @@ func (r *Renderer) Names() []string {
 		out = append(out, k)
 	}
 	return out
-}
-
-// Render implements echo.Renderer. It renders into a buffer first so a
-// template error becomes a clean 500 page, not half a page.
-func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) error {
-	buf := pageBuffers.Get().(*bytes.Buffer)
-	defer putPageBuffer(buf)
-	if err := r.execute(buf, name, data); err != nil {
-		return err
-	}
-	_, err := buf.WriteTo(w)
-	return err
 }
 
 func (r *Renderer) execute(buf *bytes.Buffer, name string, data any) error {
