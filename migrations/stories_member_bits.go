@@ -4,13 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"strings"
-
-	"github.com/storykeep/storykeep/models"
 )
 
 // storiesMemberBits adds stories.tag_bits and stories.channel_bits
-// (models.MemberBits of the story's tags and channels), fills them for the
+// (memberBits of the story's tags and channels), fills them for the
 // stories already there, and adds them to the list's covering indexes. A
 // list filtered on a common tag or channel walks those indexes newest first
 // and used to look up every story it passed in story_tags or
@@ -74,7 +73,7 @@ func storiesMemberBits(ctx context.Context, tx *sql.Tx, dialect string) error {
 			mark = fmt.Sprintf("($%d, CAST($%d AS BIGINT), CAST($%d AS BIGINT))", 3*len(marks)+1, 3*len(marks)+2, 3*len(marks)+3)
 		}
 		marks = append(marks, mark)
-		args = append(args, id, models.MemberBits(b.tags...), models.MemberBits(b.channels...))
+		args = append(args, id, memberBits(b.tags...), memberBits(b.channels...))
 		if len(marks) == batch {
 			if err := flush(); err != nil {
 				return err
@@ -90,4 +89,17 @@ func storiesMemberBits(ctx context.Context, tx *sql.Tx, dialect string) error {
 		`DROP INDEX stories_stage_list_idx`,
 		`CREATE INDEX stories_stage_list_idx ON stories (stage, updated_at, id, owner_id, revision, title, slug, tag_bits, channel_bits)`,
 	)
+}
+
+// memberBits is how migration 63 summarised tags and channels: each value
+// set the bit its FNV-1a hash chose, so two values could share one.
+// Migration 66 replaced these bits with exact ones; this stays as it was.
+func memberBits(values ...string) int64 {
+	var bits uint64
+	for _, v := range values {
+		h := fnv.New64a()
+		h.Write([]byte(v))
+		bits |= 1 << (h.Sum64() % 64)
+	}
+	return int64(bits)
 }

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"hash/fnv"
 	"time"
 )
 
@@ -23,9 +22,9 @@ type Story struct {
 	Revision    int // number of the latest revision; the optimistic lock
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
-	// TagBits and ChannelBits summarise the story's tags and channels
-	// (MemberBits), so a filtered list can skip most non-matching stories
-	// from its index before checking story_tags/story_channels.
+	// TagBits and ChannelBits hold a bit per tag (Tag.Bit) and channel
+	// (channels.Bits) of the story, so a filtered list reads from its
+	// covering index whether a story has the tag or channel.
 	TagBits, ChannelBits int64
 
 	Tags          []string `gorm:"-"`
@@ -39,20 +38,18 @@ func (s *Story) OwnerIDs() []string {
 	return append([]string{s.OwnerID}, s.Collaborators...)
 }
 
-// MemberBits folds values (tags, channel keys) into a 64-bit summary: each
-// value sets one bit chosen by its FNV-1a hash. A story whose bits miss a
-// value's bit certainly lacks the value; one that has it may (two values can
-// share a bit), so the exact row is checked after. Changing the hash needs a
-// migration that recomputes every story's bits.
-func MemberBits(values ...string) int64 {
-	var bits uint64
-	for _, v := range values {
-		h := fnv.New64a()
-		h.Write([]byte(v))
-		bits |= 1 << (h.Sum64() % 64)
-	}
-	return int64(bits)
+// Tag is a tag some story has had, with the bit it owns in
+// stories.tag_bits: the first 63 tags get one each, in order of first use,
+// and keep it; later tags have none (Bit is nil) and set TagOverflowBit.
+// Rows are never deleted or changed, so a bit never changes hands.
+type Tag struct {
+	Tag string `gorm:"primaryKey"`
+	Bit *int
 }
+
+// TagOverflowBit is the stories.tag_bits bit of a story having any tag
+// without a bit of its own.
+const TagOverflowBit = int64(-1 << 63)
 
 // StoryTag is one tag of a story.
 type StoryTag struct {

@@ -21,6 +21,9 @@ type Channel struct {
 	// URLWeight, when positive, is the length every web address counts as,
 	// because the network shortens links to a fixed length.
 	URLWeight int
+	// Bit is the channel's own bit in stories.channel_bits (see Bits). It
+	// is stored: never change or reuse one (migration 00066 wrote them).
+	Bit uint8
 }
 
 // Social reports whether the channel needs its own copy.
@@ -28,14 +31,28 @@ func (c Channel) Social() bool { return c.Limit > 0 }
 
 // All lists the channels in the order screens show them.
 var All = []Channel{
-	{Key: "website", Label: "Website"},
-	{Key: "facebook", Label: "Facebook", Limit: 63206, Unit: "characters"},
-	{Key: "instagram", Label: "Instagram", Limit: 2200, Unit: "characters"},
-	{Key: "linkedin", Label: "LinkedIn", Limit: 3000, Unit: "characters"},
-	{Key: "x", Label: "X", Limit: 280, Unit: "characters (links count as 23)", URLWeight: 23},
-	{Key: "youtube", Label: "YouTube description", Limit: 5000, Unit: "characters"},
-	{Key: "mastodon", Label: "Mastodon", Limit: 500, Unit: "characters"},
-	{Key: "bluesky", Label: "Bluesky", Limit: 300, Unit: "graphemes"},
+	{Key: "website", Label: "Website", Bit: 0},
+	{Key: "facebook", Label: "Facebook", Limit: 63206, Unit: "characters", Bit: 1},
+	{Key: "instagram", Label: "Instagram", Limit: 2200, Unit: "characters", Bit: 2},
+	{Key: "linkedin", Label: "LinkedIn", Limit: 3000, Unit: "characters", Bit: 3},
+	{Key: "x", Label: "X", Limit: 280, Unit: "characters (links count as 23)", URLWeight: 23, Bit: 4},
+	{Key: "youtube", Label: "YouTube description", Limit: 5000, Unit: "characters", Bit: 5},
+	{Key: "mastodon", Label: "Mastodon", Limit: 500, Unit: "characters", Bit: 6},
+	{Key: "bluesky", Label: "Bluesky", Limit: 300, Unit: "graphemes", Bit: 7},
+}
+
+// Bits returns the stories.channel_bits of a story targeting keys: each
+// known channel's own bit (unknown keys have none). A story targets a
+// channel exactly when the channel's bit is set, so the story list filters
+// on the bits alone.
+func Bits(keys ...string) int64 {
+	var bits int64
+	for _, k := range keys {
+		if c, ok := Get(k); ok {
+			bits |= 1 << c.Bit
+		}
+	}
+	return bits
 }
 
 // Label is the channel's name on screens, or key itself for an unknown one.

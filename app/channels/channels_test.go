@@ -35,3 +35,19 @@ func TestLabel(t *testing.T) {
 		t.Fatalf("labels %q", got)
 	}
 }
+
+// TestBits: every channel owns a bit, the one migration 66 stored for it.
+func TestBits(t *testing.T) {
+	stored := map[string]int64{"website": 1, "facebook": 2, "instagram": 4, "linkedin": 8, "x": 16, "youtube": 32, "mastodon": 64, "bluesky": 128}
+	var all int64
+	for _, c := range All {
+		b := Bits(c.Key)
+		if b != stored[c.Key] || all&b != 0 {
+			t.Errorf("channel %s: bit %d, migration 66 stored %d", c.Key, b, stored[c.Key])
+		}
+		all |= b
+	}
+	if len(All) != len(stored) || Bits("website", "x", "nowhere") != 17 || Bits() != 0 {
+		t.Errorf("Bits of several channels: %d", Bits("website", "x", "nowhere"))
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/dbtest"
 	"github.com/storykeep/storykeep/models"
@@ -48,16 +49,23 @@ func addStories(t *testing.T, gdb *gorm.DB, stories ...[3]string) {
 	}
 }
 
-// TestMemberBitsBackfill: migration 63 gives stories that existed before it
-// the member bits of their tags and channels, and the list's covering
-// indexes hold them.
+// TestMemberBitsBackfill: stories that existed before migrations 63 and 66
+// get exact member bits: each channel its own (channels.Bits), and the 63
+// most used tags a bit each, in the tags table, the rest the overflow bit.
+// The list's covering indexes hold them.
 func TestMemberBitsBackfill(t *testing.T) {
 	ctx := context.Background()
 	gdb := migratedTo(t, 62)
-	addStories(t, gdb, [3]string{"s1", "One", ""}, [3]string{"s2", "Two", ""})
+	addStories(t, gdb, [3]string{"s1", "One", ""}, [3]string{"s2", "Two", ""}, [3]string{"s3", "Three", ""})
+	many := []string{"('s2', 'cardiology')"}
+	for i := 0; i < 63; i++ {
+		many = append(many, fmt.Sprintf("('s2', 't%02d')", i))
+	}
 	for _, stmt := range []string{
 		`INSERT INTO story_tags (story_id, tag) VALUES ('s1', 'cardiology'), ('s1', 'heart failure')`,
-		`INSERT INTO story_channels (story_id, channel) VALUES ('s1', 'website'), ('s1', 'x'), ('s2', 'website')`,
+		`INSERT INTO story_tags (story_id, tag) VALUES ` + strings.Join(many, ", "),
+		`INSERT INTO story_tags (story_id, tag) VALUES ('s3', 't62')`,
+		`INSERT INTO story_channels (story_id, channel) VALUES ('s1', 'website'), ('s1', 'x'), ('s2', 'website'), ('s2', 'bluesky')`,
 	} {
 		if err := gdb.Exec(stmt).Error; err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -66,20 +74,44 @@ func TestMemberBitsBackfill(t *testing.T) {
 	if _, err := db.Migrate(ctx, gdb); err != nil {
 		t.Fatal(err)
 	}
+	var tags []models.Tag
+	if err := gdb.Find(&tags).Error; err != nil {
+		t.Fatal(err)
+	}
+	bitOf := map[string]int{}
+	for _, tg := range tags {
+		if tg.Bit == nil {
+			bitOf[tg.Tag] = -1
+		} else {
+			bitOf[tg.Tag] = *tg.Bit
+		}
+	}
+	// Most used first (cardiology, t62: two stories each), then by name.
+	if len(tags) != 65 || bitOf["cardiology"] != 0 || bitOf["t62"] != 1 || bitOf["heart failure"] != 2 || bitOf["t00"] != 3 || bitOf["t59"] != 62 || bitOf["t60"] != -1 || bitOf["t61"] != -1 {
+		t.Fatalf("tag bits after the migration: %v", bitOf)
+	}
+	s2 := int64(1)<<0 | int64(1)<<1 | models.TagOverflowBit
+	for b := 3; b <= 62; b++ {
+		s2 |= 1 << b
+	}
+	want := map[string][2]int64{
+		"s1": {1<<0 | 1<<2, channels.Bits("website", "x")},
+		"s2": {s2, channels.Bits("website", "bluesky")},
+		"s3": {1 << 1, 0},
+	}
+	if channels.Bits("website", "x") != 1|16 || channels.Bits("website", "bluesky") != 1|128 {
+		t.Fatal("channels.Bits no longer gives the bits migration 66 stored")
+	}
 	var got []models.Story
 	if err := gdb.Order("id").Find(&got).Error; err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][2]int64{
-		"s1": {models.MemberBits("cardiology", "heart failure"), models.MemberBits("website", "x")},
-		"s2": {0, models.MemberBits("website")},
-	}
 	for _, st := range got {
 		if w := want[st.ID]; st.TagBits != w[0] || st.ChannelBits != w[1] {
-			t.Errorf("story %s: bits %x/%x, want %x/%x", st.ID, st.TagBits, st.ChannelBits, w[0], w[1])
+			t.Errorf("story %s: bits %x/%x, want %x/%x", st.ID, uint64(st.TagBits), st.ChannelBits, uint64(w[0]), w[1])
 		}
 	}
-	if len(got) != 2 {
+	if len(got) != 3 {
 		t.Fatalf("%d stories after the migration", len(got))
 	}
 }

@@ -217,25 +217,35 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 
 // memberFilter keeps stories having value in table.column (a tag, a
 // channel). When many stories match, the database should walk the recency
-// index and probe each story (stopping after one page): a correlated
-// subquery with LIMIT does that on both databases, where PostgreSQL would
-// otherwise turn EXISTS into a hash join over every match and sort them.
-// The story's member bits (models.MemberBits, held in the covering index)
-// are tested first, so only stories that may have the value are probed.
-// When few match, starting from the matches is faster.
+// index newest first and stop after one page; when few match, starting from
+// the matches is faster. On the walk, the story's bits (see memberBit), held
+// in the covering index, answer for a channel or a tag with a bit of its
+// own; a tag without one is checked in story_tags, as a correlated subquery
+// with LIMIT, where PostgreSQL would otherwise turn EXISTS into a hash join
+// over every match and sort them.
 func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string) (*gorm.DB, error) {
-	broad, err := s.plans.broad(q.Statement.Context, table+":"+value, func(ctx context.Context) (n int64, err error) {
-		err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
-		return n, err
-	})
+	ctx := q.Statement.Context
+	bit, exact, found, err := s.memberBit(ctx, table, value)
 	if err != nil {
 		return nil, err
 	}
-	if broad {
-		return q.Where("(stories."+bits+" & ?) <> 0 AND (SELECT 1 FROM "+table+" m WHERE m.story_id = stories.id AND m."+column+" = ? LIMIT 1) = 1",
-			models.MemberBits(value), value), nil
+	if !found {
+		return q.Where("1 = 0"), nil
 	}
-	return q.Where("stories.id IN (SELECT story_id FROM "+table+" WHERE "+column+" = ?)", value), nil
+	broad, err := s.plans.broad(ctx, table+":"+value, func(ctx context.Context) (n int64, err error) {
+		err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
+		return n, err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case !broad:
+		return q.Where("stories.id IN (SELECT story_id FROM "+table+" WHERE "+column+" = ?)", value), nil
+	case exact:
+		return q.Where("(stories."+bits+" & ?) <> 0", bit), nil
+	}
+	return q.Where("(stories."+bits+" & ?) <> 0 AND (SELECT 1 FROM "+table+" m WHERE m.story_id = stories.id AND m."+column+" = ? LIMIT 1) = 1",
+		bit, value), nil
 }
 
 // pgMatch keeps stories matching the tsquery. Results come newest story

@@ -20,6 +20,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
@@ -37,6 +38,7 @@ type Service struct {
 	names    cached[map[string]string] // every user's name by id, for lists
 	patients cached[[]Choice]
 	plans    plans // list query plans per filter value
+	tagBits  tagBitCache
 }
 
 // New returns the service. A nil consent checker refuses every approval
@@ -106,6 +108,10 @@ func (s *Service) create(ctx context.Context, tx *gorm.DB, a Actor, in Input) (*
 	if err != nil || fe != nil {
 		return nil, errors.Join(err, nilIfEmpty(fe))
 	}
+	bits, err := tagBits(tx, tags)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	stage := workflow.Interview
 	if in.Body != "" {
@@ -113,7 +119,7 @@ func (s *Service) create(ctx context.Context, tx *gorm.DB, a Actor, in Input) (*
 	}
 	st := &models.Story{ID: newID(), Slug: in.Slug, Title: in.Title, Summary: in.Summary, Body: in.Body, ChannelCopy: jsonString(in.Copy),
 		OwnerID: in.OwnerID, PatientID: in.PatientID, InterviewID: optional(in.InterviewID), Stage: string(stage), Revision: 1, CreatedAt: now, UpdatedAt: now,
-		TagBits: models.MemberBits(tags...), ChannelBits: models.MemberBits(in.Channels...), Tags: tags, Channels: in.Channels, Collaborators: in.Collaborators}
+		TagBits: bits, ChannelBits: channels.Bits(in.Channels...), Tags: tags, Channels: in.Channels, Collaborators: in.Collaborators}
 	if err := tx.Create(st).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, users.FieldErrors{"slug": "Another story already uses the address " + in.Slug + ". Choose a different one."}
@@ -260,6 +266,10 @@ func (s *Service) update(ctx context.Context, tx *gorm.DB, a Actor, id string, b
 		ptrEq(cur.InterviewID, next.InterviewID) && slices.Equal(cur.Collaborators, next.Collaborators) && restoredFrom == nil {
 		return &SaveResult{Story: cur, Unchanged: true}, tx.Where("story_id = ? AND user_id = ?", id, a.UserID).Delete(&models.StoryDraft{}).Error
 	}
+	bits, err := tagBits(tx, tags)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	next.Revision = cur.Revision + 1
 	next.UpdatedAt = now
@@ -271,7 +281,7 @@ func (s *Service) update(ctx context.Context, tx *gorm.DB, a Actor, id string, b
 	q := tx.Model(&models.Story{}).Where("id = ? AND revision = ?", id, cur.Revision).Updates(map[string]any{
 		"slug": next.Slug, "title": next.Title, "summary": next.Summary, "body": next.Body, "channel_copy": next.ChannelCopy,
 		"owner_id": next.OwnerID, "patient_id": next.PatientID, "interview_id": next.InterviewID, "stage": next.Stage,
-		"revision": next.Revision, "updated_at": now, "tag_bits": models.MemberBits(tags...), "channel_bits": models.MemberBits(in.Channels...)})
+		"revision": next.Revision, "updated_at": now, "tag_bits": bits, "channel_bits": channels.Bits(in.Channels...)})
 	if q.Error != nil {
 		if errors.Is(q.Error, gorm.ErrDuplicatedKey) {
 			return nil, users.FieldErrors{"slug": "Another story already uses the address " + next.Slug + ". Choose a different one."}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -463,59 +464,80 @@ func mustGet(t *testing.T, f *fixture, id string) *models.Story {
 	return st
 }
 
-// collidingTag returns a tag whose member bit is the same as tag's, so the
-// bits alone cannot tell them apart.
-func collidingTag(t *testing.T, tag string) string {
-	for i := 0; i < 10000; i++ {
-		c := fmt.Sprintf("ward %d", i)
-		if models.MemberBits(c) == models.MemberBits(tag) {
-			return c
-		}
-	}
-	t.Fatal("no colliding tag found")
-	return ""
-}
-
 // TestFilterPlansAgree: tag and channel filters give the same page whether
-// the broad (probe, after the member bits) or narrow (start from matches)
-// form is used; a tag sharing the filter's bit is not a match, and edited
-// tags are found under their new name only.
+// the broad (walk the recency index, reading the member bits) or narrow
+// (start from matches) form is used. The first 63 tags ever used own a bit;
+// later ones share the overflow bit and are checked in story_tags, so a tag
+// sharing it is not a match. Edited tags are found under their new name only.
 func TestFilterPlansAgree(t *testing.T) {
 	f := newFixture(t, nil)
-	twin := collidingTag(t, "cardiology")
-	var last *models.Story
-	for i := 0; i < 20; i++ {
-		in := f.input(fmt.Sprintf("Story %d", i))
-		in.Tags = map[bool]string{true: "cardiology", false: "oncology"}[i%3 == 0]
-		if i%4 == 1 {
-			in.Tags += ", " + twin
-		}
+	create := func(title, tags string) *models.Story {
+		in := f.input(title)
+		in.Tags = tags
 		st, err := f.svc.Create(f.ctx, f.teller, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		last = st
+		return st
+	}
+	// cardiology and oncology take bits 0 and 1, f00 to f60 the rest; f61
+	// onwards, and later tags, have none.
+	create("First", "cardiology")
+	create("Second", "oncology")
+	for i := 0; i < 4; i++ {
+		var tags []string
+		for j := 0; j < stories.MaxTags; j++ {
+			tags = append(tags, fmt.Sprintf("f%02d", i*stories.MaxTags+j))
+		}
+		create(fmt.Sprintf("Filler %d", i), strings.Join(tags, ", "))
+	}
+	var last *models.Story
+	for i := 0; i < 20; i++ {
+		tags := map[bool]string{true: "cardiology", false: "oncology"}[i%3 == 0]
+		if i%4 == 1 {
+			tags += ", ward"
+		}
+		last = create(fmt.Sprintf("Story %d", i), tags)
 	}
 	in := stories.InputOf(last) // story 19: oncology only, now cardiology
 	in.Tags = "cardiology"
 	if _, err := f.svc.Update(f.ctx, f.teller, last.ID, last.Revision, in); err != nil {
 		t.Fatal(err)
 	}
-	restore := stories.SetBroadSearch(f.svc, 1)
-	for _, tag := range []string{"cardiology", "oncology", twin} {
-		p, err := f.svc.List(f.ctx, stories.Filter{Tag: tag, Limit: 50})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]int{"cardiology": 8, "oncology": 12, twin: 5}[tag]
-		if len(p.Rows) != want {
-			t.Errorf("broad plan, tag %q: %d stories, want %d", tag, len(p.Rows), want)
-		}
-		if tag == "cardiology" && (len(p.Rows) == 0 || p.Rows[0].ID != last.ID) {
-			t.Errorf("the story re-tagged cardiology is not first: %+v", p.Rows)
+	var tags []models.Tag
+	if err := f.db.Order("tag").Find(&tags).Error; err != nil {
+		t.Fatal(err)
+	}
+	bits := map[string]string{}
+	for _, tg := range tags {
+		bits[tg.Tag] = "none"
+		if tg.Bit != nil {
+			bits[tg.Tag] = strconv.Itoa(*tg.Bit)
 		}
 	}
-	restore()
+	if len(tags) != 83 || bits["cardiology"] != "0" || bits["oncology"] != "1" || bits["f60"] != "62" || bits["f61"] != "none" || bits["ward"] != "none" {
+		t.Fatalf("tag bits: %v", bits)
+	}
+	counts := map[string]int{"cardiology": 9, "oncology": 13, "ward": 5, "f10": 1, "f70": 1, "f99": 0}
+	for _, broad := range []bool{false, true} {
+		restore := func() {}
+		if broad {
+			restore = stories.SetBroadSearch(f.svc, 1)
+		}
+		for tag, want := range counts {
+			p, err := f.svc.List(f.ctx, stories.Filter{Tag: tag, Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Rows) != want {
+				t.Errorf("broad plan %v, tag %q: %d stories, want %d", broad, tag, len(p.Rows), want)
+			}
+			if tag == "cardiology" && (len(p.Rows) == 0 || p.Rows[0].ID != last.ID) {
+				t.Errorf("the story re-tagged cardiology is not first: %+v", p.Rows)
+			}
+		}
+		restore()
+	}
 	ids := func(fl stories.Filter) string {
 		fl.Limit = 4
 		p, err := f.svc.List(f.ctx, fl)
@@ -528,7 +550,7 @@ func TestFilterPlansAgree(t *testing.T) {
 		}
 		return out
 	}
-	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}, {Query: "stor"}, {Query: "story", Stages: []string{"drafting"}}} {
+	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Tag: "ward"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}, {Query: "stor"}, {Query: "story", Stages: []string{"drafting"}}} {
 		narrow := ids(fl)
 		restore := stories.SetBroadSearch(f.svc, 1)
 		broad := ids(fl)
