@@ -91,19 +91,24 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 	defer cur.Close()
 	rows := make([]Row, 0, f.Limit+1)
 	var seqs []int64
+	if sqliteSearch {
+		seqs = make([]int64, 0, f.Limit+1)
+	}
+	// One Row to scan into, copied out per row: a fresh one per row (and
+	// its destination list) was two allocations a row.
+	var (
+		r   Row
+		seq int64
+		at  string
+	)
+	dest := []any{&r.ID, &r.Title, &r.Stage, &r.OwnerID, &r.Revision, &r.UpdatedAt}
+	if sqlite {
+		dest[5] = &at
+	}
+	if sqliteSearch {
+		dest = append(dest, &seq)
+	}
 	for cur.Next() {
-		var (
-			r    Row
-			seq  int64
-			at   string
-			dest = []any{&r.ID, &r.Title, &r.Stage, &r.OwnerID, &r.Revision, &r.UpdatedAt}
-		)
-		if sqlite {
-			dest[5] = &at
-		}
-		if sqliteSearch {
-			dest = append(dest, &seq)
-		}
 		if err := cur.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -112,7 +117,10 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 				return nil, err
 			}
 		}
-		rows, seqs = append(rows, r), append(seqs, seq)
+		rows = append(rows, r)
+		if sqliteSearch {
+			seqs = append(seqs, seq)
+		}
 	}
 	if err := cur.Err(); err != nil {
 		return nil, err
