@@ -12,20 +12,39 @@ import (
 // nobody.
 const choicesTTL = 30 * time.Second
 
-// cached holds one value computed at most once per TTL, shared by all requests.
+// cached holds one value computed at most once per TTL, shared by all
+// requests. Once it has a value, a request finding it expired recomputes it
+// while the others go on with the old one: holding them all until the new
+// value came stalled every page that needed it, once per TTL.
 type cached[T any] struct {
-	mu      sync.Mutex
-	value   T
-	expires time.Time
+	mu         sync.Mutex
+	value      T
+	filled     bool
+	refreshing bool
+	expires    time.Time
 }
 
 func (c *cached[T]) get(ctx context.Context, compute func(context.Context) (T, error)) (T, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if time.Now().Before(c.expires) {
+	if c.filled && (c.refreshing || time.Now().Before(c.expires)) {
+		defer c.mu.Unlock()
 		return c.value, nil
 	}
+	if !c.filled {
+		// The first value: everyone waits for it.
+		defer c.mu.Unlock()
+		v, err := compute(ctx)
+		if err == nil {
+			c.value, c.filled, c.expires = v, true, time.Now().Add(choicesTTL)
+		}
+		return v, err
+	}
+	c.refreshing = true
+	c.mu.Unlock()
 	v, err := compute(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
 	if err != nil {
 		return v, err
 	}

@@ -464,6 +464,36 @@ func mustGet(t *testing.T, f *fixture, id string) *models.Story {
 	return st
 }
 
+// TestTagChoicesAreTagsInUse: the list's tag filter offers the tags some
+// story has now, not one every story has dropped.
+func TestTagChoicesAreTagsInUse(t *testing.T) {
+	f := newFixture(t, nil)
+	in := f.input("First")
+	in.Tags = "asthma, zebra"
+	first, err := f.svc.Create(f.ctx, f.teller, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = f.input("Second")
+	in.Tags = "asthma"
+	if _, err := f.svc.Create(f.ctx, f.teller, in); err != nil {
+		t.Fatal(err)
+	}
+	in = stories.InputOf(first)
+	in.Tags = "asthma, burns"
+	if _, err := f.svc.Update(f.ctx, f.teller, first.ID, first.Revision, in); err != nil {
+		t.Fatal(err)
+	}
+	fresh := stories.New(f.db, audit.New(f.db), nil, nil) // nothing cached yet
+	got, err := fresh.Tags(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"asthma", "burns"}; !slices.Equal(got, want) {
+		t.Fatalf("tag choices %v, want %v", got, want)
+	}
+}
+
 // TestFilterPlansAgree: tag and channel filters give the same page whether
 // the broad (walk the recency index, reading the member bits) or narrow
 // (start from matches) form is used. The first 63 tags ever used own a bit;
