@@ -38,7 +38,7 @@ func tagBits(tx *gorm.DB, tags []string) (int64, error) {
 	for _, t := range tags {
 		bit, ok := known[t]
 		for try := 0; !ok; try++ {
-			if try == 10 {
+			if try == 32 { // each try waits for another save to commit; the pool bounds them
 				return 0, fmt.Errorf("registering a new tag: too many other saves at once, try again")
 			}
 			if err := tx.Exec(claimTag, t).Error; err != nil {

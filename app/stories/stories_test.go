@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -462,6 +463,62 @@ func mustGet(t *testing.T, f *fixture, id string) *models.Story {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestNewTagsFromConcurrentSaves: saves that first use tags at the same time
+// all succeed, each new tag gets a bit of its own, and each tag's filter finds
+// exactly its story.
+func TestNewTagsFromConcurrentSaves(t *testing.T) {
+	f := newFixture(t, nil)
+	const n = 8
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := f.input(fmt.Sprintf("Concurrent %d", i))
+			in.Tags = fmt.Sprintf("ward %da, ward %db", i, i)
+			st, err := f.svc.Create(f.ctx, f.teller, in)
+			if err == nil {
+				ids[i] = st.ID
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	var tags []models.Tag
+	if err := f.db.Find(&tags).Error; err != nil {
+		t.Fatal(err)
+	}
+	bits := map[int]string{}
+	for _, tg := range tags {
+		if tg.Bit == nil {
+			t.Fatalf("tag %q has no bit though fewer than 63 are in use", tg.Tag)
+		}
+		if other, ok := bits[*tg.Bit]; ok {
+			t.Fatalf("tags %q and %q share bit %d", tg.Tag, other, *tg.Bit)
+		}
+		bits[*tg.Bit] = tg.Tag
+	}
+	if len(tags) != 2*n {
+		t.Fatalf("%d tags registered, want %d", len(tags), 2*n)
+	}
+	restore := stories.SetBroadSearch(f.svc, 1) // filter on the bits alone
+	defer restore()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("save %d: %v", i, errs[i])
+		}
+		p, err := f.svc.List(f.ctx, stories.Filter{Tag: fmt.Sprintf("ward %db", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Rows) != 1 || p.Rows[0].ID != ids[i] {
+			t.Fatalf("tag ward %db finds %+v, want only story %s", i, p.Rows, ids[i])
+		}
+	}
 }
 
 // TestTagChoicesAreTagsInUse: the list's tag filter offers the tags some
