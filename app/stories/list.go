@@ -240,9 +240,23 @@ func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string) (*
 	if !found {
 		return q.Where("1 = 0"), nil
 	}
-	broad, err := s.plans.broad(ctx, table+":"+value, func(ctx context.Context) (n int64, err error) {
-		err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error
-		return n, err
+	broad, err := s.plans.remember(ctx, table+":"+value, func(ctx context.Context) (bool, error) {
+		var n int64
+		if err := s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+column+" = ? LIMIT ?) m", value, broadSearch).Scan(&n).Error; err != nil {
+			return false, err
+		}
+		if n >= broadSearch || !exact || n == 0 {
+			return n >= broadSearch, nil
+		}
+		// With exact bits the walk reads only the index, so it wins as soon
+		// as the value is not rare: with 2,000 stories, starting from a
+		// channel's 500 matches (reading each story and sorting them) cost
+		// 2 ms a list, walking the index until a page is full 0.2.
+		total, err := s.total.get(ctx, func(ctx context.Context) (n int64, err error) {
+			err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM stories").Scan(&n).Error
+			return n, err
+		})
+		return err == nil && n*broadShare >= total, err
 	})
 	switch {
 	case err != nil:
@@ -284,9 +298,13 @@ func (s *Service) pgMatch(q *gorm.DB, tsq string) (*gorm.DB, error) {
 	return q.Where("stories.search @@ (SELECT to_tsquery('english', ?))", tsq), nil
 }
 
-// broadSearch is the match count above which SQLite search walks the recency
-// index instead of sorting the matches.
+// broadSearch is the match count above which a filter or a PostgreSQL search
+// walks the recency index instead of sorting the matches.
 var broadSearch int64 = 2000
+
+// broadShare: a tag or channel filter with exact bits also walks the index
+// when at least one story in broadShare has the value (see memberFilter).
+var broadShare int64 = 200
 
 // ftsQuery quotes each term so user input is never FTS5 syntax; with
 // prefix, the last term matches as a prefix (see lastIsPrefix).

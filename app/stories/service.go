@@ -37,7 +37,8 @@ type Service struct {
 	staff    cached[[]models.User]
 	names    cached[map[string]string] // every user's name by id, for lists
 	patients cached[[]Choice]
-	plans    plans // list query plans per filter value
+	total    cached[int64] // how many stories there are, for plans
+	plans    plans         // list query plans per filter value
 	tagBits  tagBitCache
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -521,6 +522,46 @@ func TestNewTagsFromConcurrentSaves(t *testing.T) {
 	}
 }
 
+// TestFilterPlanFollowsTheShare: a tag or channel on at least one story in
+// 200 is filtered by walking the index (broad); a rarer one starts from its
+// matches (narrow).
+func TestFilterPlanFollowsTheShare(t *testing.T) {
+	f := newFixture(t, nil)
+	var ins []stories.Input
+	for i := range 400 {
+		in := stories.DemoInput("share", i, f.teller.UserID, f.patient, "Maria Lopez")
+		if i < 2 {
+			in.Tags += ", two stories"
+		}
+		if i == 0 {
+			in.Tags += ", one story"
+		}
+		ins = append(ins, in)
+	}
+	if err := f.svc.CreateMany(f.ctx, f.teller, ins); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		fl   stories.Filter
+		key  string
+		want bool
+		rows int
+	}{
+		{stories.Filter{Tag: "two stories"}, "story_tags:two stories", true, 2},
+		{stories.Filter{Tag: "one story"}, "story_tags:one story", false, 1},
+		{stories.Filter{Channel: "instagram"}, "story_channels:instagram", true, 50},
+	} {
+		p, err := f.svc.List(f.ctx, c.fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		broad, ok := stories.PlanIsBroad(f.svc, c.key)
+		if !ok || broad != c.want || len(p.Rows) != c.rows {
+			t.Errorf("%+v: broad %v (planned %v), %d rows; want broad %v, %d rows", c.fl, broad, ok, len(p.Rows), c.want, c.rows)
+		}
+	}
+}
+
 // TestTagChoicesAreTagsInUse: the list's tag filter offers the tags some
 // story has now, not one every story has dropped.
 func TestTagChoicesAreTagsInUse(t *testing.T) {
@@ -607,8 +648,9 @@ func TestFilterPlansAgree(t *testing.T) {
 	}
 	counts := map[string]int{"cardiology": 9, "oncology": 13, "ward": 5, "f10": 1, "f70": 1, "f99": 0}
 	for _, broad := range []bool{false, true} {
-		restore := func() {}
+		restore := stories.SetBroadSearch(f.svc, math.MaxInt64)
 		if broad {
+			restore()
 			restore = stories.SetBroadSearch(f.svc, 1)
 		}
 		for tag, want := range counts {
@@ -638,8 +680,10 @@ func TestFilterPlansAgree(t *testing.T) {
 		return out
 	}
 	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Tag: "ward"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}, {Query: "stor"}, {Query: "story", Stages: []string{"drafting"}}} {
+		restore := stories.SetBroadSearch(f.svc, math.MaxInt64)
 		narrow := ids(fl)
-		restore := stories.SetBroadSearch(f.svc, 1)
+		restore()
+		restore = stories.SetBroadSearch(f.svc, 1)
 		broad := ids(fl)
 		restore()
 		if narrow != broad || (narrow == "") != (fl.Channel == "bluesky") {
