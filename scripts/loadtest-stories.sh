@@ -54,12 +54,18 @@ curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "_csrf=$csrf" --data-
 session=$(awk '$6=="storykeep_session"{print $7}' "$jar")
 [ -n "$session" ] || { echo "sign-in failed"; cat "$work/serve.log"; exit 1; }
 
+summary="$work/summary"
 run() {
-  local label=$1 path=$2
+  local label=$1 path=$2 out
   curl -fs -o /dev/null -b "storykeep_session=$session" "$base$path" || { echo "$path does not answer 200"; exit 1; }
   echo "== $label: GET $path ($CONNS connections, $DURATION)"
-  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: storykeep_session=$session" "$base$path" |
-    grep -E "Requests/sec|Latency  |^ +(50|75|90|99)%|Non-2xx|Socket errors"
+  out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: storykeep_session=$session" "$base$path")
+  echo "$out" | grep -E "Requests/sec|Latency  |^ +(50|75|90|99)%|Non-2xx|Socket errors"
+  echo "$out" | awk -v label="$label" '
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = $2 }
+    $1 == "99%" { p99 = $2 }
+    END { printf "%-34s %10s %9s %9s\n", label, rps, p50, p99 }' >> "$summary"
 }
 # A yardstick for the machine: a signed-in page with no list (a form). Figures from
 # different machines (or days) compare through it.
@@ -70,3 +76,8 @@ run "list, channel filter" "/stories?channel=instagram"
 run "search" "/stories?q=transplant"
 run "search + filter" "/stories?q=marathon&stage=drafting"
 run "search, unfinished word (prefix)" "/stories?q=surg"
+
+echo
+echo "== summary (${LOAD_DB:-sqlite}, $STORIES stories, $CONNS connections, $DURATION per URL; target: p99 under 25 ms)"
+printf "%-34s %10s %9s %9s\n" "URL" "req/s" "p50" "p99"
+cat "$summary"
