@@ -73,6 +73,9 @@ run "yardstick: account page, no list" "/account/password"
 run "list, first page" "/stories"
 run "list, stage + tag filter" "/stories?stage=drafting&tag=cardiology"
 run "list, channel filter" "/stories?channel=instagram"
+patient=$(curl -fs -b "storykeep_session=$session" "$base/stories" | grep -o '<select id="patient" name="patient"><option value="">Any</option><option value="[^"]*"' | sed 's/.*value="//; s/"$//')
+[ -n "$patient" ] || { echo "no patient in the list's filter"; exit 1; }
+run "list, patient filter" "/stories?patient=$patient"
 run "search" "/stories?q=transplant"
 run "search + filter" "/stories?q=marathon&stage=drafting"
 run "search, unfinished word (prefix)" "/stories?q=surg"

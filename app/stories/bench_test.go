@@ -57,3 +57,19 @@ func BenchmarkStorySearch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStoryListByPatient: the list filtered by patient, first page and
+// the next (every benchmark story is the fixture patient's).
+func BenchmarkStoryListByPatient(b *testing.B) {
+	f := seeded(b)
+	b.ResetTimer()
+	for b.Loop() {
+		p, err := f.svc.List(f.ctx, stories.Filter{PatientID: f.patient})
+		if err != nil || len(p.Rows) == 0 {
+			b.Fatal(err)
+		}
+		if _, err := f.svc.List(f.ctx, stories.Filter{PatientID: f.patient, After: p.Next}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
