@@ -41,14 +41,20 @@ func (c *cached[T]) get(ctx context.Context, compute func(context.Context) (T, e
 	}
 	c.refreshing = true
 	c.mu.Unlock()
+	// Deferred so that a compute that panics cannot leave refreshing set,
+	// which would serve the old value for good.
+	defer func() {
+		c.mu.Lock()
+		c.refreshing = false
+		c.mu.Unlock()
+	}()
 	v, err := compute(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.refreshing = false
 	if err != nil {
 		return v, err
 	}
+	c.mu.Lock()
 	c.value, c.expires = v, time.Now().Add(choicesTTL)
+	c.mu.Unlock()
 	return v, nil
 }
 

@@ -47,4 +47,13 @@ func TestCachedServesTheOldValueWhileOneRefreshes(t *testing.T) {
 	if v, _ := c.get(ctx, func(context.Context) (int, error) { return 4, nil }); v != 4 {
 		t.Fatalf("after a failed refresh the next caller got %d, want a new value", v)
 	}
+
+	c.expires = time.Now().Add(-time.Second)
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = c.get(ctx, func(context.Context) (int, error) { panic("query panicked") })
+	}()
+	if v, _ := c.get(ctx, func(context.Context) (int, error) { return 5, nil }); v != 5 {
+		t.Fatalf("after a refresh that panicked the next caller got %d, want a new value", v)
+	}
 }
