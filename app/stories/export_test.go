@@ -1,14 +1,16 @@
 package stories
 
-// SetBroadSearch lets tests force either plan of filters and PostgreSQL
-// search: 1 makes every value broad, a huge n every value narrow (that also
-// turns off the share rule). It forgets s's remembered plans on the way in
-// and out so the next query decides afresh.
-func SetBroadSearch(s *Service, n int64) (restore func()) {
+import "math"
+
+// ForcePlans makes every filter and PostgreSQL search take the broad plan
+// (walk the recency index) or, with broad false, the narrow one (start from
+// the matches). It forgets s's remembered plans on the way in and out so the
+// next query decides afresh.
+func ForcePlans(s *Service, broad bool) (restore func()) {
 	old, oldShare := broadSearch, broadShare
-	broadSearch = n
-	if n > 1<<40 {
-		broadShare = 0
+	broadSearch, broadShare = math.MaxInt64, 0
+	if broad {
+		broadSearch = 1
 	}
 	s.plans.forget()
 	return func() { broadSearch, broadShare = old, oldShare; s.plans.forget() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -506,7 +505,7 @@ func TestNewTagsFromConcurrentSaves(t *testing.T) {
 	if len(tags) != 2*n {
 		t.Fatalf("%d tags registered, want %d", len(tags), 2*n)
 	}
-	restore := stories.SetBroadSearch(f.svc, 1) // filter on the bits alone
+	restore := stories.ForcePlans(f.svc, true) // filter on the bits alone
 	defer restore()
 	for i := range n {
 		if errs[i] != nil {
@@ -648,11 +647,7 @@ func TestFilterPlansAgree(t *testing.T) {
 	}
 	counts := map[string]int{"cardiology": 9, "oncology": 13, "ward": 5, "f10": 1, "f70": 1, "f99": 0}
 	for _, broad := range []bool{false, true} {
-		restore := stories.SetBroadSearch(f.svc, math.MaxInt64)
-		if broad {
-			restore()
-			restore = stories.SetBroadSearch(f.svc, 1)
-		}
+		restore := stories.ForcePlans(f.svc, broad)
 		for tag, want := range counts {
 			p, err := f.svc.List(f.ctx, stories.Filter{Tag: tag, Limit: 50})
 			if err != nil {
@@ -680,10 +675,10 @@ func TestFilterPlansAgree(t *testing.T) {
 		return out
 	}
 	for _, fl := range []stories.Filter{{Tag: "cardiology"}, {Tag: "oncology"}, {Tag: "ward"}, {Channel: "x"}, {Channel: "bluesky"}, {Tag: "cardiology", Query: "story"}, {Query: "stor"}, {Query: "story", Stages: []string{"drafting"}}} {
-		restore := stories.SetBroadSearch(f.svc, math.MaxInt64)
+		restore := stories.ForcePlans(f.svc, false)
 		narrow := ids(fl)
 		restore()
-		restore = stories.SetBroadSearch(f.svc, 1)
+		restore = stories.ForcePlans(f.svc, true)
 		broad := ids(fl)
 		restore()
 		if narrow != broad || (narrow == "") != (fl.Channel == "bluesky") {
