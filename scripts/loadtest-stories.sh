@@ -79,6 +79,10 @@ run "list, patient filter" "/stories?patient=$patient"
 run "search" "/stories?q=transplant"
 run "search + filter" "/stories?q=marathon&stage=drafting"
 run "search, unfinished word (prefix)" "/stories?q=surg"
+# A search combined with a filter: the filter's stories are a small share of
+# the term's matches, so a page needs more of them read.
+run "search + tag" "/stories?q=transplant&tag=cardiology"
+run "search + patient" "/stories?q=transplant&patient=$patient"
 
 echo
 echo "== summary (${LOAD_DB:-sqlite}, $STORIES stories, $CONNS connections, $DURATION per URL; target: p99 under 25 ms)"
