@@ -279,11 +279,17 @@ func TestPatientJourney(t *testing.T) {
 	}
 
 	const title = "María vuelve a caminar"
+	// A new story starts by finding the patient by a family name's first letters.
 	st.Open("/stories/new")
+	st.Type("#q", "lóp")
+	st.Click(`main form[role=search] button[type=submit]`)
+	st.Click(`main tbody a[href="/stories/new?patient=` + patientID + `"]`)
+	if got := st.Text("#patient"); !strings.Contains(got, "María López") {
+		t.Fatalf("after choosing the patient: on %s, patient field %q", st.Path(), got)
+	}
 	st.Type("#title", title)
 	st.Type("#summary", "After surgery, María walks in her garden again.")
 	st.Type("#body", "María walked again six weeks after her hip surgery. Her neighbour says to call him on 555-201-7788 to hear more.")
-	st.Do(chromedp.SetValue(chromedp.CSS("#patient"), patientID))
 	st.check(`input[name=channels][value=website]`)
 	st.check(`input[name=channels][value=mastodon]`)
 	st.Type("#copy-mastodon", "María vuelve a caminar tras su operación de cadera.")

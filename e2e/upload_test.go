@@ -47,9 +47,8 @@ func TestResumableUploadInBrowser(t *testing.T) {
 	if len(patient) < 30 {
 		t.Fatalf("patient page path %q", p.Path())
 	}
-	p.Open("/stories/new")
+	p.Open("/stories/new?patient=" + patient)
 	p.Type("#title", "Ana's recording")
-	p.Do(chromedp.SetValue(chromedp.CSS("#patient"), patient))
 	p.Click(`main form button[type=submit]`)
 	story := strings.TrimPrefix(p.Path(), "/stories/")
 

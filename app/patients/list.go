@@ -12,8 +12,13 @@ import (
 // ListQuery selects a page of patients by name.
 type ListQuery struct {
 	Prefix string // case-insensitive name prefix
-	After  string // cursor from the previous page ("" for the first)
-	Limit  int
+	// AnyWord matches Prefix at the start of any word of the name ("lop"
+	// finds Maria Lopez), not only at its start. It reads every patient
+	// (an index cannot serve it): meant for the patient chooser's short,
+	// few-per-minute searches.
+	AnyWord bool
+	After   string // cursor from the previous page ("" for the first)
+	Limit   int
 }
 
 // ErrBadCursor means the page cursor was tampered with or is stale.
@@ -29,7 +34,11 @@ func (s *Service) List(ctx context.Context, q ListQuery) ([]models.Patient, stri
 	db := s.db.WithContext(ctx).Model(&models.Patient{}).
 		Select("id", "full_name", "name_key", "preferred_name", "preferred_language", "created_at", "updated_at")
 	if p := strings.ToLower(strings.TrimSpace(q.Prefix)); p != "" {
-		db = db.Where(`name_key LIKE ? ESCAPE '\'`, escapeLike(p)+"%")
+		if q.AnyWord {
+			db = db.Where(`(name_key LIKE ? ESCAPE '\' OR name_key LIKE ? ESCAPE '\')`, escapeLike(p)+"%", "% "+escapeLike(p)+"%")
+		} else {
+			db = db.Where(`name_key LIKE ? ESCAPE '\'`, escapeLike(p)+"%")
+		}
 	}
 	if q.After != "" {
 		key, id, err := decodeCursor(q.After)

@@ -444,23 +444,31 @@ func (s *Service) FilterStaff(ctx context.Context) ([]models.User, error) {
 	return s.staff.get(ctx, s.Staff)
 }
 
-// Patients lists patients (id and name) for the patient choice.
-func (s *Service) Patients(ctx context.Context) ([]Choice, error) {
-	var out []Choice
-	err := s.db.WithContext(ctx).Model(&models.Patient{}).Select("id, full_name AS label").Order("full_name, id").Scan(&out).Error
-	return out, err
+// PatientName is the name of patient id, for the list's patient filter and
+// the story form ("" when there is no such patient). Choosing a patient
+// happens on the patient chooser (a name search), never from a list of
+// every patient: a hospital has thousands, and staff see only the names
+// they search for.
+func (s *Service) PatientName(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	var names []string
+	err := s.read.WithContext(ctx).Model(&models.Patient{}).Where("id = ?", id).Limit(1).Pluck("full_name", &names).Error
+	if err != nil || len(names) == 0 {
+		return "", err
+	}
+	return names[0], nil
 }
 
-// FilterPatients is Patients for the list page's filter, reused for up to
-// choicesTTL; the story form uses Patients, so a new patient shows at once.
-func (s *Service) FilterPatients(ctx context.Context) ([]Choice, error) {
-	return s.patients.get(ctx, s.Patients)
-}
-
-// Interviews lists interviews (id and when) for the interview choice.
-func (s *Service) Interviews(ctx context.Context) ([]models.Interview, error) {
+// Interviews lists patientID's interviews, newest first, for the story
+// form's interview choice.
+func (s *Service) Interviews(ctx context.Context, patientID string) ([]models.Interview, error) {
 	var out []models.Interview
-	err := s.db.WithContext(ctx).Order("scheduled_at DESC").Limit(500).Find(&out).Error
+	if patientID == "" {
+		return out, nil
+	}
+	err := s.db.WithContext(ctx).Where("patient_id = ?", patientID).Order("scheduled_at DESC").Limit(500).Find(&out).Error
 	return out, err
 }
 

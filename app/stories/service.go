@@ -28,18 +28,17 @@ import (
 
 // Service is the story service.
 type Service struct {
-	db       *gorm.DB
-	read     *gorm.DB // lists and search; see UseReader
-	audit    *audit.Log
-	flow     *workflow.Engine
-	hooks    workflow.Hooks
-	tags     cached[[]string]
-	staff    cached[[]models.User]
-	names    cached[map[string]string] // every user's name by id, for lists
-	patients cached[[]Choice]
-	total    cached[int64] // how many stories there are, for plans
-	plans    plans         // list query plans per filter value
-	tagBits  tagBitCache
+	db      *gorm.DB
+	read    *gorm.DB // lists and search; see UseReader
+	audit   *audit.Log
+	flow    *workflow.Engine
+	hooks   workflow.Hooks
+	tags    cached[[]string]
+	staff   cached[[]models.User]
+	names   cached[map[string]string] // every user's name by id, for lists
+	total   cached[int64]             // how many stories there are, for plans
+	plans   plans                     // list query plans per filter value
+	tagBits tagBitCache
 }
 
 // New returns the service. A nil consent checker refuses every approval

@@ -222,7 +222,7 @@ func checkPatient(tx *gorm.DB, in *Input, fe users.FieldErrors) error {
 		return err
 	}
 	if n == 0 {
-		fe["patient"] = "Unknown patient: choose one from the list, or add the patient first."
+		fe["patient"] = "Unknown patient: choose the patient again, or add them first."
 		return nil
 	}
 	if in.InterviewID != "" {

@@ -38,7 +38,7 @@ func (s *Server) renderInterview(c echo.Context, status int, id string, notes st
 	field := formField{ID: "notes", Label: "Notes", Type: "textarea", Value: notes, Error: errs["notes"],
 		Hint: "What was discussed, follow-ups, quotes to check with the patient."}
 	return s.render(c, status, "interview_view", Page{Title: "Interview with " + rows[0].PatientName, Errors: errs, Data: map[string]any{
-		"I": rows[0], "Notes": []formField{field}, "CanManage": s.may(c, authz.InterviewsManage),
+		"I": rows[0], "Notes": []formField{field}, "CanManage": s.may(c, authz.InterviewsManage), "CanWrite": s.may(c, authz.StoriesCreate),
 		"Scheduled": iv.Status == models.InterviewScheduled,
 	}})
 }

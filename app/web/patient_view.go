@@ -42,7 +42,8 @@ func (s *Server) patientView(c echo.Context) error {
 		return err
 	}
 	data := map[string]any{"P": d, "MRN": mrn, "Languages": patients.Languages,
-		"CanManage": s.may(c, authz.PatientsManage), "CanInterviews": s.may(c, authz.InterviewsView), "CanSchedule": s.may(c, authz.InterviewsManage)}
+		"CanManage": s.may(c, authz.PatientsManage), "CanInterviews": s.may(c, authz.InterviewsView), "CanSchedule": s.may(c, authz.InterviewsManage),
+		"CanStories": s.may(c, authz.StoriesView), "CanWrite": s.may(c, authz.StoriesCreate)}
 	if data["CanInterviews"].(bool) {
 		ivs, err := s.interviews.ForPatient(ctx, d.ID)
 		if err != nil {

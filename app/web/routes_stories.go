@@ -13,6 +13,7 @@ func (s *Server) storyRoutes() []Route {
 	return []Route{
 		{get, "/stories", authz.StoriesView, s.storyList},
 		{get, "/stories/new", authz.StoriesCreate, s.storyNew},
+		{get, "/stories/choose-patient", authz.PatientsList, s.storyChoosePatient},
 		{post, "/stories", authz.StoriesCreate, s.storyCreate},
 		{get, "/stories/:id", authz.StoriesView, s.storyShow},
 		{get, "/stories/:id/edit", authz.StoriesEditOwn, s.storyEdit},

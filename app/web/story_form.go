@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -39,14 +40,18 @@ type storyFormData struct {
 	In         stories.Input
 	Channels   []channelField
 	Staff      []staffOption
-	Patients   []stories.Choice
 	Interviews []models.Interview
-	Draft      *stories.Draft
-	Conflict   string
-	StaleFrom  int  // the revision the refused save started from
-	Covered    bool // saving will supersede the consent
-	Action     string
-	MaxBodyKB  int
+	// PatientName names In.PatientID ("" when none is chosen or it is
+	// unknown); ChoosePatient is the chooser for this form, and
+	// PatientChanged says the chooser changed the saved story's patient.
+	PatientName, ChoosePatient string
+	PatientChanged             bool
+	Draft                      *stories.Draft
+	Conflict                   string
+	StaleFrom                  int  // the revision the refused save started from
+	Covered                    bool // saving will supersede the consent
+	Action                     string
+	MaxBodyKB                  int
 }
 
 func storyActor(c echo.Context) stories.Actor {
@@ -85,11 +90,15 @@ func (s *Server) renderStoryForm(c echo.Context, status int, d storyFormData, er
 		d.Staff = append(d.Staff, staffOption{ID: u.ID, Name: u.Name, Role: u.Role, Collab: slices.Contains(d.In.Collaborators, u.ID),
 			CanOwn: u.Role == models.RoleStoryteller || u.Role == models.RoleAdmin})
 	}
-	if d.Patients, err = s.stories.Patients(ctx); err != nil {
+	if d.PatientName, err = s.stories.PatientName(ctx, d.In.PatientID); err != nil {
 		return err
 	}
-	if d.Interviews, err = s.stories.Interviews(ctx); err != nil {
+	if d.Interviews, err = s.stories.Interviews(ctx, d.In.PatientID); err != nil {
 		return err
+	}
+	d.ChoosePatient = "/stories/choose-patient?for=new"
+	if d.Story != nil {
+		d.ChoosePatient = "/stories/choose-patient?for=" + url.QueryEscape(d.Story.ID)
 	}
 	d.Channels = nil
 	for _, ch := range channels.All {
@@ -111,7 +120,12 @@ func (s *Server) renderStoryForm(c echo.Context, status int, d storyFormData, er
 	return s.render(c, status, "story_form", Page{Title: title, Errors: errs, Data: d})
 }
 
+// storyNew starts a story about ?patient=; without one it sends the user
+// to the patient chooser first, before anything is typed.
 func (s *Server) storyNew(c echo.Context) error {
+	if c.QueryParam("patient") == "" {
+		return s.redirect(c, "/stories/choose-patient?for=new")
+	}
 	in := stories.Input{OwnerID: currentUser(c).ID, PatientID: c.QueryParam("patient"), InterviewID: c.QueryParam("interview"), Channels: []string{"website"}}
 	return s.renderStoryForm(c, http.StatusOK, storyFormData{In: in}, nil)
 }
@@ -159,6 +173,11 @@ func (s *Server) storyEdit(c echo.Context) error {
 		d.In, d.Base = draft.Input, draft.BaseRevision
 	} else {
 		d.Draft = draft
+	}
+	// Back from the patient chooser: the new patient shows on the form and
+	// is saved with the story; the old patient's interview no longer fits.
+	if p := c.QueryParam("patient"); p != "" && p != d.In.PatientID {
+		d.In.PatientID, d.In.InterviewID, d.PatientChanged = p, "", true
 	}
 	return s.renderStoryForm(c, http.StatusOK, d, nil)
 }

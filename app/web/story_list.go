@@ -31,7 +31,7 @@ func (s *Server) storyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	patients, err := s.stories.FilterPatients(ctx)
+	patientName, err := s.stories.PatientName(ctx, f.PatientID)
 	if err != nil {
 		return err
 	}
@@ -43,6 +43,12 @@ func (s *Server) storyList(c echo.Context) error {
 	for k, v := range q {
 		if k != "after" {
 			nq[k] = v
+		}
+	}
+	anyPatient := url.Values{}
+	for k, v := range nq {
+		if k != "patient" {
+			anyPatient[k] = v
 		}
 	}
 	first, next := "/stories?"+nq.Encode(), ""
@@ -67,12 +73,13 @@ func (s *Server) storyList(c echo.Context) error {
 		chans[i] = stories.Choice{ID: ch.Key, Label: ch.Label}
 	}
 	return s.render(c, http.StatusOK, "story_list", Page{Title: "Stories", Form: map[string]string{
-		"q": f.Query,
+		"q": f.Query, "patient": f.PatientID,
 	}, Data: map[string]any{
 		"Rows": page.Rows, "RowsHTML": listRows(page.Rows), "Next": next, "First": first, "Paged": f.After != "",
 		"StageOptions": options(stages, q.Get("stage")), "OwnerOptions": options(owners, f.OwnerID), "TagOptions": options(tagChoices, f.Tag),
-		"ChannelOptions": options(chans, f.Channel), "PatientOptions": options(patients, f.PatientID),
-		"CanCreate": s.authz.Allowed(subject(c), authz.StoriesCreate),
+		"ChannelOptions": options(chans, f.Channel), "PatientName": patientName, "AnyPatient": "/stories?" + anyPatient.Encode(),
+		"CanChoosePatient": s.may(c, authz.PatientsList),
+		"CanCreate":        s.authz.Allowed(subject(c), authz.StoriesCreate),
 	}})
 }
 

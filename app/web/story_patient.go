@@ -1,0 +1,70 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/patients"
+)
+
+// storyChoosePatient is the patient chooser behind the story list's patient
+// filter and the story form: a search by name whose results link back to
+// where the choice is needed. `for` says where: "list" (the story list),
+// "new" (a new story) or a story's id (its edit form). It shows names only
+// (PatientsList), and only those matching a search: no page lists every
+// patient, which with thousands of them would be slow and show staff more
+// names than they need.
+func (s *Server) storyChoosePatient(c echo.Context) error {
+	ctx := c.Request().Context()
+	dest := c.QueryParam("for")
+	if dest == "" {
+		dest = "list"
+	}
+	var base, back, heading string
+	switch dest {
+	case "list":
+		base, back, heading = "/stories?patient=", "/stories", "Find a patient's stories"
+	case "new":
+		if !s.may(c, authz.StoriesCreate) {
+			return apperr.Forbidden("Your role cannot write stories.")
+		}
+		base, back, heading = "/stories/new?patient=", "/stories", "Who is the new story about?"
+	default:
+		st, err := s.stories.Get(ctx, dest)
+		if err != nil {
+			return err
+		}
+		if !s.authz.AllowedOn(subject(c), authz.StoriesEdit, st) {
+			return apperr.Forbidden("You can edit only stories you own or collaborate on. Ask the owner to add you as a collaborator.")
+		}
+		base, back, heading = "/stories/"+st.ID+"/edit?patient=", "/stories/"+st.ID+"/edit", "Choose the patient of “"+st.Title+"”"
+	}
+	q := strings.TrimSpace(c.QueryParam("q"))
+	var (
+		rows []patientRow
+		next string
+	)
+	if q != "" {
+		found, cursor, err := s.patients.List(ctx, patients.ListQuery{Prefix: q, AnyWord: true, After: c.QueryParam("after"), Limit: 20})
+		if err != nil {
+			return err
+		}
+		for _, p := range found {
+			rows = append(rows, patientRow{URL: base + url.QueryEscape(p.ID), Name: p.FullName, Preferred: p.PreferredName, Added: p.CreatedAt.Format("2006-01-02")})
+		}
+		if cursor != "" {
+			next = "/stories/choose-patient?" + url.Values{"for": {dest}, "q": {q}, "after": {cursor}}.Encode()
+		}
+	}
+	return s.render(c, http.StatusOK, "story_choose_patient", Page{Title: heading, Form: map[string]string{"q": q, "for": dest}, Data: map[string]any{
+		"Heading": heading, "Patients": rows, "Next": next, "Back": back, "CanAdd": s.may(c, authz.PatientsManage),
+	}})
+}
+
+// patientRow is one match on the patient chooser.
+type patientRow struct{ URL, Name, Preferred, Added string }
