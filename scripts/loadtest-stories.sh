@@ -73,8 +73,9 @@ run "yardstick: account page, no list" "/account/password"
 run "list, first page" "/stories"
 run "list, stage + tag filter" "/stories?stage=drafting&tag=cardiology"
 run "list, channel filter" "/stories?channel=instagram"
-patient=$(curl -fs -b "storykeep_session=$session" "$base/stories" | grep -o '<select id="patient" name="patient"><option value="">Any</option><option value="[^"]*"' | sed 's/.*value="//; s/"$//')
-[ -n "$patient" ] || { echo "no patient in the list's filter"; exit 1; }
+# A patient with stories, found the way staff find one: the patient chooser.
+patient=$(curl -fs -b "storykeep_session=$session" "$base/stories/choose-patient?for=list&q=maria" | grep -o 'href="/stories?patient=[^"]*"' | head -n 1 | sed 's/.*patient=//; s/"$//')
+[ -n "$patient" ] || { echo "the patient chooser found no Maria"; exit 1; }
 run "list, patient filter" "/stories?patient=$patient"
 run "search" "/stories?q=transplant"
 run "search + filter" "/stories?q=marathon&stage=drafting"
@@ -83,6 +84,7 @@ run "search, unfinished word (prefix)" "/stories?q=surg"
 # the term's matches, so a page needs more of them read.
 run "search + tag" "/stories?q=transplant&tag=cardiology"
 run "search + patient" "/stories?q=transplant&patient=$patient"
+run "patient chooser: a name search" "/stories/choose-patient?for=list&q=lop"
 
 echo
 echo "== summary (${LOAD_DB:-sqlite}, $STORIES stories, $CONNS connections, $DURATION per URL; target: p99 under 25 ms)"

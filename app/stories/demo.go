@@ -10,8 +10,25 @@ var (
 	demoConditions = []string{"heart surgery", "a hip replacement", "a kidney transplant", "breast cancer", "a stroke", "premature birth", "a spinal injury", "long COVID", "type 1 diabetes", "a brain tumour"}
 	demoMoments    = []string{"ran a marathon", "walked her daughter down the aisle", "went back to teaching", "climbed a mountain", "held his grandson", "returned to the orchestra", "opened a bakery", "finished college"}
 	demoTags       = []string{"cardiology", "oncology", "orthopaedics", "transplant", "neurology", "maternity", "rehabilitation", "paediatrics", "nursing", "volunteers"}
-	demoChannels   = [][]string{{"website"}, {"website", "facebook", "instagram"}, {"website", "x", "bluesky", "mastodon"}, {"website", "linkedin", "youtube"}}
+	demoFirst      = []string{"Maria", "James", "Aiko", "Fatima", "Liam", "Sofia", "Noah", "Amara", "Olivia", "Mateo", "Chen", "Priya", "Ethan", "Zara", "Lucas", "Hana", "Omar", "Grace", "Ivan", "Leila",
+		"Daniel", "Mei", "Samuel", "Nadia", "Tomas", "Ana", "Kwame", "Elena", "Ravi", "Chloe", "Yusuf", "Ingrid", "Diego", "Aisha", "Felix", "Rosa", "Kenji", "Clara", "Tariq", "Eva"}
+	demoFamily = []string{"Lopez", "Okafor", "Tanaka", "Haddad", "Murphy", "Rossi", "Schmidt", "Diallo", "Smith", "Garcia", "Nguyen", "Kowalski", "Patel", "Johansson", "Silva", "Kim", "Mensah", "Dubois", "Novak", "Ali",
+		"Brown", "Costa", "Ivanova", "Fischer", "Mwangi", "O'Brien", "Yilmaz", "Hernandez", "Larsen", "Sato", "Cohen", "Petrov", "Baker", "Moreau", "Osei", "Santos", "Walsh", "Khan", "Weber", "Reyes"}
+	demoChannels = [][]string{{"website"}, {"website", "facebook", "instagram"}, {"website", "x", "bluesky", "mastodon"}, {"website", "linkedin", "youtube"}}
 )
+
+// DemoPatientName is the i'th demo patient's name: 1,600 first and family
+// name pairs, so a demo of many patients has namesakes, as a hospital does.
+func DemoPatientName(i int) string {
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	return demoFirst[r.IntN(len(demoFirst))] + " " + demoFamily[r.IntN(len(demoFamily))]
+}
+
+// DemoPatient picks which of n demo patients story i is about: uniformly,
+// so each has about the same few stories.
+func DemoPatient(i, n int) int {
+	return rand.New(rand.NewPCG(uint64(i), 9)).IntN(n)
+}
 
 // DemoInput returns a realistic story about a patient (for `storykeep demo`
 // and benchmarks); the same i always gives the same story, and run keeps

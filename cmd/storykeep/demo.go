@@ -50,22 +50,27 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	names := []string{"Maria Lopez", "James Okafor", "Aiko Tanaka", "Fatima Haddad", "Liam Murphy", "Sofia Rossi", "Noah Schmidt", "Amara Diallo"}
-	var pids []string
-	for _, name := range names {
-		p, err := a.Patients.Create(ctx, teller.ID, patients.Input{FullName: name, Language: "en"})
+	// About four stories per patient, as a hospital's story programme
+	// would have (most patients have one or a few): so a patient filter
+	// finds a handful of stories, and the patient chooser searches among
+	// many thousands of names.
+	start := time.Now()
+	pids, names := make([]string, max(8, n/4)), make([]string, max(8, n/4))
+	for i := range pids {
+		names[i] = stories.DemoPatientName(i)
+		p, err := a.Patients.Create(ctx, teller.ID, patients.Input{FullName: names[i], Language: "en"})
 		if err != nil {
 			return fmt.Errorf("demo patient: %w", err)
 		}
-		pids = append(pids, p.ID)
+		pids[i] = p.ID
 	}
-	start, run := time.Now(), strconv.FormatInt(time.Now().Unix(), 36)
+	run := strconv.FormatInt(time.Now().Unix(), 36)
 	actor := stories.Actor{UserID: teller.ID, Role: teller.Role}
 	const batch = 200
 	for i := 0; i < n; i += batch {
 		var ins []stories.Input
 		for j := i; j < min(n, i+batch); j++ {
-			k := j % len(names)
+			k := stories.DemoPatient(j, len(pids))
 			ins = append(ins, stories.DemoInput(run, j, teller.ID, pids[k], names[k]))
 		}
 		if err := a.Stories.CreateMany(ctx, actor, ins); err != nil {
@@ -77,6 +82,6 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := db.Analyze(ctx, a.DB); err != nil {
 		return fmt.Errorf("analyzing after the demo load: %w", err)
 	}
-	fmt.Fprintf(stdout, "Created %d demo stories for %d patients in %s (owner %s).\n", n, len(names), time.Since(start).Round(time.Millisecond), teller.Email)
+	fmt.Fprintf(stdout, "Created %d demo stories about %d patients in %s (owner %s).\n", n, len(names), time.Since(start).Round(time.Millisecond), teller.Email)
 	return nil
 }

@@ -249,9 +249,9 @@ func TestMediaCheckFindsAndFixesOrphans(t *testing.T) {
 	}
 }
 
-// TestDemoSeedsListableStories: `storykeep demo` writes stories through the
-// services (tags, channels and their member bits included) so the load test
-// measures the real data; a bad count is refused.
+// TestDemoSeedsListableStories: `storykeep demo` writes patients and stories
+// through the services (tags, channels and their member bits included) so
+// the load test measures the real data; a bad count is refused.
 func TestDemoSeedsListableStories(t *testing.T) {
 	dbc := dbtest.NewEmpty(t)
 	ge := env(t, dbc)
@@ -271,6 +271,14 @@ func TestDemoSeedsListableStories(t *testing.T) {
 	gdb.Raw("SELECT count(*) FROM stories WHERE tag_bits = 0 OR channel_bits = 0").Scan(&unbitted)
 	if n != 40 || unbitted != 0 {
 		t.Fatalf("%d stories, %d without member bits", n, unbitted)
+	}
+	// About four stories per patient, every story about a stored patient.
+	var pats, used, orphans int64
+	gdb.Raw("SELECT count(*) FROM patients").Scan(&pats)
+	gdb.Raw("SELECT count(DISTINCT patient_id) FROM stories").Scan(&used)
+	gdb.Raw("SELECT count(*) FROM stories WHERE patient_id NOT IN (SELECT id FROM patients)").Scan(&orphans)
+	if pats != 10 || used < 6 || orphans != 0 {
+		t.Fatalf("%d patients, %d with stories, %d stories without their patient", pats, used, orphans)
 	}
 	if code, _, errs := runCmd(t, ge, "demo", "--stories", "zero"); code == 0 || !strings.Contains(errs, "--stories") {
 		t.Fatalf("a bad count was accepted: %d %q", code, errs)
