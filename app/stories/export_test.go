@@ -1,6 +1,12 @@
 package stories
 
-import "math"
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gorm.io/gorm"
+)
 
 // ForcePlans makes every filter and PostgreSQL search take the broad plan
 // (walk the recency index) or, with broad false, the narrow one (start from
@@ -23,4 +29,43 @@ func PlanIsBroad(s *Service, key string) (broad, ok bool) {
 	defer s.plans.mu.Unlock()
 	e, ok := s.plans.m[key]
 	return e.answer, ok
+}
+
+// QueryPlan is the database's plan for List's query for f: SQLite's EXPLAIN
+// QUERY PLAN details, or PostgreSQL's EXPLAIN lines.
+func QueryPlan(s *Service, f Filter) ([]string, error) {
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	q, _, sqlite, err := s.listQuery(context.Background(), f)
+	if err != nil {
+		return nil, err
+	}
+	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]map[string]any{}).Statement
+	sqlDB, err := s.read.DB()
+	if err != nil {
+		return nil, err
+	}
+	explain, col := "EXPLAIN ", 0
+	if sqlite {
+		explain, col = "EXPLAIN QUERY PLAN ", 3 // id, parent, notused, detail
+	}
+	rows, err := sqlDB.Query(explain+stmt.SQL.String(), stmt.Vars...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, col+1)
+		ptrs := make([]any, col+1)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(vals[col]))
+	}
+	return out, rows.Err()
 }

@@ -58,33 +58,13 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
-	search := len(searchTerms(strings.Fields(f.Query))) > 0
-	sqlite := s.db.Dialector.Name() != "postgres"
-	sqliteSearch := search && sqlite
-	// The columns come from the covering index; the owner's name comes from
-	// nameOwners rather than a join. On SQLite updated_at is read as plain
-	// text and parsed here: the driver would otherwise look up every
-	// column's declared type on every row and parse the time with
-	// time.Parse, a quarter of the scan's cost.
-	updated := "stories.updated_at"
-	if sqlite {
-		updated = "stories.updated_at || ''"
-	}
-	cols := "stories.id, stories.title, stories.stage, stories.owner_id, stories.revision, " + updated
-	order := "stories.updated_at DESC, stories.id DESC"
-	switch {
-	case sqliteSearch:
-		cols, order = cols+", stories_fts.rowid", "stories_fts.rowid DESC"
-	case search:
-		order = "stories.id DESC"
-	}
-	q := s.read.WithContext(ctx).Table("stories").Select(cols)
-	q, err := s.applyFilter(q, f, search)
+	q, search, sqlite, err := s.listQuery(ctx, f)
 	if err != nil {
 		return nil, err
 	}
+	sqliteSearch := search && sqlite
 	// Scanned by hand: GORM's reflective Scan was a sixth of a list's time.
-	cur, err := q.Order(order).Limit(f.Limit + 1).Rows()
+	cur, err := q.Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +124,37 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListPage, error) {
 	return page, nil
 }
 
+// listQuery builds List's query for f: its columns, conditions, order and
+// limit (one row more than a page, to tell whether another follows).
+// search says f.Query has terms, sqlite that the database is SQLite.
+func (s *Service) listQuery(ctx context.Context, f Filter) (q *gorm.DB, search, sqlite bool, err error) {
+	search = len(searchTerms(strings.Fields(f.Query))) > 0
+	sqlite = s.db.Dialector.Name() != "postgres"
+	sqliteSearch := search && sqlite
+	// The columns come from the covering index; the owner's name comes from
+	// nameOwners rather than a join. On SQLite updated_at is read as plain
+	// text and parsed here: the driver would otherwise look up every
+	// column's declared type on every row and parse the time with
+	// time.Parse, a quarter of the scan's cost.
+	updated := "stories.updated_at"
+	if sqlite {
+		updated = "stories.updated_at || ''"
+	}
+	cols := "stories.id, stories.title, stories.stage, stories.owner_id, stories.revision, " + updated
+	order := "stories.updated_at DESC, stories.id DESC"
+	switch {
+	case sqliteSearch:
+		cols, order = cols+", stories_fts.rowid", "stories_fts.rowid DESC"
+	case search:
+		order = "stories.id DESC"
+	}
+	q, err = s.applyFilter(s.read.WithContext(ctx).Table("stories").Select(cols), f, search)
+	if err != nil {
+		return nil, false, false, err
+	}
+	return q.Order(order).Limit(f.Limit + 1), search, sqlite, nil
+}
+
 // applyFilter adds f's conditions; search says whether f.Query has terms,
 // which orders the list newest story first (see List).
 func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, error) {
@@ -196,7 +207,17 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 			// story the next rowid when it is created: ordering search
 			// results newest first lets the search stop after one page
 			// instead of collecting and sorting every match.
-			q = q.Joins("JOIN stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix))
+			//
+			// A patient has a handful of stories: starting from them (CROSS
+			// JOIN fixes SQLite's join order) and asking the full-text index
+			// about each is far cheaper than walking every match of a common
+			// term to find the few that are about the patient (1.1 s p99 at
+			// 100,000 stories, against milliseconds).
+			join := "JOIN"
+			if f.PatientID != "" {
+				join = "CROSS JOIN"
+			}
+			q = q.Joins(join+" stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix))
 		}
 	}
 	if f.After != "" {
