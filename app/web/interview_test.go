@@ -30,6 +30,12 @@ func TestInterviewScheduleNotesAndStatus(t *testing.T) {
 	if page.Doc.Find(`a[href$="/media"]`).Length() != 1 {
 		t.Fatal("interview page should link to its recordings")
 	}
+	// A story written from the interview starts with its patient and the interview chosen.
+	write := page.Doc.Find(`a[href^="/stories/new?"]`).AttrOr("href", "")
+	story := teller.Get(write).Expect(http.StatusOK)
+	if story.Doc.Find("input[name=patient]").AttrOr("value", "") != pid || story.Doc.Find("#interview option[selected]").AttrOr("value", "") != strings.TrimPrefix(ivURL, "/interviews/") {
+		t.Fatalf("story form from the interview (%q) must carry its patient and the interview", write)
+	}
 	teller.Get("/interviews").Expect(http.StatusOK).Contains("Dana Whitfield")
 	teller.Get("/patients/" + pid).Contains("2026-04-02 09:15")
 

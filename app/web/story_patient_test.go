@@ -81,6 +81,17 @@ func TestPatientChooser(t *testing.T) {
 		t.Fatalf("saved patient %s, want James", st.PatientID)
 	}
 
+	// The patient's page leads to their stories, and to a new one for those who write.
+	reviewer, _ := env.SignedIn(models.RoleReviewer)
+	page := c.Get("/patients/" + maria).Expect(http.StatusOK)
+	if page.Doc.Find(`a[href="/stories?patient=`+maria+`"]`).Length() != 1 || page.Doc.Find(`a[href="/stories/new?patient=`+maria+`"]`).Length() != 1 {
+		t.Fatal("the patient page must link to the patient's stories and to writing one")
+	}
+	if rp := reviewer.Get("/patients/" + maria).Expect(http.StatusOK); rp.Doc.Find(`a[href="/stories?patient=`+maria+`"]`).Length() != 1 ||
+		rp.Doc.Find(`a[href^="/stories/new"]`).Length() != 0 {
+		t.Fatal("a reviewer sees the patient's stories but is not offered to write one")
+	}
+
 	// Who may choose for what.
 	other.Get("/stories/choose-patient?for=" + id + "&q=m").Expect(http.StatusForbidden)
 	c.Get("/stories/choose-patient?for=no-such-story&q=m").Expect(http.StatusNotFound)
