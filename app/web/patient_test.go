@@ -163,6 +163,9 @@ func TestPatientListSearchAndPages(t *testing.T) {
 	if found.Doc.Find("tbody tr").Length() != 1 || found.Text("tbody td") != "Zed Quill" {
 		t.Fatalf("search: %s", found.Text("tbody"))
 	}
+	if byFamily := c.Get("/patients?q=qui").Expect(http.StatusOK); byFamily.Text("tbody td") != "Zed Quill" {
+		t.Fatalf("search by family name: %s", byFamily.Text("tbody"))
+	}
 	c.Get("/patients?after=garbage!").Expect(http.StatusBadRequest)
 	if env.App.Web == nil || len(env.App.Web.RouteTable()) == 0 {
 		t.Fatal("no routes")
