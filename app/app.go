@@ -194,6 +194,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Jobs.Handle(consent.JobCertificate, a.Consent.HandleCertificate)
 	a.Jobs.Handle(consent.JobRevoked, a.Consent.HandleRevoked)
 	a.Jobs.Handle(consent.JobSweep, a.Consent.HandleSweep)
+	a.Jobs.Handle(stories.JobOptimizeSearch, a.Stories.OptimizeSearchJob(a.Jobs))
+	if err := stories.ScheduleSearchOptimize(ctx, a.Jobs, time.Now()); err != nil {
+		return nil, err
+	}
 	if err := a.Consent.ScheduleSweep(ctx, time.Now().UTC().Add(time.Minute)); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/app/workflow"
@@ -731,5 +733,91 @@ func TestSearchWithPatientStartsFromThePatient(t *testing.T) {
 		}
 	} else if len(plan) == 0 || !strings.HasPrefix(plan[0], "SEARCH stories USING") || !strings.Contains(plan[0], "patient_id=?") {
 		t.Fatalf("SQLite must start from the patient's stories, not the full-text matches:\n%s", all)
+	}
+}
+
+// TestOptimizeSearchMergesTheIndex: on SQLite the nightly job merges the
+// full-text index's segments into one, in steps, and searches find the same
+// stories afterwards; on PostgreSQL it has nothing to do.
+func TestOptimizeSearchMergesTheIndex(t *testing.T) {
+	f := newFixture(t, nil)
+	for batch := range 3 { // each save's transaction writes a segment of its own
+		var ins []stories.Input
+		for i := range 40 {
+			ins = append(ins, stories.DemoInput("opt", batch*40+i, f.teller.UserID, f.patient, "Maria Lopez"))
+		}
+		if err := f.svc.CreateMany(f.ctx, f.teller, ins); err != nil {
+			t.Fatal(err)
+		}
+	}
+	search := func() []string {
+		var ids []string
+		for _, q := range []string{"transplant", "surg", "marathon"} {
+			p, err := f.svc.List(f.ctx, stories.Filter{Query: q, Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range p.Rows {
+				ids = append(ids, r.ID)
+			}
+		}
+		return ids
+	}
+	before := search()
+	segments := func() (n int64) {
+		f.db.Raw("SELECT count(DISTINCT segid) FROM stories_fts_idx").Scan(&n)
+		return n
+	}
+	sqlite := f.db.Dialector.Name() != "postgres"
+	if sqlite && segments() < 2 {
+		t.Fatalf("the test needs an index of several segments, has %d", segments())
+	}
+	steps, err := f.svc.OptimizeSearch(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sqlite {
+		if steps != 0 {
+			t.Fatalf("PostgreSQL: %d merge steps, want none", steps)
+		}
+		return
+	}
+	if steps < 2 || segments() != 1 {
+		t.Fatalf("%d steps left %d segments, want one", steps, segments())
+	}
+	if after := search(); len(before) == 0 || strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("searches changed: %d stories before, %d after", len(before), len(after))
+	}
+	if again, err := f.svc.OptimizeSearch(f.ctx); err != nil || again != 0 {
+		t.Fatalf("an index of one segment needs no work: %d steps, %v", again, err)
+	}
+}
+
+// TestSearchOptimizeIsNightly: the job is queued for the next 03:00 UTC,
+// once however often it is asked.
+func TestSearchOptimizeIsNightly(t *testing.T) {
+	f := newFixture(t, nil)
+	q := jobs.New(f.db, slog.New(slog.DiscardHandler))
+	for _, c := range []struct{ now, want string }{
+		{"2026-11-24T02:59:00Z", "2026-11-24T03:00:00Z"},
+		{"2026-11-24T03:00:00Z", "2026-11-25T03:00:00Z"},
+		{"2026-11-24T22:10:00Z", "2026-11-25T03:00:00Z"},
+	} {
+		now, _ := time.Parse(time.RFC3339, c.now)
+		for range 2 {
+			if err := stories.ScheduleSearchOptimize(f.ctx, q, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var runs []time.Time
+		f.db.Model(&models.Job{}).Where("kind = ?", stories.JobOptimizeSearch).Order("run_at").Pluck("run_at", &runs)
+		if want, _ := time.Parse(time.RFC3339, c.want); len(runs) == 0 || !runs[len(runs)-1].Equal(want) {
+			t.Fatalf("at %s: runs %v, want the last at %s", c.now, runs, c.want)
+		}
+	}
+	var n int64
+	f.db.Model(&models.Job{}).Where("kind = ?", stories.JobOptimizeSearch).Count(&n)
+	if n != 2 {
+		t.Fatalf("%d jobs queued for two nights", n)
 	}
 }
