@@ -274,7 +274,17 @@ func (s *Service) update(ctx context.Context, tx *gorm.DB, a Actor, id string, b
 	next.Revision = cur.Revision + 1
 	next.UpdatedAt = now
 	from := workflow.Stage(cur.Stage)
-	superseded := contentChanged && workflow.ConsentCovered(from)
+	// A consent is the patient's, for these words: a story that changes
+	// either needs a new one.
+	supersede := ""
+	switch {
+	case !workflow.ConsentCovered(from):
+	case cur.PatientID != next.PatientID:
+		supersede = "The story's patient changed, so the story needs the new patient's consent."
+	case contentChanged:
+		supersede = "Content covered by the consent request changed, so the story needs a new consent."
+	}
+	superseded := supersede != ""
 	if superseded || (from == workflow.Interview && next.Body != "") {
 		next.Stage = string(workflow.Drafting)
 	}
@@ -300,7 +310,7 @@ func (s *Service) update(ctx context.Context, tx *gorm.DB, a Actor, id string, b
 	if err := tx.Where("story_id = ? AND user_id = ?", id, a.UserID).Delete(&models.StoryDraft{}).Error; err != nil {
 		return nil, err
 	}
-	if err := s.recordStageChange(ctx, tx, a, cur, &next, superseded, now); err != nil {
+	if err := s.recordStageChange(ctx, tx, a, cur, &next, supersede, now); err != nil {
 		return nil, err
 	}
 	action, details := "story.update", map[string]any{"revision": next.Revision}
@@ -316,15 +326,17 @@ func (s *Service) update(ctx context.Context, tx *gorm.DB, a Actor, id string, b
 	return &SaveResult{Story: &next, Superseded: superseded}, nil
 }
 
-// recordStageChange notes the automatic move to drafting an edit causes.
-func (s *Service) recordStageChange(ctx context.Context, tx *gorm.DB, a Actor, cur, next *models.Story, superseded bool, now time.Time) error {
+// recordStageChange notes the automatic move to drafting an edit causes;
+// supersede, when not empty, says why the edit superseded the consent.
+func (s *Service) recordStageChange(ctx context.Context, tx *gorm.DB, a Actor, cur, next *models.Story, supersede string, now time.Time) error {
 	from, to := workflow.Stage(cur.Stage), workflow.Stage(next.Stage)
 	if from == to {
 		return nil
 	}
+	superseded := supersede != ""
 	kind, note := "transition", "Drafting started with the first save of the story text."
 	if superseded {
-		kind, note = "consent_superseded", "Content covered by the consent request changed, so the story needs a new consent."
+		kind, note = "consent_superseded", supersede
 	}
 	if err := addEvent(tx, next, a.UserID, kind, from, to, note, now); err != nil {
 		return err

@@ -232,6 +232,21 @@ func TestWorkflowGuards(t *testing.T) {
 	if err != nil || !res.Superseded || res.Story.Stage != string(workflow.Drafting) || len(f.hooks.superseded) != 1 {
 		t.Fatalf("consent superseded: %v %+v %+v", err, res, f.hooks.superseded)
 	}
+	// So does giving a consented story another patient, even with the same words.
+	must(f.teller, workflow.AwaitingConsent)
+	must(sys, workflow.Consented)
+	cur, _ = f.svc.Get(f.ctx, st.ID)
+	in = stories.InputOf(cur)
+	in.PatientID = InsertPatient(t, f.db, f.teller.UserID, "James Okafor")
+	res, err = f.svc.Update(f.ctx, f.teller, st.ID, cur.Revision, in)
+	if err != nil || !res.Superseded || res.Story.Stage != string(workflow.Drafting) || len(f.hooks.superseded) != 2 {
+		t.Fatalf("a new patient must supersede the consent: %v %+v %+v", err, res, f.hooks.superseded)
+	}
+	var note string
+	f.db.Model(&models.StoryEvent{}).Where("story_id = ? AND kind = ?", st.ID, "consent_superseded").Order("at DESC").Limit(1).Pluck("note", &note)
+	if !strings.Contains(note, "patient changed") {
+		t.Fatalf("the timeline must say the patient changed: %q", note)
+	}
 	must(f.teller, workflow.AwaitingConsent)
 	must(sys, workflow.Consented)
 	must(f.teller, workflow.InReview)

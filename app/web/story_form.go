@@ -146,7 +146,12 @@ func (s *Server) storyCreate(c echo.Context) error {
 
 // editableStory loads story :id and checks the user may edit it.
 func (s *Server) editableStory(c echo.Context) (*models.Story, error) {
-	st, err := s.stories.Get(c.Request().Context(), c.Param("id"))
+	return s.editableStoryID(c, c.Param("id"))
+}
+
+// editableStoryID loads story id and checks the user may edit it.
+func (s *Server) editableStoryID(c echo.Context, id string) (*models.Story, error) {
+	st, err := s.stories.Get(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +208,7 @@ func (s *Server) storyUpdate(c echo.Context) error {
 	case res.Unchanged:
 		s.flash(c, "Nothing had changed, so no new revision was made.")
 	case res.Superseded:
-		s.flash(c, "Saved as revision "+strconv.Itoa(res.Story.Revision)+". The patient's consent covered the earlier text, so the story is back in drafting and needs a new consent.")
+		s.flash(c, "Saved as revision "+strconv.Itoa(res.Story.Revision)+". The consent covered the earlier version, so the story is back in drafting and needs a new consent.")
 	default:
 		s.flash(c, "Saved as revision "+strconv.Itoa(res.Story.Revision)+".")
 	}

@@ -35,12 +35,9 @@ func (s *Server) storyChoosePatient(c echo.Context) error {
 		}
 		base, back, heading = "/stories/new?patient=", "/stories", "Who is the new story about?"
 	default:
-		st, err := s.stories.Get(ctx, dest)
+		st, err := s.editableStoryID(c, dest)
 		if err != nil {
 			return err
-		}
-		if !s.authz.AllowedOn(subject(c), authz.StoriesEdit, st) {
-			return apperr.Forbidden("You can edit only stories you own or collaborate on. Ask the owner to add you as a collaborator.")
 		}
 		base, back, heading = "/stories/"+st.ID+"/edit?patient=", "/stories/"+st.ID+"/edit", "Choose the patient of “"+st.Title+"”"
 	}
