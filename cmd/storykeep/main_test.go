@@ -284,3 +284,40 @@ func TestDemoSeedsListableStories(t *testing.T) {
 		t.Fatalf("a bad count was accepted: %d %q", code, errs)
 	}
 }
+
+// TestServeMemoryLimit: serve caps the Go heap at 80% of a container's
+// memory (cgroup v2 or v1), and leaves it alone without a limit or when
+// GOMEMLIMIT is set.
+func TestServeMemoryLimit(t *testing.T) {
+	files := func(m map[string]string) func(string) ([]byte, error) {
+		return func(p string) ([]byte, error) {
+			if v, ok := m[p]; ok {
+				return []byte(v), nil
+			}
+			return nil, os.ErrNotExist
+		}
+	}
+	none := func(string) string { return "" }
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		env   func(string) string
+		want  int64
+	}{
+		{"cgroup v2", map[string]string{"/sys/fs/cgroup/memory.max": "536870912\n"}, none, 429496728},
+		{"cgroup v2 without a limit", map[string]string{"/sys/fs/cgroup/memory.max": "max\n"}, none, 0},
+		{"cgroup v1", map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824\n"}, none, 858993456},
+		{"cgroup v1 without a limit", map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n"}, none, 0},
+		{"no cgroup files", nil, none, 0},
+		{"GOMEMLIMIT set", map[string]string{"/sys/fs/cgroup/memory.max": "536870912\n"}, func(k string) string {
+			if k == "GOMEMLIMIT" {
+				return "300MiB"
+			}
+			return ""
+		}, 0},
+	} {
+		if got := serveMemoryLimit(c.env, files(c.files)); got != c.want {
+			t.Errorf("%s: limit %d, want %d", c.name, got, c.want)
+		}
+	}
+}
