@@ -61,7 +61,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		// second on 2 cores, for about 100 MB resident. GOGC overrides it.
 		debug.SetGCPercent(400)
 	}
-	if limit := serveMemoryLimit(getenv, os.ReadFile); limit > 0 {
+	if limit := serveMemoryLimit(getenv, readCgroup); limit > 0 {
 		debug.SetMemoryLimit(limit)
 	}
 	a, err := app.New(ctx, cfg, log)

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +186,15 @@ func TestConfigRedactsSecretsAndNamesBadSettings(t *testing.T) {
 // their context is cancelled (as on SIGTERM).
 func TestServePrintsFirstPasswordOnceAndShutsDown(t *testing.T) {
 	ge := env(t, dbtest.New(t), "STORYKEEP_LISTEN", "127.0.0.1:0")
+	// As in a container with 512 MiB: serve sets the Go memory limit.
+	old := readCgroup
+	readCgroup = func(p string) ([]byte, error) {
+		if p == "/sys/fs/cgroup/memory.max" {
+			return []byte("536870912\n"), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	t.Cleanup(func() { readCgroup = old; debug.SetMemoryLimit(math.MaxInt64) })
 	for i, wantPassword := range []bool{true, false} {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errb syncBuf
@@ -195,6 +206,9 @@ func TestServePrintsFirstPasswordOnceAndShutsDown(t *testing.T) {
 				t.Fatalf("start %d: server did not start: %s", i, errb.String())
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+		if got := debug.SetMemoryLimit(-1); got != 429496728 {
+			t.Fatalf("start %d: Go memory limit %d, want 80%% of the container's 512 MiB", i, got)
 		}
 		addr := errb.String()[strings.Index(errb.String(), "addr=")+5:]
 		addr = strings.Fields(addr)[0]

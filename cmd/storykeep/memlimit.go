@@ -1,9 +1,13 @@
 package main
 
 import (
+	"os"
 	"strconv"
 	"strings"
 )
+
+// readCgroup reads the cgroup files serve takes its memory limit from.
+var readCgroup = os.ReadFile
 
 // containerMemory returns the memory limit of the container the process runs
 // in, in bytes (cgroup v2 memory.max, else cgroup v1 memory.limit_in_bytes),
