@@ -10,6 +10,7 @@ import (
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/authz"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/workflow"
 )
 
 // storyChoosePatient is the patient chooser behind the story list's patient
@@ -38,6 +39,9 @@ func (s *Server) storyChoosePatient(c echo.Context) error {
 		st, err := s.editableStoryID(c, dest)
 		if err != nil {
 			return err
+		}
+		if !workflow.Editable(workflow.Stage(st.Stage)) {
+			return apperr.New(http.StatusConflict, "This story is "+workflow.Stage(st.Stage).Label()+"; its patient can no longer be changed.")
 		}
 		base, back, heading = "/stories/"+st.ID+"/edit?patient=", "/stories/"+st.ID+"/edit", "Choose the patient of “"+st.Title+"”"
 	}

@@ -92,6 +92,12 @@ func TestPatientChooser(t *testing.T) {
 		t.Fatal("a reviewer sees the patient's stories but is not offered to write one")
 	}
 
+	// A story past the stages where it can be edited keeps its patient.
+	if err := env.App.DB.Model(&models.Story{}).Where("id = ?", id).Update("stage", "published").Error; err != nil {
+		t.Fatal(err)
+	}
+	c.Get("/stories/choose-patient?for=" + id + "&q=m").Expect(http.StatusConflict).Contains("its patient can no longer be changed")
+
 	// Who may choose for what.
 	other.Get("/stories/choose-patient?for=" + id + "&q=m").Expect(http.StatusForbidden)
 	c.Get("/stories/choose-patient?for=no-such-story&q=m").Expect(http.StatusNotFound)
