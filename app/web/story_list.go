@@ -31,9 +31,12 @@ func (s *Server) storyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	patientName, err := s.stories.PatientName(ctx, f.PatientID)
-	if err != nil {
-		return err
+	// The chosen patient's name, for those who may see patients' names.
+	canChoose, patientName := s.may(c, authz.PatientsList), ""
+	if canChoose {
+		if patientName, err = s.stories.PatientName(ctx, f.PatientID); err != nil {
+			return err
+		}
 	}
 	tags, err := s.stories.Tags(ctx)
 	if err != nil {
@@ -78,7 +81,7 @@ func (s *Server) storyList(c echo.Context) error {
 		"Rows": page.Rows, "RowsHTML": listRows(page.Rows), "Next": next, "First": first, "Paged": f.After != "",
 		"StageOptions": options(stages, q.Get("stage")), "OwnerOptions": options(owners, f.OwnerID), "TagOptions": options(tagChoices, f.Tag),
 		"ChannelOptions": options(chans, f.Channel), "PatientName": patientName, "AnyPatient": "/stories?" + anyPatient.Encode(),
-		"CanChoosePatient": s.may(c, authz.PatientsList),
+		"CanChoosePatient": canChoose,
 		"CanCreate":        s.authz.Allowed(subject(c), authz.StoriesCreate),
 	}})
 }

@@ -105,6 +105,9 @@ func TestPatientChooser(t *testing.T) {
 	if strings.Contains(publisher.Get("/stories").Expect(http.StatusOK).Body, "choose-patient") {
 		t.Fatal("a role that may not list patients must not be offered the chooser")
 	}
+	if strings.Contains(publisher.Get("/stories?patient="+james).Expect(http.StatusOK).Body, "James Okafor") {
+		t.Fatal("a role that may not list patients must not see a patient's name through the filter")
+	}
 }
 
 // Twenty matches a page; the next page carries the search and the purpose.
