@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,12 +49,8 @@ func (s *Server) storyList(c echo.Context) error {
 			nq[k] = v
 		}
 	}
-	anyPatient := url.Values{}
-	for k, v := range nq {
-		if k != "patient" {
-			anyPatient[k] = v
-		}
-	}
+	anyPatient := maps.Clone(nq)
+	anyPatient.Del("patient")
 	first, next := "/stories?"+nq.Encode(), ""
 	if page.Next != "" {
 		nq.Set("after", page.Next)
