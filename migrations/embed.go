@@ -32,6 +32,9 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(65, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return execAll(ctx, tx, storiesSearchPrefixes(dialect)...)
 		}}, nil),
+		goose.NewGoMigration(68, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx, storiesSearchMembers(dialect)...)
+		}}, nil),
 	}
 }
 

@@ -69,3 +69,16 @@ func QueryPlan(s *Service, f Filter) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// ListSQL is the SQL and arguments of List's query for f.
+func ListSQL(s *Service, f Filter) (string, []any, error) {
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	q, _, _, err := s.listQuery(context.Background(), f)
+	if err != nil {
+		return "", nil, err
+	}
+	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]map[string]any{}).Statement
+	return stmt.SQL.String(), stmt.Vars, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	mathbits "math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,15 +168,21 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 	if f.PatientID != "" {
 		q = q.Where("stories.patient_id = ?", f.PatientID)
 	}
+	// On SQLite a search asks the full-text index for the tag and channel
+	// too (see memberFilter): tokens collects them.
+	var tokens *[]string
+	if search && s.db.Dialector.Name() != "postgres" {
+		tokens = new([]string)
+	}
 	if f.Tag != "" {
 		var err error
-		if q, err = s.memberFilter(q, "story_tags", "tag", "tag_bits", strings.ToLower(strings.TrimSpace(f.Tag))); err != nil {
+		if q, err = s.memberFilter(q, "story_tags", "tag", "tag_bits", strings.ToLower(strings.TrimSpace(f.Tag)), tokens); err != nil {
 			return nil, err
 		}
 	}
 	if f.Channel != "" {
 		var err error
-		if q, err = s.memberFilter(q, "story_channels", "channel", "channel_bits", f.Channel); err != nil {
+		if q, err = s.memberFilter(q, "story_channels", "channel", "channel_bits", f.Channel, tokens); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +224,7 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 			if f.PatientID != "" {
 				join = "CROSS JOIN"
 			}
-			q = q.Joins(join+" stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix))
+			q = q.Joins(join+" stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix, *tokens...))
 		}
 	}
 	if f.After != "" {
@@ -252,7 +259,11 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 // own; a tag without one is checked in story_tags, as a correlated subquery
 // with LIMIT, where PostgreSQL would otherwise turn EXISTS into a hash join
 // over every match and sort them.
-func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string) (*gorm.DB, error) {
+//
+// With tokens (a search on SQLite), a value with a bit of its own is
+// instead appended to tokens as its full-text token ("t7", "c2"; see
+// migrations.storiesSearchMembers), for the search to ask the index for.
+func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string, tokens *[]string) (*gorm.DB, error) {
 	ctx := q.Statement.Context
 	bit, exact, found, err := s.memberBit(ctx, table, value)
 	if err != nil {
@@ -260,6 +271,14 @@ func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string) (*
 	}
 	if !found {
 		return q.Where("1 = 0"), nil
+	}
+	if tokens != nil && exact {
+		kind := "t"
+		if table == "story_channels" {
+			kind = "c"
+		}
+		*tokens = append(*tokens, kind+strconv.Itoa(mathbits.TrailingZeros64(uint64(bit))))
+		return q, nil
 	}
 	broad, err := s.plans.remember(ctx, table+":"+value, func(ctx context.Context) (bool, error) {
 		var n int64
@@ -327,9 +346,11 @@ var broadSearch int64 = 2000
 // when at least one story in broadShare has the value (see memberFilter).
 var broadShare int64 = 200
 
-// ftsQuery quotes each term so user input is never FTS5 syntax; with
-// prefix, the last term matches as a prefix (see lastIsPrefix).
-func ftsQuery(terms []string, prefix bool) string {
+// ftsQuery quotes each term so user input is never FTS5 syntax, and looks
+// for the terms in the text columns only; with prefix, the last term
+// matches as a prefix (see lastIsPrefix). Each of tokens (a tag's or a
+// channel's, see memberFilter) must be in the search_members column too.
+func ftsQuery(terms []string, prefix bool, tokens ...string) string {
 	parts := searchTerms(terms)
 	if len(parts) == 0 {
 		return `""`
@@ -340,8 +361,15 @@ func ftsQuery(terms []string, prefix bool) string {
 	if prefix {
 		parts[len(parts)-1] += "*"
 	}
-	return strings.Join(parts, " ")
+	q := ftsText + "(" + strings.Join(parts, " ") + ")"
+	for _, t := range tokens {
+		q += ` AND {search_members} : "` + t + `"`
+	}
+	return q
 }
+
+// ftsText limits an FTS5 query to the story's text columns.
+const ftsText = "{title summary body} : "
 
 // tsQuery ANDs the cleaned terms (never tsquery syntax); with prefix, the
 // last matches as a prefix.
@@ -372,7 +400,7 @@ func (s *Service) lastIsPrefix(ctx context.Context, terms []string) (bool, error
 		if s.db.Dialector.Name() == "postgres" {
 			err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories WHERE search @@ to_tsquery('english', ?) LIMIT 1) m", last).Scan(&n).Error
 		} else {
-			err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT 1) m", `"`+last+`"`).Scan(&n).Error
+			err = s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories_fts WHERE stories_fts MATCH ? LIMIT 1) m", ftsText+`"`+last+`"`).Scan(&n).Error
 		}
 		return n > 0, err
 	})
