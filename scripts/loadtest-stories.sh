@@ -6,7 +6,8 @@
 #
 #   scripts/loadtest-stories.sh                 # SQLite
 #   LOAD_DB=postgres scripts/loadtest-stories.sh
-#   STORIES=100000 CONNS=50 DURATION=20s (defaults); KEEP=1 keeps the PostgreSQL database
+#   STORIES=100000 CONNS=50 DURATION=20s (defaults); KEEP=1 keeps the PostgreSQL database;
+#   ACCEPT=identity sends pages uncompressed (the default asks as Chromium does)
 #
 # Needs wrk (apt-get install wrk). Everything runs on 127.0.0.1.
 set -euo pipefail
@@ -55,11 +56,14 @@ session=$(awk '$6=="storykeep_session"{print $7}' "$jar")
 [ -n "$session" ] || { echo "sign-in failed"; cat "$work/serve.log"; exit 1; }
 
 summary="$work/summary"
+# What Chromium asks for: pages go out compressed, as browsers get them
+# (ACCEPT=identity measures them uncompressed).
+ACCEPT=${ACCEPT:-gzip, deflate, br, zstd}
 run() {
   local label=$1 path=$2 out
   curl -fs -o /dev/null -b "storykeep_session=$session" "$base$path" || { echo "$path does not answer 200"; exit 1; }
   echo "== $label: GET $path ($CONNS connections, $DURATION)"
-  out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: storykeep_session=$session" "$base$path")
+  out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: storykeep_session=$session" -H "Accept-Encoding: $ACCEPT" "$base$path")
   echo "$out" | grep -E "Requests/sec|Latency  |^ +(50|75|90|99)%|Non-2xx|Socket errors"
   echo "$out" | awk -v label="$label" '
     /Requests\/sec/ { rps = $2 }

@@ -1,6 +1,7 @@
 // Package web is Storykeep's HTTP layer: one route table in which each route
 // names the permission it needs, small handlers that call services, the
-// middleware chain (request id, access log, recover, security headers, gzip,
+// middleware chain (request id, access log, recover, security headers,
+// compression,
 // sessions, CSRF) and the friendly error pages.
 package web
 
@@ -153,9 +154,11 @@ func New(d Deps) (*Server, error) {
 	}}))
 	e.Use(s.securityHeaders)
 	e.Use(newAdmission(maxConcurrent(d.Config), 10*time.Second, s.metrics.reg).middleware)
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
-		return c.Path() == "/static/:hash/*" || c.Path() == publicImagePath // JPEG, ranges
-	}}))
+	gz, err := compress()
+	if err != nil {
+		return nil, err
+	}
+	e.Use(gz)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] }}))
 	e.Use(skipFor(stateless, echo.WrapMiddleware(func(next http.Handler) http.Handler {
 		load := sm.LoadAndSave(next)

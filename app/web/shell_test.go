@@ -1,8 +1,12 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,8 +127,9 @@ func TestReadyzReportsStorage(t *testing.T) {
 }
 
 // TestPagesAreSentWithTheirLength: rendered pages go out in one piece with
-// a Content-Length (not chunked), and a gzipped page never carries the
-// uncompressed length.
+// a Content-Length (not chunked), and a compressed page never carries the
+// uncompressed length. Browsers get pages, error pages included, gzipped
+// (also those that accept zstd), and the page decompresses whole.
 func TestPagesAreSentWithTheirLength(t *testing.T) {
 	env := apptest.New(t)
 	c, _ := env.SignedIn(models.RoleAdmin)
@@ -138,12 +143,24 @@ func TestPagesAreSentWithTheirLength(t *testing.T) {
 		if n := res.Header.Get("Content-Length"); n != strconv.Itoa(len(res.Body)) || len(res.Body) == 0 {
 			t.Errorf("%s: Content-Length %q for a body of %d bytes", path, n, len(res.Body))
 		}
-		zipped := get(path, "gzip").Expect(status)
-		if status == 200 && zipped.Header.Get("Content-Encoding") != "gzip" {
-			t.Errorf("%s: not gzipped for a client that accepts it", path)
-		}
-		if n := zipped.Header.Get("Content-Length"); n != "" && n != strconv.Itoa(len(zipped.Body)) {
-			t.Errorf("%s: gzipped body of %d bytes sent with Content-Length %s", path, len(zipped.Body), n)
+		title := regexp.MustCompile(`<title>[^<]*</title>`).FindString(res.Body)
+		for accept, want := range map[string]string{"gzip": "gzip", "gzip, deflate, br, zstd": "gzip"} {
+			zipped := get(path, accept).Expect(status)
+			if got := zipped.Header.Get("Content-Encoding"); got != want {
+				t.Errorf("%s, Accept-Encoding %q: Content-Encoding %q, want %q", path, accept, got, want)
+				continue
+			}
+			if n := zipped.Header.Get("Content-Length"); n != "" && n != strconv.Itoa(len(zipped.Body)) {
+				t.Errorf("%s: %s body of %d bytes sent with Content-Length %s", path, want, len(zipped.Body), n)
+			}
+			r, err := gzip.NewReader(strings.NewReader(zipped.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := io.ReadAll(r)
+			if err != nil || title == "" || !bytes.Contains(page, []byte(title)) || !bytes.HasSuffix(bytes.TrimSpace(page), []byte("</html>")) {
+				t.Errorf("%s: %s page does not decompress to the whole page (%v):\n%.200s", path, want, err, page)
+			}
 		}
 	}
 }

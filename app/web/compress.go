@@ -1,0 +1,52 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/labstack/echo/v4"
+)
+
+// compressLevel is gzip's level: on a 14 KB story list, klauspost's level 2
+// took 35 µs and gave 3,060 bytes, where the standard library's default
+// level (echo's Gzip middleware) took 95 µs for 2,937. Under load (story
+// search on PostgreSQL, 50 connections) pages cost 2,247 req/s gzipped with
+// echo's middleware, 2,849 with this one and 2,895 uncompressed. zstd, which
+// gzhttp would otherwise prefer for browsers that accept it, is off: at its
+// fastest level it managed 2,679.
+const compressLevel = 2
+
+// compress sends responses compressed to clients that accept it (every
+// browser) through klauspost/compress's gzhttp: faster than the standard
+// library's gzip; it leaves responses under 1 KB
+// and already-compressed types (images, audio, video) alone. Static files
+// and public images are sent as they are, as before (echo's Gzip skipped
+// them too).
+//
+// A handler's error is rendered inside, while the compressing writer is
+// still open: echo renders errors after the middleware chain returns, when
+// gzhttp has already finished the response.
+func compress() (echo.MiddlewareFunc, error) {
+	wrap, err := gzhttp.NewWrapper(gzhttp.CompressionLevel(compressLevel), gzhttp.EnableZstd(false))
+	if err != nil {
+		return nil, err
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Path() == "/static/:hash/*" || c.Path() == publicImagePath {
+				return next(c)
+			}
+			outer := c.Response()
+			wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c.SetRequest(r)
+				c.SetResponse(echo.NewResponse(w, c.Echo()))
+				if err := next(c); err != nil {
+					c.Error(err)
+				}
+			})).ServeHTTP(outer, c.Request())
+			// The access log reports what went on the wire.
+			c.SetResponse(outer)
+			return nil
+		}
+	}, nil
+}
