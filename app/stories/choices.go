@@ -2,8 +2,11 @@ package stories
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // choicesTTL is how long the list page's filter choices (tags) are reused.
@@ -62,17 +65,26 @@ func (c *cached[T]) get(ctx context.Context, compute func(context.Context) (T, e
 // whether it matches many stories (walk the recency index and probe) or few
 // (start from the matches); per search word, whether any story has it whole
 // (see lastIsPrefix). Counting to decide took a sixth of a filtered list's
-// time; an answer a few seconds out of date is only slower, never wrong. Entries live choicesTTL;
-// the map is cleared when it grows past maxPlans so odd searches cannot
-// grow it without bound.
+// time; an answer a few seconds out of date is only slower, never wrong.
+// Entries live choicesTTL; the map is cleared when it grows past maxPlans so
+// odd searches cannot grow it without bound.
+//
+// Like cached, an answer is computed once at a time: requests arriving while
+// it is first computed wait for that one computation, and once it expires
+// one request refreshes it while the others go on with the old answer. Each
+// concurrent request counting for itself, every choicesTTL, made a prefix
+// search's p99 180 to 320 ms on PostgreSQL (eight 20 ms counts at once, on
+// two cores), against 30 ms between refreshes.
 type plans struct {
-	mu sync.Mutex
-	m  map[string]planEntry
+	mu     sync.Mutex
+	m      map[string]planEntry
+	flight singleflight.Group
 }
 
 type planEntry struct {
-	answer  bool
-	expires time.Time
+	answer     bool
+	refreshing bool
+	expires    time.Time
 }
 
 const maxPlans = 10000
@@ -86,24 +98,68 @@ func (p *plans) broad(ctx context.Context, key string, count func(context.Contex
 
 // remember returns the answer kept for key, or computes and keeps it.
 func (p *plans) remember(ctx context.Context, key string, compute func(context.Context) (bool, error)) (bool, error) {
-	now := time.Now()
 	p.mu.Lock()
 	e, ok := p.m[key]
-	p.mu.Unlock()
-	if ok && now.Before(e.expires) {
+	switch {
+	case ok && (e.refreshing || time.Now().Before(e.expires)):
+		p.mu.Unlock()
 		return e.answer, nil
+	case ok:
+		e.refreshing = true
+		p.m[key] = e
 	}
-	v, err := compute(ctx)
-	if err != nil {
-		return false, err
-	}
-	p.mu.Lock()
-	if p.m == nil || len(p.m) >= maxPlans {
-		p.m = map[string]planEntry{}
-	}
-	p.m[key] = planEntry{answer: v, expires: now.Add(choicesTTL)}
 	p.mu.Unlock()
-	return v, nil
+	ch := p.flight.DoChan(key, func() (_ any, err error) {
+		// Deferred so that a compute that fails or panics cannot leave the
+		// old answer marked as refreshing for good: the next request tries
+		// again.
+		defer p.settle(key)
+		// singleflight re-panics a DoChan panic where nothing can recover
+		// it, which would stop the server: it becomes the requests' error.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("deciding a list's query plan: %v", r)
+			}
+		}()
+		// Shared by the requests waiting for it, so one leaving (a closed
+		// connection) must not cancel it for the others.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), planTimeout)
+		defer cancel()
+		answer, err := compute(cctx)
+		if err != nil {
+			return false, err
+		}
+		p.mu.Lock()
+		if p.m == nil || len(p.m) >= maxPlans {
+			p.m = map[string]planEntry{}
+		}
+		p.m[key] = planEntry{answer: answer, expires: time.Now().Add(choicesTTL)}
+		p.mu.Unlock()
+		return answer, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return false, r.Err
+		}
+		return r.Val.(bool), nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// planTimeout bounds the computing of an answer, which no single request's
+// context does (see remember).
+const planTimeout = 10 * time.Second
+
+// settle clears key's refreshing mark, if it is still set.
+func (p *plans) settle(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.m[key]; ok && e.refreshing {
+		e.refreshing = false
+		p.m[key] = e
+	}
 }
 
 func (p *plans) forget() {
