@@ -20,8 +20,10 @@ const compressLevel = 2
 // browser) through klauspost/compress's gzhttp: faster than the standard
 // library's gzip; it leaves responses under 1 KB
 // and already-compressed types (images, audio, video) alone. Static files
-// and public images are sent as they are, as before (echo's Gzip skipped
-// them too).
+// are compressed too: the consent page's stylesheet and signature scripts
+// shrink from 28 KB to 9.5, a third of a second less over slow 3G (400
+// kbit/s) on a patient's first visit (browsers then keep them a year). Public images are sent as they are
+// (JPEG, byte ranges).
 //
 // A handler's error is rendered inside, while the compressing writer is
 // still open: echo renders errors after the middleware chain returns, when
@@ -33,7 +35,7 @@ func compress() (echo.MiddlewareFunc, error) {
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Path() == "/static/:hash/*" || c.Path() == publicImagePath {
+			if c.Path() == publicImagePath {
 				return next(c)
 			}
 			outer := c.Response()

@@ -55,6 +55,18 @@ func TestStaticAssetsAreHashedAndCached(t *testing.T) {
 	if !strings.Contains(res.Header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
 		t.Fatalf("headers %v", res.Header)
 	}
+	// Gzipped for browsers (a slow phone's first visit), byte for byte the same file.
+	req, _ := http.NewRequest(http.MethodGet, env.Server.URL+href, nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd") // set by hand: the client then leaves the body as sent
+	zipped := c.Do(req).Expect(http.StatusOK)
+	if zipped.Header.Get("Content-Encoding") != "gzip" || len(zipped.Body) >= len(res.Body) {
+		t.Fatalf("stylesheet sent with Content-Encoding %q, %d bytes for %d", zipped.Header.Get("Content-Encoding"), len(zipped.Body), len(res.Body))
+	}
+	if r, err := gzip.NewReader(strings.NewReader(zipped.Body)); err != nil {
+		t.Fatal(err)
+	} else if css, err := io.ReadAll(r); err != nil || string(css) != res.Body {
+		t.Fatalf("the gzipped stylesheet is not the stylesheet (%v)", err)
+	}
 	if c.Get("/static/deadbeef/css/app.css").Header.Get("Cache-Control") != "no-cache" {
 		t.Fatal("stale hash must not be cached for long")
 	}
