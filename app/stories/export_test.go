@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -81,4 +82,24 @@ func ListSQL(s *Service, f Filter) (string, []any, error) {
 	}
 	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]map[string]any{}).Statement
 	return stmt.SQL.String(), stmt.Vars, nil
+}
+
+// CountPlans are PostgreSQL's plans for the counts that decide a search's
+// plan, for tsq (see pgMatch and lastIsPrefix), as they are run.
+func CountPlans(s *Service, tsq string) (string, error) {
+	var lines []string
+	err := s.viaIndex(context.Background(), func(tx *gorm.DB) error {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{{pgMatchCount, []any{tsq, broadSearch}}, {pgWordCount, []any{tsq}}} {
+			var plan []string
+			if err := tx.Raw("EXPLAIN "+q.sql, q.args...).Scan(&plan).Error; err != nil {
+				return err
+			}
+			lines = append(lines, plan...)
+		}
+		return nil
+	})
+	return strings.Join(lines, "\n"), err
 }
