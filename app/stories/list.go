@@ -168,21 +168,21 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 	if f.PatientID != "" {
 		q = q.Where("stories.patient_id = ?", f.PatientID)
 	}
-	// On SQLite a search asks the full-text index for the tag and channel
-	// too (see memberFilter): tokens collects them.
-	var tokens *[]string
-	if search && s.db.Dialector.Name() != "postgres" {
-		tokens = new([]string)
+	// A search takes the tag and channel filters along with its words (see
+	// memberFilter).
+	var with *alongside
+	if search {
+		with = &alongside{sqlite: s.db.Dialector.Name() != "postgres"}
 	}
 	if f.Tag != "" {
 		var err error
-		if q, err = s.memberFilter(q, "story_tags", "tag", "tag_bits", strings.ToLower(strings.TrimSpace(f.Tag)), tokens); err != nil {
+		if q, err = s.memberFilter(q, "story_tags", "tag", "tag_bits", strings.ToLower(strings.TrimSpace(f.Tag)), with); err != nil {
 			return nil, err
 		}
 	}
 	if f.Channel != "" {
 		var err error
-		if q, err = s.memberFilter(q, "story_channels", "channel", "channel_bits", f.Channel, tokens); err != nil {
+		if q, err = s.memberFilter(q, "story_channels", "channel", "channel_bits", f.Channel, with); err != nil {
 			return nil, err
 		}
 	}
@@ -206,7 +206,7 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 			q = q.Where("1 = 0") // only punctuation: nothing can match
 		case s.db.Dialector.Name() == "postgres":
 			var err error
-			if q, err = s.pgMatch(q, tsQuery(terms, prefix)); err != nil {
+			if q, err = s.pgMatch(q, tsQuery(terms, prefix), with); err != nil {
 				return nil, err
 			}
 		default:
@@ -224,7 +224,7 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 			if f.PatientID != "" {
 				join = "CROSS JOIN"
 			}
-			q = q.Joins(join+" stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix, *tokens...))
+			q = q.Joins(join+" stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix, with.tokens...))
 		}
 	}
 	if f.After != "" {
@@ -260,10 +260,9 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 // with LIMIT, where PostgreSQL would otherwise turn EXISTS into a hash join
 // over every match and sort them.
 //
-// With tokens (a search on SQLite), a value with a bit of its own is
-// instead appended to tokens as its full-text token ("t7", "c2"; see
-// migrations.storiesSearchMembers), for the search to ask the index for.
-func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string, tokens *[]string) (*gorm.DB, error) {
+// With a search (with not nil), a value with a bit of its own goes along
+// with the words instead (see alongside).
+func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string, with *alongside) (*gorm.DB, error) {
 	ctx := q.Statement.Context
 	bit, exact, found, err := s.memberBit(ctx, table, value)
 	if err != nil {
@@ -272,12 +271,12 @@ func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string, to
 	if !found {
 		return q.Where("1 = 0"), nil
 	}
-	if tokens != nil && exact {
+	if with != nil && with.sqlite && exact {
 		kind := "t"
 		if table == "story_channels" {
 			kind = "c"
 		}
-		*tokens = append(*tokens, kind+strconv.Itoa(mathbits.TrailingZeros64(uint64(bit))))
+		with.tokens = append(with.tokens, kind+strconv.Itoa(mathbits.TrailingZeros64(uint64(bit))))
 		return q, nil
 	}
 	broad, err := s.plans.remember(ctx, table+":"+value, func(ctx context.Context) (bool, error) {
@@ -303,6 +302,10 @@ func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string, to
 		return nil, err
 	case !broad:
 		return q.Where("stories.id IN (SELECT story_id FROM "+table+" WHERE "+column+" = ?)", value), nil
+	case exact && with != nil:
+		with.tests = append(with.tests, "(stories."+bits+" & ?) <> 0")
+		with.args = append(with.args, bit)
+		return q, nil
 	case exact:
 		return q.Where("(stories."+bits+" & ?) <> 0", bit), nil
 	}
@@ -320,7 +323,14 @@ func (s *Service) memberFilter(q *gorm.DB, table, column, bits, value string, to
 // 30 ms instead of 2). So the count is decided here, remembered like the
 // tag filter's, and a broad match is written as "(…) IS TRUE", which the
 // GIN index cannot serve, leaving the key walk as the plan.
-func (s *Service) pgMatch(q *gorm.DB, tsq string) (*gorm.DB, error) {
+//
+// with's bit tests (a tag or channel filter) are made before the words are
+// matched: PostgreSQL orders a filter's conditions by its estimate of their
+// cost, which rates a word match cheaper than a bit test, and so matched
+// the words of every story the walk passed, not only of those having the
+// tag. A CASE fixes the order (search + tag: 12 to 24% more queries a
+// second, pgbench).
+func (s *Service) pgMatch(q *gorm.DB, tsq string, with *alongside) (*gorm.DB, error) {
 	broad, err := s.plans.broad(q.Statement.Context, "match:"+tsq, func(ctx context.Context) (n int64, err error) {
 		err = s.viaIndex(ctx, func(tx *gorm.DB) error { return tx.Raw(pgMatchCount, tsq, broadSearch).Scan(&n).Error })
 		return n, err
@@ -332,10 +342,30 @@ func (s *Service) pgMatch(q *gorm.DB, tsq string) (*gorm.DB, error) {
 	// PostgreSQL planned the statement anew on every call to fold it into a
 	// constant (a fifth of a search's database time), and a generic plan
 	// would build it again for every story.
-	if broad {
+	switch {
+	case broad && len(with.tests) > 0:
+		return q.Where("CASE WHEN "+strings.Join(with.tests, " AND ")+" THEN stories.search @@ (SELECT to_tsquery('english', ?)) ELSE false END",
+			append(slices.Clone(with.args), tsq)...), nil
+	case broad:
 		return q.Where("(stories.search @@ (SELECT to_tsquery('english', ?))) IS TRUE", tsq), nil
 	}
+	for i, t := range with.tests {
+		q = q.Where(t, with.args[i])
+	}
 	return q.Where("stories.search @@ (SELECT to_tsquery('english', ?))", tsq), nil
+}
+
+// alongside holds the tag and channel filters (those with a bit of their
+// own) that a search takes along with its words instead of as conditions
+// of their own: on SQLite their full-text tokens ("t7", "c2"; see
+// migrations.storiesSearchMembers), which FTS5 intersects with the words'
+// matches; on PostgreSQL, when the filter walks the index, their bit tests
+// (see pgMatch).
+type alongside struct {
+	sqlite bool
+	tokens []string
+	tests  []string
+	args   []any
 }
 
 // The counts that decide a PostgreSQL search's plan (see pgMatch and

@@ -717,6 +717,7 @@ func TestSearchWithTagOrChannel(t *testing.T) {
 		tag, channel string
 	}
 	var all []*story
+	var checkPlan func(string)
 	for i := range 24 {
 		s := &story{transplant: i%2 == 0, tag: "oncology", channel: "x"}
 		in := f.input(fmt.Sprintf("Story %d", i))
@@ -740,6 +741,14 @@ func TestSearchWithTagOrChannel(t *testing.T) {
 		all = append(all, s)
 	}
 	check := func(when string) {
+		t.Helper()
+		for _, broad := range []bool{false, true} {
+			restore := stories.ForcePlans(f.svc, broad)
+			checkPlan(fmt.Sprintf("%s, broad plans %v", when, broad))
+			restore()
+		}
+	}
+	checkPlan = func(when string) {
 		t.Helper()
 		for _, fl := range []stories.Filter{{Query: "transplant", Tag: "cardiology"}, {Query: "transplant", Tag: "oncology"},
 			{Query: "transplant", Channel: "bluesky"}, {Query: "transplant", Channel: "x"}, {Query: "transpl", Tag: "cardiology", Channel: "bluesky"}} {
@@ -783,10 +792,21 @@ func TestSearchWithTagOrChannel(t *testing.T) {
 			t.Errorf("searching %q: %v, want no story", word, err)
 		}
 	}
+	both := stories.Filter{Query: "transplant", Tag: "cardiology", Channel: "bluesky"}
 	if f.db.Dialector.Name() == "postgres" {
+		// Walking the index, the bits are tested before the words are matched.
+		restore := stories.ForcePlans(f.svc, true)
+		defer restore()
+		sql, _, err := stories.ListSQL(f.svc, both)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(sql, "CASE WHEN (stories.tag_bits & $1) <> 0 AND (stories.channel_bits & $2) <> 0 THEN stories.search @@") {
+			t.Fatalf("PostgreSQL must test the bits before matching the words:\n%s", sql)
+		}
 		return
 	}
-	sql, vars, err := stories.ListSQL(f.svc, stories.Filter{Query: "transplant", Tag: "cardiology", Channel: "bluesky"})
+	sql, vars, err := stories.ListSQL(f.svc, both)
 	if err != nil {
 		t.Fatal(err)
 	}
