@@ -18,13 +18,13 @@ import (
 const compressLevel = 2
 
 // compress sends responses compressed to clients that accept it (every
-// browser) through klauspost/compress's gzhttp: faster than the standard
-// library's gzip; it leaves responses under 1 KB
-// and already-compressed types (see compressible) alone. Static files
-// are compressed too: the consent page's stylesheet and signature scripts
-// shrink from 28 KB to 9.5, a third of a second less over slow 3G (400
-// kbit/s) on a patient's first visit (browsers then keep them a year). Public images are sent as they are
-// (JPEG, byte ranges).
+// browser) through klauspost/compress's gzhttp, faster than the standard
+// library's gzip. It leaves responses under 1 KB and already-compressed
+// types (see compressible) alone. Static files are compressed too: the
+// consent page's stylesheet and signature scripts shrink from 28 KB to 9.5,
+// a third of a second less over slow 3G (400 kbit/s) on a patient's first
+// visit (browsers then keep them a year). Public images are sent as they
+// are (JPEG, byte ranges).
 //
 // A handler's error is rendered inside, while the compressing writer is
 // still open: echo renders errors after the middleware chain returns, when
