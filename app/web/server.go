@@ -1,8 +1,7 @@
 // Package web is Storykeep's HTTP layer: one route table in which each route
 // names the permission it needs, small handlers that call services, the
 // middleware chain (request id, access log, recover, security headers,
-// compression,
-// sessions, CSRF) and the friendly error pages.
+// compression, sessions, CSRF) and the friendly error pages.
 package web
 
 import (
