@@ -28,7 +28,10 @@ const compressLevel = 2
 //
 // A handler's error is rendered inside, while the compressing writer is
 // still open: echo renders errors after the middleware chain returns, when
-// gzhttp has already finished the response.
+// gzhttp has already finished the response and put its writer back in its
+// pool for another request. For the same reason compress sits outside
+// Recover, and whatever happens the request's own response is restored on
+// the way out.
 func compress() (echo.MiddlewareFunc, error) {
 	wrap, err := gzhttp.NewWrapper(gzhttp.CompressionLevel(compressLevel), gzhttp.EnableZstd(false), gzhttp.ContentTypeFilter(compressible))
 	if err != nil {
@@ -40,6 +43,8 @@ func compress() (echo.MiddlewareFunc, error) {
 				return next(c)
 			}
 			outer := c.Response()
+			// The access log reports what went on the wire.
+			defer c.SetResponse(outer)
 			wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				c.SetRequest(r)
 				c.SetResponse(echo.NewResponse(w, c.Echo()))
@@ -47,8 +52,6 @@ func compress() (echo.MiddlewareFunc, error) {
 					c.Error(err)
 				}
 			})).ServeHTTP(outer, c.Request())
-			// The access log reports what went on the wire.
-			c.SetResponse(outer)
 			return nil
 		}
 	}, nil

@@ -147,17 +147,19 @@ func New(d Deps) (*Server, error) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestID())
 	e.Use(s.accessLog)
+	// Outside Recover, so a panic's error page is written inside the
+	// compressing writer of its own request (see compress).
+	gz, err := compress()
+	if err != nil {
+		return nil, err
+	}
+	e.Use(gz)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.log.Error("panic", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
 		return err
 	}}))
 	e.Use(s.securityHeaders)
 	e.Use(newAdmission(maxConcurrent(d.Config), 10*time.Second, s.metrics.reg).middleware)
-	gz, err := compress()
-	if err != nil {
-		return nil, err
-	}
-	e.Use(gz)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] }}))
 	e.Use(skipFor(stateless, echo.WrapMiddleware(func(next http.Handler) http.Handler {
 		load := sm.LoadAndSave(next)

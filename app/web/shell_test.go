@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/config"
@@ -174,6 +175,42 @@ func TestPagesAreSentWithTheirLength(t *testing.T) {
 				t.Errorf("%s: %s page does not decompress to the whole page (%v):\n%.200s", path, want, err, page)
 			}
 		}
+	}
+}
+
+// TestPanicGivesAWholeErrorPage: a handler that panics gets the error page,
+// compressed like any page and whole, from the compressing writer of its own
+// request (a panic used to reach the recovery after gzhttp had finished and
+// pooled that writer).
+func TestPanicGivesAWholeErrorPage(t *testing.T) {
+	env := apptest.New(t)
+	c, _ := env.SignedIn(models.RoleAdmin)
+	env.App.Web.Echo().GET("/test/panic", func(echo.Context) error { panic("handler bug") })
+	for _, accept := range []string{"identity", "gzip"} {
+		req, _ := http.NewRequest(http.MethodGet, env.Server.URL+"/test/panic", nil)
+		req.Header.Set("Accept-Encoding", accept) // set by hand: the client then leaves the body as sent
+		res := c.Do(req).Expect(http.StatusInternalServerError)
+		body := res.Body
+		if accept == "gzip" {
+			if res.Header.Get("Content-Encoding") != "gzip" {
+				t.Fatalf("the error page is not gzipped: %v", res.Header)
+			}
+			r, err := gzip.NewReader(strings.NewReader(res.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = string(b)
+		}
+		if !strings.Contains(body, "<title>") || !strings.HasSuffix(strings.TrimSpace(body), "</html>") || strings.Contains(body, "handler bug") {
+			t.Fatalf("%s: not the whole error page (or it shows the panic):\n%.300s", accept, body)
+		}
+	}
+	if logs := env.Logs.String(); !strings.Contains(logs, "msg=panic") || !strings.Contains(logs, "handler bug") {
+		t.Fatal("the panic was not logged")
 	}
 }
 
