@@ -35,23 +35,19 @@ func PlanIsBroad(s *Service, key string) (broad, ok bool) {
 // QueryPlan is the database's plan for List's query for f: SQLite's EXPLAIN
 // QUERY PLAN details, or PostgreSQL's EXPLAIN lines.
 func QueryPlan(s *Service, f Filter) ([]string, error) {
-	if f.Limit == 0 {
-		f.Limit = 50
-	}
-	q, _, sqlite, err := s.listQuery(context.Background(), f)
+	sql, vars, err := ListSQL(s, f)
 	if err != nil {
 		return nil, err
 	}
-	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]map[string]any{}).Statement
 	sqlDB, err := s.read.DB()
 	if err != nil {
 		return nil, err
 	}
 	explain, col := "EXPLAIN ", 0
-	if sqlite {
+	if s.db.Dialector.Name() != "postgres" {
 		explain, col = "EXPLAIN QUERY PLAN ", 3 // id, parent, notused, detail
 	}
-	rows, err := sqlDB.Query(explain+stmt.SQL.String(), stmt.Vars...)
+	rows, err := sqlDB.Query(explain+sql, vars...)
 	if err != nil {
 		return nil, err
 	}
