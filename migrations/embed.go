@@ -35,6 +35,9 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(68, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return execAll(ctx, tx, storiesSearchMembers(dialect)...)
 		}}, nil),
+		goose.NewGoMigration(69, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return patientNamePrefixes(ctx, tx, dialect)
+		}}, nil),
 	}
 }
 

@@ -89,6 +89,9 @@ run "search, unfinished word (prefix)" "/stories?q=surg"
 run "search + tag" "/stories?q=transplant&tag=cardiology"
 run "search + patient" "/stories?q=transplant&patient=$patient"
 run "patient chooser: a name search" "/stories/choose-patient?for=list&q=lop"
+# A name no patient has: the demo's 40 first and 40 family names make every
+# search above find a page quickly; a hospital's rarer names do not.
+run "patient chooser: an unknown name" "/stories/choose-patient?for=list&q=zyx"
 
 echo
 echo "== summary (${LOAD_DB:-sqlite}, $STORIES stories, $CONNS connections, $DURATION per URL; target: p99 under 25 ms)"

@@ -177,3 +177,42 @@ func TestSearchPrefixIndex(t *testing.T) {
 		t.Fatalf("a prefix search finds %d stories written before the rebuild, want 1", n)
 	}
 }
+
+// TestPatientNamePrefixesBackfill: patients that existed before migration
+// 69 get their names' word beginnings in the name search's index, each once.
+func TestPatientNamePrefixesBackfill(t *testing.T) {
+	ctx := context.Background()
+	gdb := migratedTo(t, 68)
+	addStories(t, gdb)
+	now := time.Now().UTC()
+	for id, name := range map[string]string{"p2": "Ana Lopez  Lopes", "p3": "José Núñez", "p4": ""} {
+		if err := gdb.Exec(`INSERT INTO patients (id, full_name, name_key, created_by, created_at, updated_at) VALUES (?, ?, ?, 'u1', ?, ?)`,
+			id, name, strings.ToLower(name), now, now).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Migrate(ctx, gdb); err != nil {
+		t.Fatal(err)
+	}
+	var rows []models.PatientNamePrefix
+	if err := gdb.Order("patient_id, prefix").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range rows {
+		if r.NameKey != map[string]string{"p2": "ana lopez  lopes", "p3": "josé núñez"}[r.PatientID] {
+			t.Fatalf("row %+v has the wrong name key", r)
+		}
+		got[r.PatientID] = append(got[r.PatientID], r.Prefix)
+	}
+	// p1 (addStories' patient) and p4 have empty name keys: no rows.
+	want := map[string]string{"p2": "a an ana l lo lop lope lopes lopez", "p3": "j jo jos josé n nú núñ núñe núñez"}
+	if len(got) != len(want) {
+		t.Fatalf("index rows after the migration: %v", got)
+	}
+	for id, w := range want {
+		if strings.Join(got[id], " ") != w {
+			t.Errorf("%s: %v, want %s", id, got[id], w)
+		}
+	}
+}

@@ -124,6 +124,9 @@ func (s *Service) Create(ctx context.Context, userID string, in Input) (*models.
 		if err := tx.Create(p).Error; err != nil {
 			return err
 		}
+		if err := indexName(tx, p); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "patient.create", ObjectType: "patient", ObjectID: p.ID,
 			Details: map[string]any{"fields": changedFields(Input{}, in, mrn)}})
 	})
@@ -160,9 +163,31 @@ func (s *Service) Update(ctx context.Context, id string, in Input) error {
 		if err := tx.Select("*").Omit("created_at", "created_by").Updates(&p).Error; err != nil {
 			return err
 		}
+		if p.NameKey != old.Patient.NameKey {
+			if err := tx.Where("patient_id = ?", id).Delete(&models.PatientNamePrefix{}).Error; err != nil {
+				return err
+			}
+			if err := indexName(tx, &p); err != nil {
+				return err
+			}
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "patient.update", ObjectType: "patient", ObjectID: id,
 			Details: map[string]any{"fields": changed}})
 	})
+}
+
+// indexName adds p's name to the name search's index (see List and
+// models.PatientNamePrefix).
+func indexName(tx *gorm.DB, p *models.Patient) error {
+	prefixes := models.NamePrefixes(p.NameKey)
+	if len(prefixes) == 0 {
+		return nil
+	}
+	rows := make([]models.PatientNamePrefix, len(prefixes))
+	for i, pre := range prefixes {
+		rows[i] = models.PatientNamePrefix{Prefix: pre, NameKey: p.NameKey, PatientID: p.ID}
+	}
+	return tx.Create(&rows).Error
 }
 
 // changedFields names the form fields whose values differ between a and b.

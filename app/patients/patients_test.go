@@ -229,3 +229,94 @@ func TestListKeysetPagination(t *testing.T) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
+
+// TestNameSearch: a search finds a prefix at the start of any word of the
+// name, through the name index: in name order, each patient once, page by
+// page, for searches shorter and longer than the index's prefixes; a
+// renamed patient is found by the new name only.
+func TestNameSearch(t *testing.T) {
+	f := setup(t)
+	ids := map[string]string{}
+	for _, n := range []string{"Maria Lopez", "Maria Lopes Ortega", "Lopa Singh", "Ana Lopez Lopes", "Carlos Alop", "Zed O'Lopez", "Bo Li", "Mary Lo", "Ab 100% Sure", "José Núñez", "Eve Vanderbiltmontgomery"} {
+		in := valid()
+		in.FullName = n
+		p, err := f.svc.Create(f.ctx, f.user.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[n] = p.ID
+	}
+	search := func(prefix string, limit int) string {
+		t.Helper()
+		var got []string
+		after := ""
+		for page := 0; page < 10; page++ {
+			rows, next, err := f.svc.List(f.ctx, patients.ListQuery{Prefix: prefix, After: after, Limit: limit})
+			if err != nil {
+				t.Fatalf("%q: %v", prefix, err)
+			}
+			for _, r := range rows {
+				got = append(got, r.FullName)
+			}
+			if next == "" {
+				break
+			}
+			after = next
+		}
+		return strings.Join(got, ", ")
+	}
+	for _, c := range []struct{ prefix, want string }{
+		{"lop", "Ana Lopez Lopes, Lopa Singh, Maria Lopes Ortega, Maria Lopez"},
+		{" LOP ", "Ana Lopez Lopes, Lopa Singh, Maria Lopes Ortega, Maria Lopez"},
+		{"lopez", "Ana Lopez Lopes, Maria Lopez"},
+		{"maria lo", "Maria Lopes Ortega, Maria Lopez"},
+		{"maria  lo", ""},
+		{"lo", "Ana Lopez Lopes, Lopa Singh, Maria Lopes Ortega, Maria Lopez, Mary Lo"},
+		{"l", "Ana Lopez Lopes, Bo Li, Lopa Singh, Maria Lopes Ortega, Maria Lopez, Mary Lo"},
+		{"m", "Maria Lopes Ortega, Maria Lopez, Mary Lo"},
+		{"m lo", ""},
+		{"o'lo", "Zed O'Lopez"},
+		{"NÚ", "José Núñez"},
+		{"vanderbi", "Eve Vanderbiltmontgomery"},
+		{"vanderbiltm", "Eve Vanderbiltmontgomery"},
+		{"vanderbiltx", ""},
+		{"eve vanderbiltm", "Eve Vanderbiltmontgomery"},
+		{"vanderbiltmontgomery eve", ""},
+		{"100%", "Ab 100% Sure"},
+		{"10%", ""},
+		{"%", ""},
+		{"_o", ""},
+		{"zz", ""},
+	} {
+		for _, limit := range []int{2, 50} {
+			if got := search(c.prefix, limit); got != c.want {
+				t.Errorf("search %q, %d a page: %q, want %q", c.prefix, limit, got, c.want)
+			}
+		}
+	}
+	// The index holds each beginning of a word once, with the name key.
+	words := func(id string) string {
+		var ws []string
+		for _, r := range f.rawDB(`SELECT prefix, name_key FROM patient_name_prefixes WHERE patient_id = ? ORDER BY prefix`, id) {
+			ws = append(ws, fmt.Sprint(r["prefix"], "/", r["name_key"]))
+		}
+		return strings.Join(ws, " ")
+	}
+	if got, want := words(ids["Ana Lopez Lopes"]), "a an ana l lo lop lope lopes lopez"; got != strings.ReplaceAll(want, " ", "/ana lopez lopes ")+"/ana lopez lopes" {
+		t.Fatalf("index rows of Ana Lopez Lopes: %s", got)
+	}
+	in := valid()
+	in.FullName = "Priya Singh"
+	if err := f.svc.Update(f.ctx, ids["Lopa Singh"], in); err != nil {
+		t.Fatal(err)
+	}
+	if got := search("lop", 50); got != "Ana Lopez Lopes, Maria Lopes Ortega, Maria Lopez" {
+		t.Fatalf("after renaming Lopa Singh: %q", got)
+	}
+	if got := search("pri", 50); got != "Priya Singh" {
+		t.Fatalf("the new name: %q", got)
+	}
+	if got := words(ids["Lopa Singh"]); got != strings.ReplaceAll("p pr pri priy priya s si sin sing singh", " ", "/priya singh ")+"/priya singh" {
+		t.Fatalf("words after the rename: %s", got)
+	}
+}

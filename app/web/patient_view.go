@@ -13,7 +13,7 @@ import (
 
 func (s *Server) patientList(c echo.Context) error {
 	q := c.QueryParam("q")
-	rows, next, err := s.patients.List(c.Request().Context(), patients.ListQuery{Prefix: q, AnyWord: true, After: c.QueryParam("after")})
+	rows, next, err := s.patients.List(c.Request().Context(), patients.ListQuery{Prefix: q, After: c.QueryParam("after")})
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func (s *Server) storyChoosePatient(c echo.Context) error {
 		next string
 	)
 	if q != "" {
-		found, cursor, err := s.patients.List(ctx, patients.ListQuery{Prefix: q, AnyWord: true, After: c.QueryParam("after"), Limit: 20})
+		found, cursor, err := s.patients.List(ctx, patients.ListQuery{Prefix: q, After: c.QueryParam("after"), Limit: 20})
 		if err != nil {
 			return err
 		}

@@ -1,26 +1,28 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/google/uuid"
 
 	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/models"
 )
 
-// addPatient inserts a patient row directly (the patients service is another capability's).
+// addPatient adds a patient through the patients service.
 func addPatient(env *apptest.Env, by, name string) string {
 	env.T.Helper()
-	p := models.Patient{ID: uuid.Must(uuid.NewV7()).String(), FullName: name, NameKey: strings.ToLower(name), PreferredName: strings.Fields(name)[0], PreferredLanguage: "en", CreatedBy: by, CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
-	if err := env.App.DB.Create(&p).Error; err != nil {
+	ctx := audit.WithActor(context.Background(), audit.Actor{ID: by, Label: "test"})
+	p, err := env.App.Patients.Create(ctx, by, patients.Input{FullName: name, PreferredName: strings.Fields(name)[0], Language: "en"})
+	if err != nil {
 		env.T.Fatal(err)
 	}
 	return p.ID
