@@ -38,6 +38,9 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(69, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return patientNamePrefixes(ctx, tx, dialect)
 		}}, nil),
+		goose.NewGoMigration(70, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx, storySearchTable(dialect)...)
+		}}, nil),
 	}
 }
 

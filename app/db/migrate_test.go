@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,7 +162,7 @@ func TestSearchPrefixIndex(t *testing.T) {
 	}
 	var n int64
 	if db.Dialect(gdb) == "postgres" { // nothing to rebuild: the tsvector search answers prefixes as before
-		gdb.Raw(`SELECT count(*) FROM stories WHERE search @@ to_tsquery('english', 'surg:*')`).Scan(&n)
+		gdb.Raw(`SELECT count(*) FROM story_search WHERE search @@ to_tsquery('english', 'surg:*')`).Scan(&n)
 		if n != 1 {
 			t.Fatalf("a prefix search finds %d stories, want 1", n)
 		}
@@ -213,6 +214,65 @@ func TestPatientNamePrefixesBackfill(t *testing.T) {
 	for id, w := range want {
 		if strings.Join(got[id], " ") != w {
 			t.Errorf("%s: %v, want %s", id, got[id], w)
+		}
+	}
+}
+
+// TestStorySearchBackfill: on PostgreSQL, migration 70 moves the search out
+// of stories into story_search, with the stories already there (their
+// words, stage and bits), and from then on a trigger writes it: a new
+// story, new words, a new stage. SQLite keeps its full-text table and gets
+// no story_search.
+func TestStorySearchBackfill(t *testing.T) {
+	ctx := context.Background()
+	gdb := migratedTo(t, 69)
+	addStories(t, gdb, [3]string{"s1", "Her surgery", "A long recovery."}, [3]string{"s2", "Twins", "Born early."})
+	if err := gdb.Exec(`UPDATE stories SET stage = 'in_review', tag_bits = 5, channel_bits = 2 WHERE id = 's1'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx, gdb); err != nil {
+		t.Fatal(err)
+	}
+	if db.Dialect(gdb) != "postgres" {
+		if gdb.Migrator().HasTable("story_search") {
+			t.Fatal("SQLite has no use for story_search")
+		}
+		return
+	}
+	if gdb.Migrator().HasColumn("stories", "search") {
+		t.Fatal("stories still has its search column")
+	}
+	type row struct {
+		StoryID, Stage, Title string
+		TagBits, ChannelBits  int64
+	}
+	find := func(word string) (rows []row) {
+		t.Helper()
+		if err := gdb.Raw(`SELECT story_id, stage, title, tag_bits, channel_bits FROM story_search WHERE search @@ to_tsquery('english', ?) ORDER BY story_id`, word).Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	if got := find("recovery"); !slices.Equal(got, []row{{"s1", "in_review", "Her surgery", 5, 2}}) {
+		t.Fatalf("a story from before the migration: %+v", got)
+	}
+	addMore := `INSERT INTO stories (id, slug, title, summary, body, channel_copy, owner_id, patient_id, stage, revision, created_at, updated_at)
+		VALUES ('s3', 's3', 'A marathon', 'After the transplant', '', '{}', 'u1', 'p1', 'drafting', 1, now(), now())`
+	for _, stmt := range []string{addMore,
+		`UPDATE stories SET body = 'Born early, now running.', stage = 'approved' WHERE id = 's2'`,
+		`UPDATE stories SET stage = 'published', tag_bits = 1 WHERE id = 's1'`} {
+		if err := gdb.Exec(stmt).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for word, want := range map[string][]row{
+		"transplant": {{"s3", "drafting", "A marathon", 0, 0}},
+		"run":        {{"s2", "approved", "Twins", 0, 0}},
+		"recovery":   {{"s1", "published", "Her surgery", 1, 2}},
+		"born":       {{"s2", "approved", "Twins", 0, 0}},
+	} {
+		if got := find(word); !slices.Equal(got, want) {
+			t.Errorf("%s: %+v, want %+v", word, got, want)
 		}
 	}
 }
