@@ -237,7 +237,9 @@ func (n *Names) mentions(fs string) []match {
 	return out
 }
 
-func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) }
+func isWord(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
 
 func boundary(s string, i, j int) bool {
 	before, _ := utf8.DecodeLastRuneInString(s[:i])
