@@ -104,6 +104,7 @@ type Disclosure struct {
 
 // Page is the public story page and everything derived from it.
 type Page struct {
+	StoryID   string
 	Slug      string
 	Path      string // "/p/<slug>"
 	Title     string
@@ -114,6 +115,8 @@ type Page struct {
 	Modified  time.Time
 	Photos    []Photo
 	Meta      Meta
+	// Names checks the bytes an exit writes from this page (Names.Check).
+	Names *Names
 }
 
 // Meta are the OpenGraph, Twitter card and JSON-LD fields. Image paths are
@@ -165,11 +168,6 @@ type FeedEntry struct {
 func (p *Page) Feed(abs func(string) string) FeedEntry {
 	return FeedEntry{URL: abs(p.Path), Title: p.Title, Summary: p.Summary, ContentHTML: string(p.Body), Tags: p.Tags,
 		Published: p.Published, Modified: p.Modified}
-}
-
-// SitemapEntry is the page's sitemap line.
-func (p *Page) SitemapEntry(abs func(string) string) (loc string, lastMod time.Time) {
-	return abs(p.Path), p.Modified
 }
 
 // ShortLinkTarget is where a short link of channel leads: the public page,
@@ -232,8 +230,8 @@ func Build(in Input) (*Disclosure, error) {
 
 func buildPage(in Input, names *Names, title, summary string) (*Page, error) {
 	pub := in.Publication
-	pg := &Page{Slug: pub.Slug, Path: "/p/" + url.PathEscape(pub.Slug), Title: title, Summary: summary,
-		Body: names.Markdown(in.Story.Body), Published: pub.PublishedAt, Modified: pub.UpdatedAt}
+	pg := &Page{StoryID: in.Story.ID, Slug: pub.Slug, Path: "/p/" + url.PathEscape(pub.Slug), Title: title, Summary: summary,
+		Body: names.Markdown(in.Story.Body), Published: pub.PublishedAt, Modified: pub.UpdatedAt, Names: names}
 	for _, t := range in.Story.Tags {
 		if names.Leak(t) == "" {
 			pg.Tags = append(pg.Tags, t)

@@ -27,7 +27,6 @@ type UsageGate interface {
 // Source loads disclosure inputs from the database and the gate.
 type Source struct {
 	DB        *gorm.DB
-	Stories   *stories.Service
 	Gate      Gate
 	PublicURL string
 }
@@ -42,6 +41,8 @@ type Request struct {
 	// Story, when set, is used instead of loading the story (a preview of
 	// a revision not yet approved).
 	Story *models.Story
+	// NoPhotos leaves photos out (index pages and feeds show none).
+	NoPhotos bool
 	// SkipGate builds as if every channel and photo were allowed with the
 	// usage from NameUsage: for the reviewer's preview only, never for an
 	// exit.
@@ -65,8 +66,14 @@ func (s *Source) Load(ctx context.Context, req Request) (*Input, error) {
 	db := s.DB.WithContext(ctx)
 	st := req.Story
 	if st == nil {
-		var err error
-		if st, err = s.Stories.Get(ctx, req.StoryID); err != nil {
+		st = &models.Story{}
+		if err := db.Where("id = ?", req.StoryID).Limit(1).Find(st).Error; err != nil {
+			return nil, err
+		}
+		if st.ID == "" {
+			return nil, stories.ErrNotFound
+		}
+		if err := db.Model(&models.StoryTag{}).Where("story_id = ?", st.ID).Order("tag").Pluck("tag", &st.Tags).Error; err != nil {
 			return nil, err
 		}
 	}
@@ -76,7 +83,9 @@ func (s *Source) Load(ctx context.Context, req Request) (*Input, error) {
 		return nil, err
 	}
 	var assets []models.MediaAsset
-	if err := db.Where("owner_type = ? AND owner_id = ? AND kind = ?", models.OwnerStory, st.ID, "image").
+	if req.NoPhotos {
+		// no photos wanted
+	} else if err := db.Where("owner_type = ? AND owner_id = ? AND kind = ?", models.OwnerStory, st.ID, "image").
 		Order("created_at, id").Find(&assets).Error; err != nil {
 		return nil, err
 	}
@@ -99,7 +108,7 @@ func (s *Source) Load(ctx context.Context, req Request) (*Input, error) {
 		}
 		in.Photos = append(in.Photos, ph)
 	}
-	ap, err := s.Stories.Approval(ctx, st.ID)
+	ap, err := stories.ApprovalIn(db, st.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -3,30 +3,38 @@ package web
 import (
 	"encoding/xml"
 	"net/http"
-	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/storykeep/storykeep/app/website"
+	"github.com/storykeep/storykeep/app/disclosure"
 )
 
 // Feeds and the sitemap list at most this many stories, newest first; each
 // costs a consent check per request, so a revoked story drops out at once.
 const feedLimit, sitemapLimit = 50, 500
 
-func (s *Server) storyURL(st website.Story) string { return s.absURL("/p/" + url.PathEscape(st.Slug)) }
-
-func (s *Server) liveStories(c echo.Context, limit int) ([]website.Story, time.Time, error) {
+// liveEntries are the feed entries of the live stories, as the disclosure
+// package made them. An entry whose bytes still name a patient beyond the
+// consent is left out (and logged without the name).
+func (s *Server) liveEntries(c echo.Context, limit int) ([]disclosure.FeedEntry, time.Time, error) {
 	list, err := s.website.List(c.Request().Context(), "", limit)
 	updated := time.Unix(0, 0).UTC()
+	var out []disclosure.FeedEntry
 	for _, st := range list {
+		e := st.Feed(s.absURL)
+		if err := st.Names.Check("feed entry", strings.Join(append([]string{e.URL, e.Title, e.Summary, e.ContentHTML}, e.Tags...), "\n")); err != nil {
+			s.log.Warn("feed entry refused: a withheld name survived", "story_id", st.StoryID)
+			continue
+		}
 		if st.Modified.After(updated) {
 			updated = st.Modified
 		}
+		out = append(out, e)
 	}
 	c.Response().Header().Set("Cache-Control", "no-cache")
-	return list, updated, err
+	return out, updated, err
 }
 
 type atomLink struct {
@@ -68,7 +76,7 @@ type atomFeed struct {
 
 // publicAtom is the Atom feed of the live stories.
 func (s *Server) publicAtom(c echo.Context) error {
-	list, updated, err := s.liveStories(c, feedLimit)
+	list, updated, err := s.liveEntries(c, feedLimit)
 	if err != nil {
 		return err
 	}
@@ -76,9 +84,9 @@ func (s *Server) publicAtom(c echo.Context) error {
 		Links: []atomLink{{"self", s.absURL("/feed.atom")}, {"alternate", s.absURL("/p")}}}
 	f.Author.Name = s.cfg.OrganisationName
 	for _, st := range list {
-		e := atomEntry{Title: st.Title, ID: s.storyURL(st), Link: atomLink{"alternate", s.storyURL(st)},
+		e := atomEntry{Title: st.Title, ID: st.URL, Link: atomLink{"alternate", st.URL},
 			Published: st.Published.Format(time.RFC3339), Updated: st.Modified.Format(time.RFC3339), Summary: st.Summary,
-			Content: atomText{Type: "html", Body: string(st.Body)}}
+			Content: atomText{Type: "html", Body: st.ContentHTML}}
 		for _, t := range st.Tags {
 			e.Categories = append(e.Categories, atomCategory{t})
 		}
@@ -89,13 +97,13 @@ func (s *Server) publicAtom(c echo.Context) error {
 
 // publicJSONFeed is the same list as JSON Feed 1.1.
 func (s *Server) publicJSONFeed(c echo.Context) error {
-	list, _, err := s.liveStories(c, feedLimit)
+	list, _, err := s.liveEntries(c, feedLimit)
 	if err != nil {
 		return err
 	}
 	items := []map[string]any{}
 	for _, st := range list {
-		it := map[string]any{"id": s.storyURL(st), "url": s.storyURL(st), "title": st.Title, "summary": st.Summary, "content_html": string(st.Body),
+		it := map[string]any{"id": st.URL, "url": st.URL, "title": st.Title, "summary": st.Summary, "content_html": st.ContentHTML,
 			"date_published": st.Published.Format(time.RFC3339), "date_modified": st.Modified.Format(time.RFC3339)}
 		if len(st.Tags) > 0 {
 			it["tags"] = st.Tags
@@ -115,7 +123,7 @@ type sitemapURL struct {
 
 // publicSitemap lists the index and every live story for search engines.
 func (s *Server) publicSitemap(c echo.Context) error {
-	list, updated, err := s.liveStories(c, sitemapLimit)
+	list, updated, err := s.liveEntries(c, sitemapLimit)
 	if err != nil {
 		return err
 	}
@@ -124,7 +132,7 @@ func (s *Server) publicSitemap(c echo.Context) error {
 		urls[0].LastMod = updated.Format(time.RFC3339)
 	}
 	for _, st := range list {
-		urls = append(urls, sitemapURL{s.storyURL(st), st.Modified.Format(time.RFC3339)})
+		urls = append(urls, sitemapURL{st.URL, st.Modified.Format(time.RFC3339)})
 	}
 	return writeXML(c, "application/xml; charset=utf-8", struct {
 		XMLName xml.Name     `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`

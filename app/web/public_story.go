@@ -2,12 +2,12 @@ package web
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/website"
 	"github.com/storykeep/storykeep/models"
 )
@@ -25,13 +25,7 @@ type publicPhoto struct {
 
 // publicImageURL is a crop's address; v changes when the crop does, so the
 // address can be cached as immutable.
-func publicImageURL(slug string, r models.MediaRendition) string {
-	v := r.SHA256
-	if len(v) > 12 {
-		v = v[:12]
-	}
-	return "/p/" + url.PathEscape(slug) + "/img/" + url.PathEscape(r.AssetID) + "/" + r.Name + "?v=" + v
-}
+func publicImageURL(slug string, r models.MediaRendition) string { return disclosure.ImagePath(slug, r) }
 
 func photoView(slug string, p website.Photo) publicPhoto {
 	out := publicPhoto{Alt: p.Alt, Caption: p.Caption}
@@ -54,36 +48,35 @@ func photoView(slug string, p website.Photo) publicPhoto {
 }
 
 // publicStory shows one published story, if the patient still allows it.
+// Everything on it, tags included, comes from the disclosure package's
+// page; the written bytes are checked once more for a withheld name.
 func (s *Server) publicStory(c echo.Context) error {
 	st, err := s.website.Find(c.Request().Context(), c.Param("slug"))
 	if err != nil {
 		return s.publicError(c, err)
 	}
-	canonical := s.absURL("/p/" + url.PathEscape(st.Slug))
-	meta := &shareMeta{Published: st.Published.Format(time.RFC3339), Modified: st.Modified.Format(time.RFC3339)}
-	ld := map[string]any{"@context": "https://schema.org", "@type": "Article", "headline": st.Title, "description": st.Summary,
+	canonical := s.absURL(st.Path)
+	meta := &shareMeta{Published: st.Published.Format(time.RFC3339), Modified: st.Modified.Format(time.RFC3339), ImageAlt: st.Meta.ImageAlt}
+	if st.Meta.Image != "" {
+		meta.Image = s.absURL(st.Meta.Image)
+	}
+	if st.Meta.TwitterImage != "" {
+		meta.TwitterImage = s.absURL(st.Meta.TwitterImage)
+	}
+	ld := map[string]any{"@context": "https://schema.org", "@type": "Article", "headline": st.Meta.Title, "description": st.Meta.Description,
 		"datePublished": meta.Published, "dateModified": meta.Modified, "mainEntityOfPage": canonical, "url": canonical,
 		"publisher": map[string]any{"@type": "Organization", "name": s.cfg.OrganisationName}}
-	var photos []publicPhoto
 	var images []string
-	for i, p := range st.Photos {
-		photos = append(photos, photoView(st.Slug, p))
-		if r, ok := p.Renditions["opengraph"]; ok {
-			images = append(images, s.absURL(publicImageURL(st.Slug, r)))
-			if meta.Image == "" {
-				meta.Image, meta.ImageAlt = images[len(images)-1], p.Alt
-			}
-		}
-		if r, ok := p.Renditions["x"]; ok && i == 0 {
-			meta.TwitterImage = s.absURL(publicImageURL(st.Slug, r))
-		}
-	}
-	if meta.TwitterImage == "" {
-		meta.TwitterImage = meta.Image
+	for _, im := range st.Meta.Images {
+		images = append(images, s.absURL(im))
 	}
 	if len(images) > 0 {
 		ld["image"] = images
 	}
-	return s.renderPublic(c, 200, "public_story", publicPage{Title: st.Title, Description: st.Summary, Canonical: canonical, Meta: meta, JSONLD: ld,
+	var photos []publicPhoto
+	for _, p := range st.Photos {
+		photos = append(photos, photoView(st.Slug, p))
+	}
+	return s.renderPublicChecked(c, st.Names, "public_story", publicPage{Title: st.Meta.Title, Description: st.Meta.Description, Canonical: canonical, Meta: meta, JSONLD: ld,
 		Data: map[string]any{"Story": st, "Photos": photos}})
 }

@@ -2,16 +2,17 @@ package website
 
 import (
 	"context"
-	"html/template"
+	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
-	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
-	"github.com/storykeep/storykeep/app/markdown"
+	"github.com/storykeep/storykeep/app/disclosure"
+	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
 )
@@ -38,25 +39,15 @@ var (
 
 // PublicRenditions are the crops the website may serve; the others
 // (instagram-portrait…) belong to social exports.
-var PublicRenditions = []string{"x", "opengraph", "instagram-square", "thumbnail"}
+var PublicRenditions = disclosure.PageRenditions
 
-// Story is a story as the public sees it: already rewritten for the
-// consented name usage, with only the photos the patient allows.
-type Story struct {
-	ID, Slug       string
-	Title, Summary string
-	Body           template.HTML
-	Tags           []string
-	Published      time.Time
-	Modified       time.Time
-	Photos         []Photo
-}
+// Story is a story as the public sees it: the public page the disclosure
+// package built, already rewritten for the consented name usage, with only
+// the photos the patient allows.
+type Story = disclosure.Page
 
 // Photo is one allowed picture with its public crops by name.
-type Photo struct {
-	AssetID, Alt, Caption string
-	Renditions            map[string]models.MediaRendition
-}
+type Photo = disclosure.Photo
 
 // Find returns the live story at slug: ErrNotFound for an address never
 // published, ErrGone once withdrawn or no longer allowed by the consent.
@@ -100,70 +91,35 @@ func (s *Service) List(ctx context.Context, tag string, limit int) ([]Story, err
 	return out, nil
 }
 
-// build checks publication, stage and gate, then rewrites the story for
-// the consented name usage. Photos are loaded only for the full page.
+// build checks publication and stage, then asks the disclosure package
+// for the page: it applies the gate, the name usage and the fail-closed
+// name check. Photos are loaded only for the full page.
 func (s *Service) build(ctx context.Context, pub *models.WebsitePublication, photos bool) (*Story, error) {
-	st, usage, err := s.live(ctx, pub)
-	if err != nil {
-		return nil, err
-	}
-	db := s.db.WithContext(ctx)
-	var p models.Patient
-	if err := db.Where("id = ?", st.PatientID).Limit(1).Find(&p).Error; err != nil {
-		return nil, err
-	}
-	red := newRedactor(p.FullName, p.PreferredName, usage)
-	out := &Story{ID: st.ID, Slug: pub.Slug, Title: red.Text(st.Title), Summary: red.Text(st.Summary),
-		Body: markdown.Render(red.Text(st.Body)), Published: pub.PublishedAt, Modified: pub.UpdatedAt}
-	var tags []string
-	if err := db.Model(&models.StoryTag{}).Where("story_id = ?", st.ID).Order("tag").Pluck("tag", &tags).Error; err != nil {
-		return nil, err
-	}
-	for _, t := range tags {
-		if !red.Hides(t) {
-			out.Tags = append(out.Tags, t)
-		}
-	}
-	if photos {
-		out.Photos, err = s.photos(ctx, st.ID, usage, red)
-	}
-	return out, err
-}
-
-// live returns the story behind pub and its consented name usage if it may
-// be shown now, or ErrGone.
-func (s *Service) live(ctx context.Context, pub *models.WebsitePublication) (*models.Story, string, error) {
 	if pub.WithdrawnAt != nil {
-		return nil, "", ErrGone
+		return nil, ErrGone
 	}
-	var st models.Story
-	if err := s.db.WithContext(ctx).Where("id = ?", pub.StoryID).Limit(1).Find(&st).Error; err != nil {
-		return nil, "", err
+	src := disclosure.Source{DB: s.db, Gate: s.Gate}
+	in, err := src.Load(ctx, disclosure.Request{StoryID: pub.StoryID, Website: true, NoPhotos: !photos})
+	if errors.Is(err, stories.ErrNotFound) {
+		return nil, ErrGone
 	}
-	if st.Stage != string(workflow.Published) {
-		return nil, "", ErrGone
-	}
-	usage, ok, err := s.allowed(ctx, st.ID, nil)
-	if err != nil || !ok {
-		return nil, "", orGone(err)
-	}
-	return &st, usage, nil
-}
-
-// allowed asks the gate for the consented name usage and whether the story
-// (or, with mediaIDs, those items) may be shown with it.
-func (s *Service) allowed(ctx context.Context, storyID string, mediaIDs []string) (string, bool, error) {
-	usage, err := s.Gate.NameUsage(ctx, storyID)
-	if err != nil || !slices.Contains([]string{NameFull, NameFirst, NameAnonymous}, usage) {
-		return "", false, err
-	}
-	ok, _, err := s.Gate.Allowed(ctx, storyID, Channel, mediaIDs, usage)
-	return usage, ok && err == nil, err
-}
-
-func orGone(err error) error {
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return ErrGone
+	if in.Story.Stage != string(workflow.Published) {
+		return nil, ErrGone
+	}
+	d, err := disclosure.Build(*in)
+	var leak *disclosure.LeakError
+	if errors.As(err, &leak) {
+		slog.WarnContext(ctx, "public page refused: a withheld name survived", "story_id", pub.StoryID, "field", leak.Field)
+		return nil, apperr.New(http.StatusGone, "This story cannot be shown: its "+leak.Field+" did not pass the check on the patient's name, so it was not published.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Page == nil {
+		return nil, ErrGone
+	}
+	return d.Page, nil
 }
