@@ -25,7 +25,9 @@ type publicPhoto struct {
 
 // publicImageURL is a crop's address; v changes when the crop does, so the
 // address can be cached as immutable.
-func publicImageURL(slug string, r models.MediaRendition) string { return disclosure.ImagePath(slug, r) }
+func publicImageURL(slug string, r models.MediaRendition) string {
+	return disclosure.ImagePath(slug, r)
+}
 
 func photoView(slug string, p website.Photo) publicPhoto {
 	out := publicPhoto{Alt: p.Alt, Caption: p.Caption}
