@@ -24,6 +24,7 @@ type MediaRef struct {
 	AssetID   string
 	Rendition string
 	Alt       string
+	Caption   string
 	Width     int
 	Height    int
 }

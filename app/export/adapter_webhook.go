@@ -36,6 +36,7 @@ func (*Webhook) Format(_ context.Context, _ Account, p Post) (Formatted, error) 
 type WebhookMedia struct {
 	URL         string `json:"url"`
 	Alt         string `json:"alt_text"`
+	Caption     string `json:"caption,omitempty"`
 	ContentType string `json:"content_type"`
 	Width       int    `json:"width"`
 	Height      int    `json:"height"`
@@ -68,7 +69,7 @@ func Sign(secret, timestamp string, body []byte) string {
 func (w *Webhook) Publish(ctx context.Context, acct Account, f Formatted, media []MediaFile) (ExternalRef, error) {
 	p := WebhookPayload{Event: "publish", IdempotencyKey: acct.Key, StoryID: acct.StoryID, Channel: f.Channel, Text: f.Text, Title: f.Title, Link: f.Link, SentAt: w.now().UTC()}
 	for _, m := range media {
-		p.Media = append(p.Media, WebhookMedia{URL: m.URL, Alt: m.Alt, ContentType: m.ContentType, Width: m.Width, Height: m.Height})
+		p.Media = append(p.Media, WebhookMedia{URL: m.URL, Alt: m.Alt, Caption: m.Caption, ContentType: m.ContentType, Width: m.Width, Height: m.Height})
 	}
 	var ref ExternalRef
 	res, err := w.send(ctx, acct, p)

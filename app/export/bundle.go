@@ -33,7 +33,7 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 		post Formatted
 	}
 	var ok []entry
-	readme := "Storykeep export bundle: " + st.Title + "\nPost each channel's text with its images; the alt text is in alt-text.csv.\n\n"
+	readme := "Post each channel's text with its images; the alt text and captions are in alt-text.csv.\n\n"
 	chans, ap, err := s.Approved(ctx, st)
 	if err != nil {
 		return err
@@ -41,40 +41,41 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 	if ap != nil && ap.NotBefore != nil {
 		readme += "Legal review approved publication from " + ap.NotBefore.UTC().Format("2006-01-02 15:04") + " UTC: do not post before then.\n\n"
 	}
+	title := ""
 	for _, ch := range chans {
-		code, err := s.existingCode(ctx, st.ID, ch)
+		p, names, refusal, err := s.post(ctx, st, ch, "", false)
 		if err != nil {
 			return err
 		}
-		if code == "" {
-			if err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { code, err = s.ensureCode(ctx, tx, st.ID, ch); return err }); err != nil {
-				return err
-			}
-		}
-		p, err := s.post(ctx, st, ch, code)
-		if err != nil {
-			return err
-		}
-		allowed, reason, err := s.Gate.Allowed(ctx, st.ID, ch, mediaIDs(p), s.NameUsage)
-		if err != nil {
-			return err
-		}
-		if !allowed {
-			readme += channels.Label(ch) + ": left out — " + reason + "\n"
+		if refusal != "" {
+			readme += channels.Label(ch) + ": left out — " + refusal + "\n"
 			continue
 		}
+		// The short link is made only for a channel the gate allows.
+		var code string
+		if err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { code, err = s.ensureCode(ctx, tx, st.ID, ch); return err }); err != nil {
+			return err
+		}
+		p.Link = s.publicURL + "/s/" + code
 		f, err := formatWith(p, Rules[ch])
+		if err == nil {
+			err = checkFormatted(names, f)
+		}
 		if err != nil {
 			readme += channels.Label(ch) + ": left out — " + err.Error() + "\n"
 			continue
 		}
+		if title == "" {
+			title = p.Title
+		}
 		ok = append(ok, entry{ch, f})
 	}
+	readme = "Storykeep export bundle: " + title + "\n" + readme
 	if len(ok) == 0 {
 		return apperr.New(http.StatusConflict, "No channel of this story may be exported now.\n"+readme)
 	}
 	zw := zip.NewWriter(w)
-	alt := [][]string{{"channel", "file", "alt_text"}}
+	alt := [][]string{{"channel", "file", "alt_text", "caption"}}
 	seen := map[string]bool{}
 	for _, e := range ok {
 		text := e.post.Text
@@ -86,7 +87,7 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 		}
 		for _, m := range e.post.Media {
 			name := path.Join("media", m.AssetID+"-"+m.Rendition+".jpg")
-			alt = append(alt, []string{e.ch, name, m.Alt})
+			alt = append(alt, []string{e.ch, name, m.Alt, m.Caption})
 			if seen[name] {
 				continue
 			}

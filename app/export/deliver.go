@@ -45,25 +45,26 @@ func (s *Service) HandleDeliver(ctx context.Context, job *models.Job) error {
 		return s.fail(ctx, d, job, jobs.Permanent(err))
 	}
 	acct.Key, acct.StoryID = idemKey(d), d.StoryID
-	code, err := s.existingCode(ctx, d.StoryID, d.Channel)
+	post, names, refusal, err := s.post(ctx, st, d.Channel, "", false)
 	if err != nil {
 		return err
 	}
-	post, err := s.post(ctx, st, d.Channel, code)
-	if err != nil {
+	if refusal != "" {
+		return s.refuse(ctx, d, refusal)
+	}
+	// The short link exists only once the gate has allowed the post.
+	var code string
+	if err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { code, err = s.ensureCode(ctx, tx, d.StoryID, d.Channel); return err }); err != nil {
 		return err
 	}
-	ok, reason, err := s.Gate.Allowed(ctx, d.StoryID, d.Channel, mediaIDs(post), s.NameUsage)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return s.refuse(ctx, d, reason)
-	}
+	post.Link = s.publicURL + "/s/" + code
 	ad := s.adapters[acct.Method]
 	f, err := ad.Format(ctx, acct, post)
 	if err != nil {
 		return s.fail(ctx, d, job, jobs.Permanent(err))
+	}
+	if err := checkFormatted(names, f); err != nil {
+		return s.refuse(ctx, d, err.Error())
 	}
 	files, err := s.mediaFiles(ctx, d, f.Media)
 	if err != nil {

@@ -43,7 +43,10 @@ func (s *Service) Schedule(ctx context.Context, a workflow.Actor, id string, cha
 	if err != nil {
 		return nil, err
 	}
-	previews, err := s.previews(ctx, st, approved)
+	// Checked here for form only (length, hashtags, names); the gate —
+	// consent, chosen photos, a photo left where one is needed — is asked
+	// when each delivery is sent, and a refusal then cancels it unsent.
+	previews, err := s.previews(ctx, st, approved, true)
 	if err != nil {
 		return nil, err
 	}
@@ -90,9 +93,6 @@ func (s *Service) Schedule(ctx context.Context, a workflow.Actor, id string, cha
 func (s *Service) scheduleOne(ctx context.Context, tx *gorm.DB, a workflow.Actor, st *models.Story, ch string, at time.Time) (*models.Delivery, error) {
 	acct, err := s.accountIn(tx, ch)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.ensureCode(ctx, tx, st.ID, ch); err != nil {
 		return nil, err
 	}
 	now := s.now()

@@ -31,6 +31,9 @@ const (
 // ConsentGate decides, at the moment of sending, whether a story may go out
 // on a channel with the given media and name usage. The consent capability
 // implements it (consent.Service.Allowed); reason is shown and audited.
+// Posts are built by the disclosure package, which also asks the gate's
+// NameUsage when it has one (stories.ApprovalGate does); a gate without it
+// gets "anonymous" posts.
 type ConsentGate interface {
 	Allowed(ctx context.Context, storyID, channel string, mediaIDs []string, nameUsage string) (ok bool, reason string, err error)
 }
@@ -88,11 +91,6 @@ type Service struct {
 	Gate ConsentGate
 	// Certificates adds the consent certificate to bundles.
 	Certificates CertificateSource
-	// NameUsage is what the posts reveal of the patient's name, passed to
-	// the gate. The copy itself is bound by the consent digest, so the
-	// default asks for the least ("anonymous"); set it higher if a
-	// formatter ever adds names.
-	NameUsage string
 }
 
 // New returns the service with every adapter registered.
@@ -102,7 +100,7 @@ func New(d Deps) *Service {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
 	s := &Service{db: d.DB, audit: d.Audit, keys: d.Keys, jobs: d.Jobs, stories: d.Stories, store: d.Store, log: d.Log, publicURL: d.PublicURL,
-		Gate: DenyAll{}, Certificates: NoCertificates{}, NameUsage: "anonymous",
+		Gate: DenyAll{}, Certificates: NoCertificates{},
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 	s.adapters = map[string]Adapter{}
 	for _, a := range []Adapter{NewWebhook(hc), NewMastodon(hc), NewBluesky(hc), Bundle{}} {

@@ -20,6 +20,7 @@ type Rule struct {
 	MaxMedia    int    // images per post
 	Rendition   string // which crop the network shows best
 	TitleLimit  int    // YouTube
+	NeedsPhoto  bool   // the network refuses a post without an image
 }
 
 // Rules are the networks' own limits (2025): X counts with twitter-text
@@ -29,7 +30,7 @@ var Rules = map[string]Rule{
 	"x":         {Limit: 280, Unit: "characters (links count as 23)", Count: countX, MaxMedia: 4, Rendition: "x"},
 	"bluesky":   {Limit: 300, Unit: "graphemes", Count: uniseg.GraphemeClusterCount, MaxMedia: 4, Rendition: "x"},
 	"mastodon":  {Limit: 500, Unit: "characters (links count as 23)", Count: countMastodon, MaxMedia: 4, Rendition: "x"},
-	"instagram": {Limit: 2200, Unit: "characters", Count: uniseg.GraphemeClusterCount, MaxHashtags: 5, MaxMedia: 10, Rendition: "instagram-portrait"},
+	"instagram": {Limit: 2200, Unit: "characters", Count: uniseg.GraphemeClusterCount, MaxHashtags: 5, MaxMedia: 10, Rendition: "instagram-portrait", NeedsPhoto: true},
 	"linkedin":  {Limit: 3000, Unit: "characters", Count: uniseg.GraphemeClusterCount, MaxMedia: 9, Rendition: "opengraph"},
 	"facebook":  {Limit: 63206, Unit: "characters", Count: uniseg.GraphemeClusterCount, MaxMedia: 10, Rendition: "opengraph"},
 	"youtube":   {Limit: 5000, Unit: "characters", Count: uniseg.GraphemeClusterCount, MaxMedia: 1, Rendition: "x", TitleLimit: 100},

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"net/url"
+	"net/http"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/disclosure"
+	"github.com/storykeep/storykeep/app/stories"
+	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -50,8 +53,10 @@ func (s *Service) ensureCode(ctx context.Context, tx *gorm.DB, storyID, channel 
 }
 
 // Follow counts a click on code and returns where it leads: the public
-// story page with the channel as UTM source. Only a per-day counter is
-// kept; nothing about the person clicking.
+// story page at its public slug (never the staff slug), with the channel as
+// UTM source, built by the disclosure package. Only while the website
+// publication is live and the gate allows the page; afterwards 410. Only a
+// per-day counter is kept; nothing about the person clicking.
 func (s *Service) Follow(ctx context.Context, code string) (string, error) {
 	var link models.ShortLink
 	if err := s.db.WithContext(ctx).Where("code = ?", code).Limit(1).Find(&link).Error; err != nil {
@@ -60,20 +65,30 @@ func (s *Service) Follow(ctx context.Context, code string) (string, error) {
 	if link.Code == "" {
 		return "", apperr.NotFound("This link does not exist.")
 	}
-	var slugs []string
-	if err := s.db.WithContext(ctx).Model(&models.Story{}).Where("id = ?", link.StoryID).Pluck("slug", &slugs).Error; err != nil || len(slugs) == 0 {
-		return "", errors.Join(err, apperr.NotFound("This story is no longer available."))
+	gone := apperr.New(http.StatusGone, "This story is no longer available.")
+	d, err := s.source().For(ctx, disclosure.Request{StoryID: link.StoryID, Website: true, NoPhotos: true})
+	if errors.Is(err, stories.ErrNotFound) || disclosure.IsLeak(err) {
+		return "", gone
+	}
+	if err != nil {
+		return "", err
+	}
+	var stage []string
+	if err := s.db.WithContext(ctx).Model(&models.Story{}).Where("id = ?", link.StoryID).Pluck("stage", &stage).Error; err != nil {
+		return "", err
+	}
+	if d.Page == nil || len(stage) == 0 || stage[0] != string(workflow.Published) {
+		return "", gone
 	}
 	day := s.now().Format(time.DateOnly)
-	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+	err = s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "code"}, {Name: "day"}},
 		DoUpdates: clause.Assignments(map[string]any{"clicks": gorm.Expr("link_clicks.clicks + 1")}),
 	}).Create(&models.LinkClick{Code: code, Day: day, Clicks: 1}).Error
 	if err != nil {
 		return "", err
 	}
-	q := url.Values{"utm_source": {link.Channel}, "utm_medium": {"social"}, "utm_campaign": {"storykeep"}}
-	return "/p/" + url.PathEscape(slugs[0]) + "?" + q.Encode(), nil
+	return d.Page.ShortLinkTarget(link.Channel), nil
 }
 
 // ClickCount is the clicks of one story on one channel.
