@@ -13,6 +13,7 @@ import (
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/channels"
+	"github.com/storykeep/storykeep/models"
 )
 
 // WriteBundle writes story id's export bundle for manual posting: each
@@ -74,6 +75,19 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 	if len(ok) == 0 {
 		return apperr.New(http.StatusConflict, "No channel of this story may be exported now.\n"+readme)
 	}
+	// Every photo's bytes are checked before the first byte of the ZIP is
+	// written, so a mismatch refuses the whole bundle cleanly.
+	for _, e := range ok {
+		for _, m := range e.post.Media {
+			var r models.MediaRendition
+			if err := s.db.WithContext(ctx).Where("asset_id = ? AND name = ?", m.AssetID, m.Rendition).Take(&r).Error; err != nil {
+				return err
+			}
+			if err := s.verifier.Verify(ctx, m.AssetID, r.StorageKey, r.SHA256); err != nil {
+				return err
+			}
+		}
+	}
 	zw := zip.NewWriter(w)
 	alt := [][]string{{"channel", "file", "alt_text", "caption"}}
 	seen := map[string]bool{}
@@ -134,11 +148,16 @@ func writeFile(zw *zip.Writer, name string, b []byte) error {
 }
 
 func (s *Service) copyRendition(ctx context.Context, zw *zip.Writer, name string, m MediaRef) error {
-	key, err := s.renditionKey(ctx, m)
-	if err != nil {
+	var r models.MediaRendition
+	if err := s.db.WithContext(ctx).Where("asset_id = ? AND name = ?", m.AssetID, m.Rendition).Take(&r).Error; err != nil {
 		return err
 	}
-	rc, _, err := s.store.Open(ctx, key)
+	// Checked before a byte goes into the ZIP: a mismatch refuses the
+	// bundle and is audited.
+	if err := s.verifier.Verify(ctx, m.AssetID, r.StorageKey, r.SHA256); err != nil {
+		return err
+	}
+	rc, _, err := s.store.Open(ctx, r.StorageKey)
 	if err != nil {
 		return err
 	}
@@ -149,13 +168,4 @@ func (s *Service) copyRendition(ctx context.Context, zw *zip.Writer, name string
 	}
 	_, err = io.Copy(fw, rc)
 	return err
-}
-
-func (s *Service) renditionKey(ctx context.Context, m MediaRef) (string, error) {
-	var keys []string
-	err := s.db.WithContext(ctx).Table("media_renditions").Where("asset_id = ? AND name = ?", m.AssetID, m.Rendition).Pluck("storage_key", &keys).Error
-	if err != nil || len(keys) == 0 {
-		return "", err
-	}
-	return keys[0], nil
 }

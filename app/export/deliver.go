@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
@@ -67,6 +68,9 @@ func (s *Service) HandleDeliver(ctx context.Context, job *models.Job) error {
 		return s.refuse(ctx, d, err.Error())
 	}
 	files, err := s.mediaFiles(ctx, d, f.Media)
+	if errors.Is(err, disclosure.ErrTampered) {
+		return s.refuse(ctx, d, "A photo's stored bytes do not match the checksum recorded for it (audited as media.tampered).")
+	}
 	if err != nil {
 		return s.fail(ctx, d, job, err)
 	}
@@ -181,6 +185,9 @@ func (s *Service) mediaFiles(ctx context.Context, d *models.Delivery, refs []Med
 		data, err := io.ReadAll(io.LimitReader(rc, 20<<20))
 		rc.Close()
 		if err != nil {
+			return nil, err
+		}
+		if err := s.verifier.VerifyBytes(ctx, m.AssetID, r.StorageKey, r.SHA256, data); err != nil {
 			return nil, err
 		}
 		ct := info.ContentType

@@ -17,6 +17,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/crypto"
+	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
@@ -85,6 +86,7 @@ type Service struct {
 	log       *slog.Logger
 	publicURL string
 	adapters  map[string]Adapter
+	verifier  *disclosure.Verifier
 	now       func() time.Time
 
 	// Gate is asked before every send; DenyAll until consent plugs in.
@@ -102,6 +104,7 @@ func New(d Deps) *Service {
 	s := &Service{db: d.DB, audit: d.Audit, keys: d.Keys, jobs: d.Jobs, stories: d.Stories, store: d.Store, log: d.Log, publicURL: d.PublicURL,
 		Gate: DenyAll{}, Certificates: NoCertificates{},
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 	s.adapters = map[string]Adapter{}
 	for _, a := range []Adapter{NewWebhook(hc), NewMastodon(hc), NewBluesky(hc), Bundle{}} {
 		s.adapters[a.Method()] = a

@@ -3,6 +3,8 @@ package export_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"image"
 	"image/jpeg"
 	"net/http"
@@ -107,7 +109,8 @@ func addPhoto(t *testing.T, env *apptest.Env, storyID, by string) {
 		if _, err := env.App.Store.Put(context.Background(), key, bytes.NewReader(buf.Bytes()), int64(buf.Len()), "image/jpeg"); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.App.DB.Create(&models.MediaRendition{AssetID: id, Name: name, StorageKey: key, Width: 16, Height: 9, CreatedAt: now}).Error; err != nil {
+		sum := sha256.Sum256(buf.Bytes())
+		if err := env.App.DB.Create(&models.MediaRendition{AssetID: id, Name: name, StorageKey: key, Width: 16, Height: 9, SHA256: hex.EncodeToString(sum[:]), CreatedAt: now}).Error; err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,14 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/disclosure"
+)
 
 // publicImage streams a crop of an allowed photo of a live story. Only a
 // versioned address of an allowed photo may be cached for long; the moment
@@ -10,6 +18,14 @@ func (s *Server) publicImage(c echo.Context) error {
 	r, err := s.website.Image(c.Request().Context(), c.Param("slug"), c.Param("asset"), c.Param("name"))
 	if err != nil {
 		return s.publicError(c, err)
+	}
+	// The bytes must still be the ones recorded when the crop was made;
+	// a mismatch is audited and the picture is not served.
+	if err := s.verifier.Verify(c.Request().Context(), r.AssetID, r.StorageKey, r.SHA256); err != nil {
+		if errors.Is(err, disclosure.ErrTampered) {
+			return s.publicError(c, apperr.New(http.StatusGone, "This picture cannot be shown."))
+		}
+		return err
 	}
 	immutable := c.QueryParam("v") != "" && len(r.SHA256) >= 12 && c.QueryParam("v") == r.SHA256[:12]
 	res := c.Response()

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
@@ -84,12 +86,17 @@ func addPhoto(t *testing.T, env *apptest.Env, storyID, uploader, alt string) str
 		if _, err := env.App.Store.Put(ctx, key, strings.NewReader("jpeg:"+n), int64(len("jpeg:"+n)), "image/jpeg"); err != nil {
 			t.Fatal(err)
 		}
-		r := models.MediaRendition{AssetID: id, Name: n, StorageKey: key, Width: 1200, Height: 630, SizeBytes: 9, SHA256: strings.Repeat("b", 64), CreatedAt: now}
+		r := models.MediaRendition{AssetID: id, Name: n, StorageKey: key, Width: 1200, Height: 630, SizeBytes: 9, SHA256: sha256Hex("jpeg:" + n), CreatedAt: now}
 		if err := env.App.DB.Create(&r).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
 	return id
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 func withGate(env *apptest.Env, usage string) *fakeGate {

@@ -29,6 +29,7 @@ import (
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
+	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/website"
 	"github.com/storykeep/storykeep/static"
 )
@@ -99,6 +100,7 @@ type Server struct {
 	templates  *consent.Templates
 	export     *export.Service
 	website    *website.Service
+	verifier   *disclosure.Verifier // checks public image bytes (cached)
 }
 
 // New builds the server and its router. It fails if any template is broken.
@@ -119,6 +121,7 @@ func New(d Deps) (*Server, error) {
 	s.templates = d.Templates
 	s.export = d.Export
 	s.website = d.Website
+	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 
 	sm := scs.New()
 	s.sessionStore = auth.NewSessionStore(d.DB)

@@ -10,6 +10,7 @@ import (
 	"github.com/storykeep/storykeep/app/assets"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/media"
 )
 
@@ -68,7 +69,21 @@ func cmdMedia(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		rep.ObjectsWithoutRows = nil
 	}
+	bad, err := disclosure.CheckStored(ctx, gdb, store, audit.New(gdb))
+	if err != nil {
+		return err
+	}
+	for _, m := range bad {
+		what := "asset " + m.AssetID
+		if m.Rendition != "" {
+			what += " rendition " + m.Rendition
+		}
+		fmt.Fprintf(stdout, "checksum mismatch: %s key %s (audited as media.tampered; it will not be published)\n", what, m.Key)
+	}
 	fmt.Fprintf(stdout, "checked %d asset(s)\n", rep.Checked)
+	if len(bad) > 0 {
+		return fmt.Errorf("media store has %d object(s) whose bytes do not match their recorded SHA-256", len(bad))
+	}
 	if len(rep.RowsWithoutObjects)+len(rep.ObjectsWithoutRows) > 0 {
 		hint := ""
 		if len(rep.ObjectsWithoutRows) > 0 {
