@@ -68,6 +68,9 @@ func NewNames(fullName, preferred, usage string) *Names {
 			add(strings.Join(ws, " "))
 			for _, w := range ws[1:] { // "Maria Lopez" for "Maria Elena Lopez"
 				add(ws[0] + " " + w)
+				for _, p := range strings.FieldsFunc(w, func(r rune) bool { return r == '-' || unicode.Is(unicode.Pd, r) }) {
+					add(ws[0] + " " + p)
+				}
 			}
 		}
 		for _, w := range ws {
@@ -265,15 +268,31 @@ type edit struct {
 	repl string
 }
 
+// urlRE finds addresses in plain text. A name inside one is not rewritten
+// (that would only break the link): it is left for Check to refuse.
+var urlRE = regexp.MustCompile(`(?i)(?:https?://|www\.)[^\s<>"]+`)
+
 // edits lists the replacements of the mentions in s. Adjacent mentions
-// ("Elena Lopez", "<b>Ma</b> Lopez") merge into one.
+// ("Elena Lopez", "<b>Ma</b> Lopez") merge into one, and under NameFirst a
+// mention right after the first name is dropped ("María López" reads
+// "María", not "María María").
 func (n *Names) edits(s string) []edit {
 	f := foldMap(s)
+	urls := urlRE.FindAllStringIndex(s, -1)
+	inURL := func(a, e int) bool {
+		for _, u := range urls {
+			if a < u[1] && e > u[0] {
+				return true
+			}
+		}
+		return false
+	}
+	firstF := foldString(n.First)
 	var out []edit
 	last := -1
 	for _, m := range n.mentions(f.s) {
 		a, e := f.start[m.a], f.end[m.b-1]
-		if a < last {
+		if a < last || inURL(a, e) {
 			continue
 		}
 		if last >= 0 && strings.Trim(s[last:a], " \t\u00a0"+emph) == "" {
@@ -281,7 +300,14 @@ func (n *Names) edits(s string) []edit {
 			last = e
 			continue
 		}
-		out = append(out, edit{a, e, n.replacement(s[:a])})
+		ed := edit{a, e, n.replacement(s[:a])}
+		if n.Usage == NameFirst && firstF != "" {
+			before := strings.TrimRight(s[:a], " \t\u00a0"+emph)
+			if fb := foldString(before); strings.HasSuffix(fb, firstF) && boundary(fb, len(fb)-len(firstF), len(fb)) {
+				ed.a, ed.repl = len(before), ""
+			}
+		}
+		out = append(out, ed)
 		last = e
 	}
 	return out

@@ -22,6 +22,7 @@ import (
 	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/consent"
+	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/export"
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
@@ -29,7 +30,6 @@ import (
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
-	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/website"
 	"github.com/storykeep/storykeep/static"
 )
