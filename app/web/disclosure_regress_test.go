@@ -96,7 +96,7 @@ func TestF3SocialPostsHonourNameUsage(t *testing.T) {
 func TestF8RedactionBypassOnPageAndFeeds(t *testing.T) {
 	e := newExits(t, "anonymous")
 	form := map[string][]string{"title": {"A walk"}, "slug": {"a-walk"}, "summary": {"A walk."},
-		"body": {"Maria Lopez walked again after surgery. M&#97;ria L&#111;pez thanks the team.\n\nShe says: \"**Ma**ria is back!\" and Lo\u00adpez family too."},
+		"body":     {"Maria Lopez walked again after surgery. M&#97;ria L&#111;pez thanks the team.\n\nShe says: \"**Ma**ria is back!\" and Lo\u00adpez family too."},
 		"channels": {"website"}, "patient": {e.patient}, "owner": {e.ownerID}}
 	id := createStory(t, e.owner, form)
 	e.env.MarkApproved(t, id)
