@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/models"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -260,6 +263,43 @@ func TestMediaCheckFindsAndFixesOrphans(t *testing.T) {
 	}
 	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
 		t.Fatal("orphan still on disk")
+	}
+}
+
+// TestMediaCheckFindsChangedBytes: a stored object whose bytes no longer
+// hash to the recorded SHA-256 is reported, audited and fails the check.
+func TestMediaCheckFindsChangedBytes(t *testing.T) {
+	dbc := dbtest.New(t)
+	ge := env(t, dbc)
+	runCmd(t, ge, "migrate", "up")
+	gdb, err := db.Open(dbc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(ge("STORYKEEP_DATA_DIR"), "media", "media", "story", "s1", "a1")
+	os.MkdirAll(filepath.Dir(file), 0o700)
+	os.WriteFile(file, []byte("good"), 0o600)
+	sum := sha256.Sum256([]byte("good"))
+	now := time.Now().UTC()
+	if err := gdb.Create(&models.User{ID: "u1", Email: "u1@h.test", Name: "U", Role: models.RoleStoryteller, PasswordHash: "x", CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Create(&models.MediaAsset{ID: "a1", OwnerType: "story", OwnerID: "s1", Kind: "image", StorageKey: "media/story/s1/a1",
+		SHA256: hex.EncodeToString(sum[:]), RenditionsState: "ready", UploadedBy: "u1", CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCmd(t, ge, "media", "check"); code != 0 {
+		t.Fatalf("intact store: %d %q %q", code, out, errs)
+	}
+	os.WriteFile(file, []byte("evil"), 0o600)
+	code, out, errs := runCmd(t, ge, "media", "check")
+	if code != 1 || !strings.Contains(out, "checksum mismatch: asset a1") || !strings.Contains(errs, "SHA-256") {
+		t.Fatalf("changed bytes not reported: %d %q %q", code, out, errs)
+	}
+	var n int64
+	gdb.Model(&models.AuditEntry{}).Where("action = ?", "media.tampered").Count(&n)
+	if n != 1 {
+		t.Fatalf("media.tampered audited %d times", n)
 	}
 }
 
