@@ -61,5 +61,9 @@ func (s *Service) OpenMedia(ctx context.Context, token string) (io.ReadCloser, s
 	if err := s.db.WithContext(ctx).Where("asset_id = ? AND name = ?", c.A, c.N).Limit(1).Find(&r).Error; err != nil || r.AssetID == "" {
 		return nil, storage.Info{}, gone
 	}
+	// The bytes a receiver fetches are checked like those sent (cached).
+	if err := s.verifier.Verify(ctx, r.AssetID, r.StorageKey, r.SHA256); err != nil {
+		return nil, storage.Info{}, err
+	}
 	return s.store.Open(ctx, r.StorageKey)
 }
