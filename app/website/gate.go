@@ -5,17 +5,21 @@
 // may revoke at any moment and revocation must take effect at once.
 package website
 
-import "context"
+import (
+	"context"
+
+	"github.com/storykeep/storykeep/app/disclosure"
+)
 
 // Channel is the consent channel key of the public website.
-const Channel = "website"
+const Channel = disclosure.Website
 
 // Name usages a patient can consent to; anything else is treated as no
 // consent at all.
 const (
-	NameFull      = "full"
-	NameFirst     = "first_name"
-	NameAnonymous = "anonymous"
+	NameFull      = disclosure.NameFull
+	NameFirst     = disclosure.NameFirst
+	NameAnonymous = disclosure.NameAnonymous
 )
 
 // ConsentGate answers, at request time, what the patient currently allows.
