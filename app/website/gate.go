@@ -3,6 +3,11 @@
 // Nothing here is shown on the strength of a stored flag alone: every page,
 // feed and image asks the consent gate at request time, because a patient
 // may revoke at any moment and revocation must take effect at once.
+//
+// What a page, feed entry or image shows is not decided here: the
+// disclosure package (app/disclosure) builds it from the story revision,
+// the patient's choices and legal's approval; this package records
+// publications and hands the disclosure's page to the web layer.
 package website
 
 import (
