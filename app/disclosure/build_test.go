@@ -20,6 +20,7 @@ func baseInput(usage string) Input {
 		Choices: Choices{NameUsage: usage, Allowed: []string{Website, "x", "instagram"}, Refused: map[string]string{},
 			Media: map[string][]string{Website: {"a1"}, "x": {"a1"}, "instagram": nil}},
 		Publication: &models.WebsitePublication{StoryID: "s1", Slug: "walks"},
+		Approval:    &models.StoryApproval{ID: "ap1", StoryID: "s1"},
 		PublicURL:   "https://h.example",
 		Rules:       map[string]ChannelRule{"x": {Rendition: "x", MaxMedia: 4}, "instagram": {Rendition: "instagram-portrait", MaxMedia: 10, NeedsPhoto: true}},
 	}

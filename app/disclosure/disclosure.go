@@ -49,9 +49,15 @@ type Input struct {
 	Story   models.Story
 	Patient models.Patient
 	// Photos are the story's images, in order, with their crops.
-	Photos   []PhotoInput
-	Choices  Choices
+	Photos  []PhotoInput
+	Choices Choices
+	// Approval is legal's approval of this revision. Its channels and
+	// not-before time are applied through the gate (Choices.Allowed);
+	// Build refuses every exit when there is none.
 	Approval *models.StoryApproval
+	// Preview builds for the legal reviewer before approval: no approval
+	// is needed. Never set for an exit.
+	Preview bool
 	// Publication is the website publication (public slug, dates), nil
 	// when the story has none.
 	Publication *models.WebsitePublication
@@ -204,6 +210,13 @@ func Build(in Input) (*Disclosure, error) {
 	d := &Disclosure{StoryID: st.ID, Revision: st.Revision, Names: names, Posts: map[string]*Post{}, Refused: map[string]string{}}
 	for ch, why := range in.Choices.Refused {
 		d.Refused[ch] = why
+	}
+	if in.Approval == nil && !in.Preview {
+		// No approval of this revision: nothing leaves, whatever a gate said.
+		in.Choices.Allowed = nil
+		for ch := range in.Rules {
+			d.Refused[ch] = "Legal review has not approved the story's current revision."
+		}
 	}
 	title, summary := names.Text(st.Title), names.Text(st.Summary)
 	if in.Publication != nil && in.Publication.WithdrawnAt == nil && slices.Contains(in.Choices.Allowed, Website) {

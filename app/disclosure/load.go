@@ -146,6 +146,7 @@ func (s *Source) Load(ctx context.Context, req Request) (*Input, error) {
 	}
 	slices.Sort(chans)
 	if req.SkipGate {
+		in.Preview = true
 		if in.Choices.NameUsage == "" {
 			in.Choices.NameUsage = NameAnonymous
 		}
