@@ -259,7 +259,8 @@ func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int
 		Esign                                    bool
 		TypedName, TypedSignature                string
 		ErrorList                                []fieldError
-	}{patientData: d, StoryTitle: f.Title, Summary: f.Summary, FormLang: r.Language, BodyHTML: markdown.Render(f.Body), AuthHTML: markdown.Render(r.AuthorizationText),
+	}{patientData: d, StoryTitle: f.Title, Summary: f.Summary, FormLang: r.Language, BodyHTML: markdown.Render(f.Body), AuthHTML: template.HTML(consent.RenderedHTML(r.AuthorizationText)), //nolint:gosec // sanitised by markdown.Render
+
 		MaxDate: prop.MaxExpiresOn.Format("2006-01-02"), MinDate: time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02"),
 		MaxDateText: consent.FormatDate(lang, prop.MaxExpiresOn), Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature}
 	v.ExpiresOn = v.MaxDate
