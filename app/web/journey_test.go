@@ -28,7 +28,7 @@ func TestConsentReviewPublishRevoke(t *testing.T) {
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	e.runJobs(t)
 	revokeMail := e.smtp.Last(t)
 
@@ -117,7 +117,7 @@ func TestDoneWhenReviewPublishRevoke(t *testing.T) {
 	verifyDOB(p, link.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
 	sign := signForm()
 	sign["channels"], sign["media"] = chans, []string{photo}
-	p.Post(link.Path+"/sign", sign).Expect(http.StatusOK)
+	confirmSign(p, link.Path, sign).Expect(http.StatusOK)
 	e.runJobs(t)
 	certMail := e.smtp.Last(t)
 

@@ -296,39 +296,127 @@ func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int
 	return s.render(c, status, "consent_patient_review", Page{Title: d.T["review_title"], Lang: lang, Errors: fe, Data: v})
 }
 
-// patientConsentSign records the authorization.
-func (s *Server) patientConsentSign(c echo.Context) error {
+// signInput reads the choices and signature fields of the patient's forms.
+func signInput(c echo.Context, lang string) consent.SignInput {
+	form, _ := c.FormParams()
+	return consent.SignInput{Channels: form["channels"], MediaIDs: form["media"], NameUsage: c.FormValue("name_usage"), ExpiresOn: c.FormValue("expires_on"),
+		EsignAgreed: c.FormValue("esign") == "yes", TypedName: c.FormValue("typed_name"), SignatureData: c.FormValue("signature_data"),
+		TypedSignature: c.FormValue("typed_signature"), IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
+		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang}
+}
+
+// choiceFields are the fields of the choices step; an error in one of them
+// sends the patient back to that step.
+var choiceFields = []string{"channels", "media", "name_usage", "expires_on"}
+
+// patientSignGate answers the pages shared by the confirm and sign steps
+// (already signed, link gone, not verified); ok says the patient may go on.
+func (s *Server) patientSignGate(c echo.Context) (*models.ConsentRequest, string, bool, error) {
 	r, ok, err := s.patientRequest(c)
 	if !ok {
-		return err
+		return nil, "", false, err
 	}
 	lang := s.patientLang(c, r.Language)
 	if r.Status == models.RequestSigned && s.sessions.GetInt64(c.Request().Context(), verifiedKey(r.ID)) > 0 {
-		return s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
+		return nil, "", false, s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
 	}
 	if !consent.Usable(r) {
-		return s.linkGone(c)
+		return nil, "", false, s.linkGone(c)
 	}
 	if !s.isVerified(c, r) {
-		return s.verifyPage(c, r, http.StatusForbidden, "", false, false)
+		return nil, "", false, s.verifyPage(c, r, http.StatusForbidden, "", false, false)
 	}
-	form, _ := c.FormParams()
-	in := consent.SignInput{Channels: form["channels"], MediaIDs: form["media"], NameUsage: c.FormValue("name_usage"), ExpiresOn: c.FormValue("expires_on"),
-		EsignAgreed: c.FormValue("esign") == "yes", TypedName: c.FormValue("typed_name"), SignatureData: c.FormValue("signature_data"),
-		TypedSignature: c.FormValue("typed_signature"), IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
-	_, err = s.consent.Sign(c.Request().Context(), r, in)
-	var fe consent.FieldErrors
+	return r, lang, true, nil
+}
+
+// patientConsentConfirm takes the choices and shows the final authorization,
+// with them filled in, for the last confirmation and the signature; "back"
+// returns to the choices, kept.
+func (s *Server) patientConsentConfirm(c echo.Context) error {
+	r, lang, ok, err := s.patientSignGate(c)
+	if !ok {
+		return err
+	}
+	in := signInput(c, lang)
+	if c.FormValue("back") == "1" {
+		return s.reviewPage(c, r, http.StatusOK, nil, in)
+	}
+	return s.confirmPage(c, r, http.StatusOK, nil, in, "")
+}
+
+// confirmPage renders the final authorization (consent.Service.Final) with
+// the signing fields; invalid choices go back to the review page.
+func (s *Server) confirmPage(c echo.Context, r *models.ConsentRequest, status int, fe consent.FieldErrors, in consent.SignInput, problem string) error {
+	lang := s.patientLang(c, r.Language)
+	fin, err := s.consent.Final(c.Request().Context(), r, in)
+	var cfe consent.FieldErrors
+	if errors.As(err, &cfe) {
+		return s.reviewPage(c, r, http.StatusUnprocessableEntity, cfe, in)
+	}
+	if err != nil {
+		return s.signError(c, r, lang, err)
+	}
+	d := s.patientBase(c, lang, c.Param("token"))
+	v := struct {
+		patientData
+		FormLang, AuthSHA256               string
+		AuthHTML                           template.HTML
+		Channels, MediaIDs                 []string
+		NameUsage, ExpiresOn               string
+		Esign                              bool
+		TypedName, TypedSignature, Problem string
+		ErrorList                          []fieldError
+	}{patientData: d, FormLang: r.Language, AuthSHA256: fin.SHA256,
+		AuthHTML: template.HTML(consent.RenderedHTML(fin.Text)), //nolint:gosec // sanitised by markdown.Render
+		Channels: in.Channels, MediaIDs: in.MediaIDs, NameUsage: in.NameUsage, ExpiresOn: fin.ExpiresOn.Format("2006-01-02"),
+		Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature, Problem: problem}
+	for _, t := range errorTargets {
+		if msg, ok := fe[t.field]; ok {
+			v.ErrorList = append(v.ErrorList, fieldError{Target: t.target, Message: msg})
+		}
+	}
+	return s.render(c, status, "consent_patient_confirm", Page{Title: d.T["confirm_title"], Lang: lang, Errors: fe, Data: v})
+}
+
+// signError answers the errors of the confirm and sign steps in the
+// patient's language: a second signature is "already signed", never a
+// staff error.
+func (s *Server) signError(c echo.Context, r *models.ConsentRequest, lang string, err error) error {
 	switch {
-	case errors.As(err, &fe):
-		return s.reviewPage(c, r, http.StatusUnprocessableEntity, fe, in)
 	case errors.Is(err, consent.ErrAlreadySigned):
 		return s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
 	case errors.Is(err, consent.ErrStoryChanged):
 		return s.patientMessage(c, http.StatusConflict, lang, "changed_title", "changed_body", "gone_todo")
 	case errors.Is(err, consent.ErrLinkNotUsable):
+		if r.Status == models.RequestSigned {
+			return s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
+		}
 		return s.linkGone(c)
-	case err != nil:
+	}
+	return err
+}
+
+// patientConsentSign records the authorization the patient confirmed.
+func (s *Server) patientConsentSign(c echo.Context) error {
+	r, lang, ok, err := s.patientSignGate(c)
+	if !ok {
 		return err
+	}
+	in := signInput(c, lang)
+	_, err = s.consent.Sign(c.Request().Context(), r, in)
+	var fe consent.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		for _, f := range choiceFields {
+			if _, bad := fe[f]; bad {
+				return s.reviewPage(c, r, http.StatusUnprocessableEntity, fe, in)
+			}
+		}
+		return s.confirmPage(c, r, http.StatusUnprocessableEntity, fe, in, "")
+	case errors.Is(err, consent.ErrFormChanged):
+		return s.confirmPage(c, r, http.StatusConflict, nil, in, consent.Texts(lang)["form_changed"])
+	case err != nil:
+		return s.signError(c, r, lang, err)
 	}
 	return s.patientMessage(c, http.StatusOK, lang, "signed_title", "signed_body")
 }

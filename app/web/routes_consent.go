@@ -17,6 +17,7 @@ func (s *Server) consentRoutes() []Route {
 		{get, "/c/:token", authz.Public, s.patientConsent},
 		{post, "/c/:token/verify", authz.Public, s.patientConsentVerify},
 		{post, "/c/:token/code", authz.Public, s.patientConsentCode},
+		{post, "/c/:token/confirm", authz.Public, s.patientConsentConfirm},
 		{post, "/c/:token/sign", authz.Public, s.patientConsentSign},
 		{post, "/c/:token/decline", authz.Public, s.patientConsentDecline},
 		{get, "/c/:token/media/:asset", authz.Public, s.patientConsentMedia},
