@@ -191,6 +191,11 @@ func TestConsentHappyPath(t *testing.T) {
 		t.Fatalf("certificate mail has no revocation link: %q", m.Text)
 	}
 	r := e.Client()
+	// The link alone does not revoke: the same identity check as signing.
+	r.Get(u.Path).Expect(http.StatusOK).Contains("comprobamos que es usted quien cancela")
+	r.Post(u.Path, url.Values{"reason": {"x"}}).Expect(http.StatusForbidden)
+	verifyDOB(r, u.Path, "1990", "1", "1").Expect(http.StatusUnprocessableEntity)
+	verifyDOB(r, u.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
 	r.Get(u.Path).Expect(http.StatusOK).Contains("Cancelar su permiso")
 	r.Post(u.Path, url.Values{"reason": {"Cambié de opinión"}}).Expect(http.StatusOK).Contains("Su permiso está cancelado")
 	r.Post(u.Path, nil).Expect(http.StatusOK).Contains("Ya está cancelado")

@@ -129,8 +129,6 @@ func (s *Server) patientConsent(c echo.Context) error {
 }
 
 func (s *Server) verifyPage(c echo.Context, r *models.ConsentRequest, status int, problem string, dobErr, codeErr bool) error {
-	lang := s.patientLang(c, r.Language)
-	d := s.patientBase(c, lang, c.Param("token"))
 	hasEmail, err := s.consent.HasEmail(c.Request().Context(), r)
 	if err != nil {
 		return err
@@ -139,12 +137,25 @@ func (s *Server) verifyPage(c echo.Context, r *models.ConsentRequest, status int
 	if problem != "" {
 		tries = strconv.Itoa(consent.MaxFailures - r.Failures)
 	}
+	return s.identityPage(c, s.patientLang(c, r.Language), status, identityCheck{Problem: problem, TriesLeft: tries, DOBError: dobErr, CodeError: codeErr,
+		HasEmail: hasEmail, CodeSent: r.CodeExpiresAt != nil && r.CodeExpiresAt.After(time.Now())})
+}
+
+// identityCheck is the state of the identity check page, shared by signing
+// (/c/) and revoking (/r/, Revoke true).
+type identityCheck struct {
+	Problem, TriesLeft  string
+	DOBError, CodeError bool
+	HasEmail, CodeSent  bool
+	Revoke              bool
+}
+
+func (s *Server) identityPage(c echo.Context, lang string, status int, v identityCheck) error {
+	d := s.patientBase(c, lang, c.Param("token"))
 	return s.render(c, status, "consent_patient_verify", Page{Title: d.T["verify_title"], Lang: lang, Data: struct {
 		patientData
-		Problem, TriesLeft  string
-		DOBError, CodeError bool
-		HasEmail, CodeSent  bool
-	}{d, problem, tries, dobErr, codeErr, hasEmail, r.CodeExpiresAt != nil && r.CodeExpiresAt.After(time.Now())}})
+		identityCheck
+	}{d, v}})
 }
 
 // patientConsentVerify checks a date of birth or an emailed code.

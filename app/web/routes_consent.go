@@ -23,6 +23,8 @@ func (s *Server) consentRoutes() []Route {
 		{get, "/c/:token/media/:asset", authz.Public, s.patientConsentMedia},
 		{get, "/r/:token", authz.Public, s.patientRevokeForm},
 		{post, "/r/:token", authz.Public, s.patientRevoke},
+		{post, "/r/:token/verify", authz.Public, s.patientRevokeVerify},
+		{post, "/r/:token/code", authz.Public, s.patientRevokeCode},
 		{get, "/verify/:id", authz.Public, s.verifyCertificate},
 	}
 }

@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/storykeep/storykeep/app/consent"
+	"github.com/storykeep/storykeep/models"
+)
+
+// TestF5RevokeTokenNeverInDatabaseInPlaintext: after a whole signing flow
+// (invitation, identity check, final confirmation, signature, certificate
+// job and its email), the revocation token from the patient's email is
+// found in no column of any table, and the authorization text carries no
+// /r/ link. Only its hash is looked up.
+func TestF5RevokeTokenNeverInDatabaseInPlaintext(t *testing.T) {
+	e := newConsentEnv(t)
+	path := e.send(t)
+	p := e.Client()
+	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
+	e.runJobs(t)
+	m := e.smtp.Last(t)
+	link := linkRE.FindString(strings.ReplaceAll(m.Text, "\n", " "))
+	u, _ := url.Parse(link)
+	token := strings.TrimPrefix(u.Path, "/r/")
+	if !consent.ValidTokenShape(token) {
+		t.Fatalf("no revocation link in the patient's email: %q", m.Text)
+	}
+	var rec models.ConsentRecord
+	if err := e.App.DB.Where("story_id = ?", e.story).Take(&rec).Error; err != nil {
+		t.Fatal(err)
+	}
+	if rec.RevokeTokenHash != consent.HashToken(token) || strings.Contains(rec.AuthorizationText, "/r/") {
+		t.Fatal("the record does not keep the token as a hash only, or its text links to /r/")
+	}
+
+	type column struct{ Table, Name string }
+	var cols []column
+	if e.App.DB.Dialector.Name() == "postgres" {
+		err := e.App.DB.Raw(`SELECT table_name AS "table", column_name AS name FROM information_schema.columns
+			WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`).Scan(&cols).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		var tables []string
+		if err := e.App.DB.Raw(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).Scan(&tables).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range tables {
+			var names []string
+			if err := e.App.DB.Raw(`SELECT name FROM pragma_table_info(?)`, table).Scan(&names).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range names {
+				cols = append(cols, column{table, n})
+			}
+		}
+	}
+	checked := 0
+	for _, col := range cols {
+		var n int64
+		q := `SELECT COUNT(*) FROM "` + col.Table + `" WHERE CAST("` + col.Name + `" AS TEXT) LIKE ?`
+		if err := e.App.DB.Raw(q, "%"+token+"%").Scan(&n).Error; err != nil {
+			t.Fatalf("%s.%s: %v", col.Table, col.Name, err)
+		}
+		checked++
+		if n > 0 {
+			t.Errorf("the revocation token is stored in plaintext in %s.%s", col.Table, col.Name)
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d columns checked", checked)
+	}
+}
