@@ -1,10 +1,14 @@
 package web_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/storykeep/storykeep/app/consent"
 	"github.com/storykeep/storykeep/models"
@@ -75,4 +79,55 @@ func TestF5RevokeTokenNeverInDatabaseInPlaintext(t *testing.T) {
 	if checked < 100 {
 		t.Fatalf("only %d columns checked", checked)
 	}
+}
+
+// TestDoubleSubmittedSignatureSaysAlreadySigned (issue 21): two submissions
+// of the same signature racing each other record one consent, and the
+// losing one is answered "already signed" (in the patient's language on the
+// page), never the story transition's staff error.
+func TestDoubleSubmittedSignatureSaysAlreadySigned(t *testing.T) {
+	e := newConsentEnv(t)
+	path := e.send(t)
+	p := e.Client()
+	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	token := strings.TrimPrefix(path, "/c/")
+	ctx := context.Background()
+	r1, err := e.App.Consent.Find(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := *r1 // the second submission loaded the request before the first committed
+	in := consent.SignInput{Channels: []string{"website", "x"}, NameUsage: "first_name", ExpiresOn: time.Now().AddDate(1, 0, 0).Format("2006-01-02"),
+		EsignAgreed: true, TypedName: "María López", TypedSignature: "María López", EsignLanguage: "es"}
+	fin, err := e.App.Consent.Final(ctx, r1, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.AuthSHA256 = fin.SHA256
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, r := range []*models.ConsentRequest{r1, &r2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.App.Consent.Sign(ctx, r, in)
+		}()
+	}
+	wg.Wait()
+	ok, already := 0, 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, consent.ErrAlreadySigned):
+			already++
+		default:
+			t.Errorf("second signature: %v", err)
+		}
+	}
+	if ok != 1 || already != 1 {
+		t.Fatalf("%d signed, %d already signed: %v", ok, already, errs)
+	}
+	// The page answer, in the patient's language, for a later resubmission.
+	confirmSign(p, path, signForm()).Expect(http.StatusOK).Contains("Ya está firmado")
 }
