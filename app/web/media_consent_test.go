@@ -33,6 +33,8 @@ func TestF1CaptionAltFocalEditSupersedesConsent(t *testing.T) {
 			link, _ := url.Parse(res.Doc.Find("#consent-link").AttrOr("value", ""))
 			p := e.Client()
 			verifyDOB(p, link.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
+			// The patient sees the caption that will go out with the photo.
+			p.Get(link.Path).Expect(http.StatusOK).Contains("Maria Lopez and her physiotherapist.")
 			form := signForm()
 			form["media"] = []string{photo}
 			confirmSign(p, link.Path, form).Expect(http.StatusOK)

@@ -237,7 +237,7 @@ type channelPost struct {
 
 // mediaView is one media item shown to the patient.
 type mediaView struct {
-	ID, Alt, Kind, URL string
+	ID, Alt, Caption, Kind, URL string
 }
 
 // fieldError links the error summary to the field.
@@ -291,7 +291,7 @@ func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int
 		if a, err := s.media.Get(ctx, m.ID); err == nil {
 			kind = a.Kind
 		}
-		v.Media = append(v.Media, mediaView{ID: m.ID, Alt: m.AltText, Kind: kind, URL: "/c/" + token + "/media/" + m.ID})
+		v.Media = append(v.Media, mediaView{ID: m.ID, Alt: m.AltText, Caption: m.Caption, Kind: kind, URL: "/c/" + token + "/media/" + m.ID})
 		v.MediaChoices = append(v.MediaChoices, choice{Value: m.ID, Label: m.AltText, Checked: slices.Contains(in.MediaIDs, m.ID)})
 	}
 	for _, u := range consent.NameUsages {
