@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -130,4 +132,38 @@ func TestDoubleSubmittedSignatureSaysAlreadySigned(t *testing.T) {
 	}
 	// The page answer, in the patient's language, for a later resubmission.
 	confirmSign(p, path, signForm()).Expect(http.StatusOK).Contains("Ya está firmado")
+}
+
+// TestRevokeIdentityCheckLocks: a revocation link alone cannot revoke;
+// wrong dates of birth lock revoking by link after consent.MaxFailures tries
+// (the patient is told to call the team), and the emailed code works too.
+func TestRevokeIdentityCheckLocks(t *testing.T) {
+	e := newConsentEnv(t)
+	path := e.send(t)
+	p := e.Client()
+	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
+	e.runJobs(t)
+	u, _ := url.Parse(linkRE.FindString(strings.ReplaceAll(e.smtp.Last(t).Text, "\n", " ")))
+
+	// The emailed code passes the check.
+	r := e.Client()
+	r.Post(u.Path+"/code", nil).Expect(http.StatusOK)
+	code := regexp.MustCompile(`\b\d{6}\b`).FindString(e.smtp.Last(t).Text)
+	r.Post(u.Path+"/verify", url.Values{"method": {"code"}, "code": {"000000"}}).Expect(http.StatusUnprocessableEntity)
+	r.Post(u.Path+"/verify", url.Values{"method": {"code"}, "code": {code}}).Expect(http.StatusSeeOther)
+	r.Get(u.Path).Expect(http.StatusOK).Contains("Cancelar su permiso")
+
+	// Someone else with the link guesses dates of birth: locked.
+	x := e.Client()
+	for i := 1; i < consent.MaxFailures; i++ {
+		verifyDOB(x, u.Path, "1990", "1", strconv.Itoa(i)).Expect(http.StatusUnprocessableEntity)
+	}
+	verifyDOB(x, u.Path, "1990", "2", "2").Expect(http.StatusLocked)
+	x.Post(u.Path, url.Values{"reason": {"x"}}).Expect(http.StatusLocked)
+	var rec models.ConsentRecord
+	e.App.DB.Where("story_id = ?", e.story).Take(&rec)
+	if rec.Status != models.RecordValid || rec.RevokeFailures != consent.MaxFailures {
+		t.Fatalf("record %s with %d failures", rec.Status, rec.RevokeFailures)
+	}
 }
