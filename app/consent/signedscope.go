@@ -117,6 +117,9 @@ func SignedScope(rec *models.ConsentRecord) (canonical []byte, sha256hex string,
 // ScopeCheck is the outcome of VerifyScope.
 type ScopeCheck struct {
 	Matches bool
+	// Legacy is a record signed before signed-scope digests were kept: only
+	// its content digest could be checked (Matches says whether it holds).
+	Legacy bool
 	// Problem says plainly what does not match ("" when Matches).
 	Problem string
 }
@@ -126,15 +129,16 @@ type ScopeCheck struct {
 // signed scope. Any chosen value, the text or the content changed in the
 // database after signing makes it not match.
 func VerifyScope(rec *models.ConsentRecord) ScopeCheck {
-	if rec.ScopeDigest == "" {
-		return ScopeCheck{Problem: "This record was signed before signed-scope digests were kept, so its choices cannot be checked here."}
-	}
 	f, err := ParseFrozen(rec.FrozenJSON)
 	if err != nil {
-		return ScopeCheck{Problem: "The recorded content cannot be read."}
+		return ScopeCheck{Legacy: rec.ScopeDigest == "", Problem: "The recorded content cannot be read."}
 	}
 	if _, d := Digest(f); !same(d, rec.Digest) {
-		return ScopeCheck{Problem: "The recorded content does not match its digest."}
+		return ScopeCheck{Legacy: rec.ScopeDigest == "", Problem: "The recorded content does not match its digest."}
+	}
+	if rec.ScopeDigest == "" {
+		return ScopeCheck{Matches: true, Legacy: true,
+			Problem: "This record was signed before signed-scope digests were kept: its content matches its digest, but its choices cannot be checked here."}
 	}
 	if !same(TextSHA256(rec.AuthorizationText), rec.AuthorizationSHA256) {
 		return ScopeCheck{Problem: "The recorded authorization text does not match its hash."}

@@ -115,3 +115,17 @@ func TestSignedScopeBindsTheChoices(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyScopeLegacyRecord: a record signed before the signed scope
+// existed is checked on its content digest alone, and says so.
+func TestVerifyScopeLegacyRecord(t *testing.T) {
+	rec := scopeRecord(t)
+	rec.ScopeDigest = ""
+	if chk := VerifyScope(rec); !chk.Matches || !chk.Legacy || chk.Problem == "" {
+		t.Fatalf("legacy record: %+v", chk)
+	}
+	rec.FrozenJSON = strings.Replace(rec.FrozenJSON, "Physio", "Other", 1)
+	if chk := VerifyScope(rec); chk.Matches {
+		t.Fatal("a legacy record with changed content still matches")
+	}
+}
