@@ -190,6 +190,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Website.Gate = gate
 	a.Consent.Stories = a.Stories
 	a.Media.Binder = a.Consent
+	a.Media.Described = a.Consent
 	a.Jobs.Handle(consent.JobMail, a.Consent.HandleMail)
 	a.Jobs.Handle(consent.JobCertificate, a.Consent.HandleCertificate)
 	a.Jobs.Handle(consent.JobRevoked, a.Consent.HandleRevoked)

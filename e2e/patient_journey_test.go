@@ -393,7 +393,7 @@ func TestPatientJourney(t *testing.T) {
 	if !Eval[bool](pt, `(() => { const i = document.querySelector(".patient-media img"); return !!i && i.alt === `+jsString(alt)+` })()`) {
 		t.Error("consent page does not show the photo with its alt text")
 	}
-	if n := Eval[int](pt, `document.querySelectorAll("#sign-form input:checked").length`); n != 0 {
+	if n := Eval[int](pt, `document.querySelectorAll("#choices-form input:checked").length`); n != 0 {
 		t.Errorf("%d choices pre-ticked on the consent form", n)
 	}
 	pt.CheckA11y()
@@ -417,6 +417,16 @@ func TestPatientJourney(t *testing.T) {
 	if Eval[string](pt, `document.querySelector("#expires_on").value`) == "" {
 		pt.Do(chromedp.SetValue(chromedp.CSS("#expires_on"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
 	}
+	// The final authorization, with the choices filled in, is what is signed.
+	pt.Click(`#choices-form button[type=submit]`)
+	if h := pt.Heading(); h != "Lea y firme su autorización" {
+		t.Fatalf("after choosing: h1 %q, errors %v", h, pt.Texts(".error-summary li, .field-error"))
+	}
+	if final := pt.Text(".authorization"); !strings.Contains(final, "solo su nombre de pila") || !strings.Contains(final, "Mastodon") || strings.Contains(final, "el día que usted elija") {
+		t.Errorf("the final authorization does not show the choices:\n%s", final)
+	}
+	pt.CheckA11y()
+	keyboardWalk(t, pt)
 	pt.check("#esign")
 	pt.Type("#typed_name", "María López")
 
@@ -489,7 +499,7 @@ func TestPatientJourney(t *testing.T) {
 		return strings.Contains(m.Text, "/c/") && !strings.Contains(m.Text, link.Path)
 	})
 	link2 := mailLink(t, again, "c")
-	if old := Eval[string](pt, `fetch(`+jsString(link.Path)+`).then(r => r.text())`); strings.Contains(old, `id="sign-form"`) {
+	if old := Eval[string](pt, `fetch(`+jsString(link.Path)+`).then(r => r.text())`); strings.Contains(old, `id="choices-form"`) {
 		t.Error("the first, used consent link still offers the signing form")
 	}
 	p2 := b.NewPhonePage("patient, second request")
@@ -508,6 +518,7 @@ func TestPatientJourney(t *testing.T) {
 	if Eval[string](p2, `document.querySelector("#expires_on").value`) == "" {
 		p2.Do(chromedp.SetValue(chromedp.CSS("#expires_on"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
 	}
+	p2.Click(`#choices-form button[type=submit]`)
 	p2.check("#esign")
 	p2.Type("#typed_name", "María López")
 	p2.Type("#typed_signature", "María López")
@@ -654,7 +665,12 @@ func TestPatientJourney(t *testing.T) {
 	t.Logf("public photo %s: %d bytes JPEG, no EXIF", src, len(img))
 
 	// 6. The patient revokes from the certificate email; everything comes down.
+	// Revoking asks for the same identity check as signing.
 	pt.Open(revoke.Path)
+	pt.Type("#dob-day", "21")
+	pt.Type("#dob-month", "7")
+	pt.Type("#dob-year", "1984")
+	pt.Click(`form[action$="/verify"] button[type=submit]`)
 	if h := pt.Heading(); h != "Cancelar su permiso" {
 		t.Fatalf("revocation page heading %q", h)
 	}
@@ -721,7 +737,9 @@ func keyboardWalk(t *testing.T, p *Page) {
 	if strings.Join(got, " | ") != strings.Join(want, " | ") {
 		t.Errorf("keyboard walk: Tab order\n got %v\nwant %v", got, want)
 	}
-	if !slices.Contains(got, "typed_signature") {
+	if !Eval[bool](p, `!!document.querySelector("#typed_signature")`) {
+		// the choices step: the signature is on the final step
+	} else if !slices.Contains(got, "typed_signature") {
 		t.Error("keyboard walk: the typed signature field is not a Tab stop")
 	} else if lbl := Eval[string](p, `Array.from(document.querySelector("#typed_signature").labels, l => l.innerText.trim()).join(" ")`); lbl == "" {
 		t.Error("keyboard walk: the typed signature field has no label")

@@ -115,4 +115,16 @@ type ConsentRecord struct {
 	RenewalNotifiedAt  *time.Time
 	MajorityNotifiedAt *time.Time
 	CreatedAt          time.Time
+	// ScopeDigest is the signed-scope digest (docs/consent-digest.md) over
+	// the choices, the signer and the hashes of the exact authorization text
+	// (AuthorizationSHA256) and e-sign disclosure (EsignSHA256) shown.
+	ScopeDigest         string
+	AuthorizationSHA256 string `gorm:"column:authorization_sha256"`
+	EsignSHA256         string `gorm:"column:esign_sha256"`
+	EsignLanguage       string
+	SignerKind          string // patient or representative
+	// The identity check before revoking: an emailed code's hash, its end and failed tries.
+	RevokeCodeHash      string
+	RevokeCodeExpiresAt *time.Time
+	RevokeFailures      int
 }

@@ -27,6 +27,13 @@ import (
 // KeyPrefix is where every asset object lives in the store.
 const KeyPrefix = "media/"
 
+// DescribeHook is told, inside Describe's transaction, that an asset's alt
+// text, caption or focal point changed; consent uses it to supersede a
+// consent that covers the asset, as a body edit does (finding F1).
+type DescribeHook interface {
+	MediaDescribed(ctx context.Context, tx *gorm.DB, before, after models.MediaAsset) error
+}
+
 // Binder tells whether an asset is bound by a consent and so cannot be
 // deleted. The consent capability provides it; nil means nothing is bound.
 type Binder interface {
@@ -40,6 +47,8 @@ type Service struct {
 	audit  *audit.Log
 	opts   media.Options
 	Binder Binder
+	// Described, when set, is told of alt text, caption and focal point changes.
+	Described DescribeHook
 	// Jobs, when set, gets a renditions job for every upload.
 	Jobs *jobs.Queue
 }
@@ -171,14 +180,26 @@ func (s *Service) Describe(ctx context.Context, id, alt, caption string, fx, fy 
 		return FieldErrors(fe)
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var before models.MediaAsset
+		if err := tx.Where("id = ?", id).Limit(1).Find(&before).Error; err != nil {
+			return err
+		}
+		if before.ID == "" {
+			return apperr.NotFound("That media item does not exist.")
+		}
 		res := tx.Model(&models.MediaAsset{}).Where("id = ?", id).Updates(map[string]any{"alt_text": alt, "caption": caption, "focal_x": fx, "focal_y": fy})
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 0 {
-			return apperr.NotFound("That media item does not exist.")
+		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "media.describe", ObjectType: "media", ObjectID: id, Details: map[string]any{"has_alt": alt != "", "focal": []int{fx, fy}}}); err != nil {
+			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "media.describe", ObjectType: "media", ObjectID: id, Details: map[string]any{"has_alt": alt != "", "focal": []int{fx, fy}}})
+		after := before
+		after.AltText, after.Caption, after.FocalX, after.FocalY = alt, caption, fx, fy
+		if s.Described == nil || after.AltText == before.AltText && after.Caption == before.Caption && after.FocalX == before.FocalX && after.FocalY == before.FocalY {
+			return nil
+		}
+		return s.Described.MediaDescribed(ctx, tx, before, after)
 	})
 }
 

@@ -14,12 +14,20 @@ import (
 // DigestFormat names the canonical form below. It is the first member of the
 // canonical JSON so a future form can never produce a digest that collides
 // with, or is mistaken for, one made by this version.
-const DigestFormat = "storykeep-consent-digest/1"
+//
+// Version 2 adds each photo's caption and focal point (its crop), which the
+// public page shows (finding F1). Records made under version 1 keep being
+// checked with version 1: their frozen JSON names the format.
+const DigestFormat = "storykeep-consent-digest/2"
+
+// DigestFormatV1 is the form before captions and focal points were covered.
+const DigestFormatV1 = "storykeep-consent-digest/1"
 
 // Frozen is the exact content a patient is asked to authorise, captured when
 // the request is sent. The patient signs its digest, so any later change to
 // covered content is detectable and supersedes the consent.
 type Frozen struct {
+	Format             string // DigestFormat, or DigestFormatV1 for old records; "" means DigestFormat
 	StoryID            string
 	Title              string
 	Summary            string
@@ -45,6 +53,9 @@ type MediaRef struct {
 	ID      string
 	SHA256  string
 	AltText string
+	Caption string // version 2 on
+	FocalX  int    // version 2 on: the focal point (0..1000) the crops centre on
+	FocalY  int
 }
 
 // Digest returns the canonical bytes of f and their SHA-256 in lowercase hex.
@@ -63,10 +74,12 @@ func Digest(f Frozen) (canonical []byte, sha256hex string) {
 	})
 	media := make([]MediaRef, len(f.Media))
 	for i, m := range f.Media {
-		media[i] = MediaRef{ID: canon(m.ID), SHA256: canon(m.SHA256), AltText: canon(m.AltText)}
+		media[i] = MediaRef{ID: canon(m.ID), SHA256: canon(m.SHA256), AltText: canon(m.AltText), Caption: canon(m.Caption), FocalX: m.FocalX, FocalY: m.FocalY}
 	}
+	v1 := f.Format == DigestFormatV1
 	slices.SortFunc(media, func(a, b MediaRef) int {
-		for _, c := range []int{strings.Compare(a.ID, b.ID), strings.Compare(a.SHA256, b.SHA256), strings.Compare(a.AltText, b.AltText)} {
+		for _, c := range []int{strings.Compare(a.ID, b.ID), strings.Compare(a.SHA256, b.SHA256), strings.Compare(a.AltText, b.AltText),
+			strings.Compare(a.Caption, b.Caption), a.FocalX - b.FocalX, a.FocalY - b.FocalY} {
 			if c != 0 {
 				return c
 			}
@@ -91,7 +104,11 @@ func Digest(f Frozen) (canonical []byte, sha256hex string) {
 		w.raw("}")
 	}
 	w.raw("],")
-	w.member("format", DigestFormat)
+	if v1 {
+		w.member("format", DigestFormatV1)
+	} else {
+		w.member("format", DigestFormat)
+	}
 	w.raw(`,"media":[`)
 	for i, m := range media {
 		if i > 0 {
@@ -99,6 +116,11 @@ func Digest(f Frozen) (canonical []byte, sha256hex string) {
 		}
 		w.raw("{")
 		w.member("alt_text", m.AltText)
+		if !v1 {
+			w.raw(",")
+			w.member("caption", m.Caption)
+			w.raw(`,"focal_x":` + strconv.Itoa(m.FocalX) + `,"focal_y":` + strconv.Itoa(m.FocalY))
+		}
 		w.raw(",")
 		w.member("id", m.ID)
 		w.raw(",")

@@ -9,6 +9,7 @@ import (
 // goldenFrozen is the test vector published in docs/consent-digest.md.
 func goldenFrozen() Frozen {
 	return Frozen{
+		Format:   DigestFormatV1,
 		StoryID:  "0190a5c4-7d1e-7a3b-9c2d-4e5f60718293",
 		Title:    "María’s recovery — “I walked again”",
 		Summary:  "After surgery, María learned to walk again.",

@@ -21,8 +21,12 @@ type frozenJSON struct {
 		Channel string `json:"channel"`
 		Text    string `json:"text"`
 	} `json:"channels"`
-	Media []struct {
+	Format string `json:"format"`
+	Media  []struct {
 		AltText string `json:"alt_text"`
+		Caption string `json:"caption"`
+		FocalX  int    `json:"focal_x"`
+		FocalY  int    `json:"focal_y"`
 		ID      string `json:"id"`
 		SHA256  string `json:"sha256"`
 	} `json:"media"`
@@ -41,13 +45,13 @@ func ParseFrozen(canonical string) (Frozen, error) {
 	if err := json.Unmarshal([]byte(canonical), &j); err != nil {
 		return Frozen{}, fmt.Errorf("consent: frozen content: %w", err)
 	}
-	f := Frozen{StoryID: j.StoryID, Title: j.Title, Summary: j.Summary, Body: j.Body, NameUsage: j.NameUsage,
+	f := Frozen{Format: j.Format, StoryID: j.StoryID, Title: j.Title, Summary: j.Summary, Body: j.Body, NameUsage: j.NameUsage,
 		TemplateID: j.TemplateID, TemplateVersion: j.TemplateVersion, TemplateTextSHA256: j.TemplateTextSHA256}
 	for _, c := range j.Channels {
 		f.Channels = append(f.Channels, ChannelCopy{Channel: c.Channel, Text: c.Text})
 	}
 	for _, m := range j.Media {
-		f.Media = append(f.Media, MediaRef{ID: m.ID, SHA256: m.SHA256, AltText: m.AltText})
+		f.Media = append(f.Media, MediaRef{ID: m.ID, SHA256: m.SHA256, AltText: m.AltText, Caption: m.Caption, FocalX: m.FocalX, FocalY: m.FocalY})
 	}
 	return f, nil
 }
@@ -56,7 +60,7 @@ func ParseFrozen(canonical string) (Frozen, error) {
 // now, each proposed channel's copy, each proposed media item by hash, the
 // name usage and the form template. Media must belong to the story.
 func (s *Service) freeze(ctx context.Context, st *models.Story, chans, mediaIDs []string, nameUsage string, t *models.ConsentTemplate) (Frozen, []models.MediaAsset, error) {
-	f := Frozen{StoryID: st.ID, Title: st.Title, Summary: st.Summary, Body: st.Body, NameUsage: nameUsage,
+	f := Frozen{Format: DigestFormat, StoryID: st.ID, Title: st.Title, Summary: st.Summary, Body: st.Body, NameUsage: nameUsage,
 		TemplateID: t.ID, TemplateVersion: t.Version, TemplateTextSHA256: t.TextSHA256, Channels: []ChannelCopy{}, Media: []MediaRef{}}
 	cp := stories.Copy(st)
 	for _, k := range chans {
@@ -76,7 +80,7 @@ func (s *Service) freeze(ctx context.Context, st *models.Story, chans, mediaIDs 
 			return f, nil, fmt.Errorf("consent: media %s is not the story's", id)
 		}
 		media = append(media, *a)
-		f.Media = append(f.Media, MediaRef{ID: a.ID, SHA256: a.SHA256, AltText: a.AltText})
+		f.Media = append(f.Media, mediaRef(a))
 	}
 	return f, media, nil
 }
@@ -87,7 +91,7 @@ func (s *Service) freeze(ctx context.Context, st *models.Story, chans, mediaIDs 
 // tables directly (not through the stories, templates and media services)
 // so it can run on the consent reader while the stories service holds the
 // one SQLite write connection in a transaction (Covers during approval).
-func (s *Service) currentDigest(ctx context.Context, db *gorm.DB, storyID string, chans, mediaIDs []string, nameUsage, templateID string) (string, error) {
+func (s *Service) currentDigest(ctx context.Context, db *gorm.DB, format, storyID string, chans, mediaIDs []string, nameUsage, templateID string) (string, error) {
 	db = db.WithContext(ctx)
 	var st models.Story
 	if err := db.Where("id = ?", storyID).Take(&st).Error; err != nil {
@@ -105,7 +109,7 @@ func (s *Service) currentDigest(ctx context.Context, db *gorm.DB, storyID string
 	if err := db.Where("id = ?", templateID).Take(&t).Error; err != nil {
 		return "", err
 	}
-	f := Frozen{StoryID: st.ID, Title: st.Title, Summary: st.Summary, Body: st.Body, NameUsage: nameUsage,
+	f := Frozen{Format: format, StoryID: st.ID, Title: st.Title, Summary: st.Summary, Body: st.Body, NameUsage: nameUsage,
 		TemplateID: t.ID, TemplateVersion: t.Version, TemplateTextSHA256: t.TextSHA256}
 	cp := stories.Copy(&st)
 	for _, k := range chans {
@@ -123,8 +127,24 @@ func (s *Service) currentDigest(ctx context.Context, db *gorm.DB, storyID string
 		if a.ID == "" {
 			return "", nil // deleted or moved: no longer matches
 		}
-		f.Media = append(f.Media, MediaRef{ID: a.ID, SHA256: a.SHA256, AltText: a.AltText})
+		f.Media = append(f.Media, mediaRef(&a))
 	}
 	_, d := Digest(f)
 	return d, nil
+}
+
+func mediaRef(a *models.MediaAsset) MediaRef {
+	return MediaRef{ID: a.ID, SHA256: a.SHA256, AltText: a.AltText, Caption: a.Caption, FocalX: a.FocalX, FocalY: a.FocalY}
+}
+
+// formatOf is the digest format of stored frozen JSON (DigestFormatV1 for
+// records made before captions and focal points were covered).
+func formatOf(frozenJSON string) string {
+	var j struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal([]byte(frozenJSON), &j) != nil || j.Format == "" {
+		return DigestFormat
+	}
+	return j.Format
 }

@@ -22,7 +22,9 @@ type FormData struct {
 	MediaList        List   // one line per media item, e.g. its alt text
 	NameUsage        string // the phrase for the choice, see NameUsageText
 	ExpiresOn        string // a date written for the reader, see FormatDate
-	RevokeURL        string
+	// RevokeURL says where the patient's revocation link is (RevokeHowText):
+	// the link itself is a credential and is only ever emailed to them.
+	RevokeURL string
 	// Representative is empty when the patient signs; otherwise name,
 	// relationship and authority, e.g. "Ana López (mother; parent of a minor)".
 	Representative string
@@ -45,12 +47,12 @@ func (l List) String() string {
 	return strings.Join(lines, "\n")
 }
 
-// Render fills template t with data and returns the Markdown text shown to
+// Render fills template t with data, every value quoted (see Quote), and returns the Markdown text shown to
 // the patient and its SHA-256 (lowercase hex). The text is normalised (NFC,
 // LF) before hashing so the hash a signed record keeps can be recomputed from
 // the stored text alone.
 func Render(t *models.ConsentTemplate, data FormData) (text string, sha256hex string, err error) {
-	text, err = renderBody(t.Body, data)
+	text, err = renderBody(t.Body, data.quoted())
 	if err != nil {
 		return "", "", fmt.Errorf("consent template %s v%d: %w", t.Language, t.Version, err)
 	}
@@ -83,6 +85,16 @@ var (
 		"es": {"full": "su nombre completo", "first_name": "solo su nombre de pila", "anonymous": "sin nombre (anónimo)"},
 	}
 )
+
+// RevokeHowText is what the form prints for {{.RevokeURL}}: the personal
+// revocation link is sent by email with the signed copy, never printed in
+// the form (it is a credential; the form text is seen by staff).
+func RevokeHowText(language string) string {
+	if language == "es" {
+		return "el enlace personal para revocar que le enviaremos por correo electrónico con su copia firmada de este formulario (guarde ese correo)"
+	}
+	return "the personal revocation link we email you with your signed copy of this form (keep that email)"
+}
 
 // FormatDate writes t as a reader in language expects it on a legal form
 // ("December 31, 2027" / "31 de diciembre de 2027"), with no time of day so

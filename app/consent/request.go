@@ -119,7 +119,10 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 	maxExp := s.maxExpiry(now)
 	token, hash := NewToken()
 	revokeToken, revokeHash := NewToken()
-	text, _, err := Render(t, s.formData(in, st, &pd.Patient, media, maxExp, revokeToken))
+	// The revocation link is a credential: it reaches the patient only in
+	// the email with their signed copy, never in the form text, which
+	// staff, the certificate and the export see (finding F5).
+	text, err := renderChecked(t, s.formData(in, st, &pd.Patient, media, maxExp))
 	if err != nil {
 		return nil, err
 	}
@@ -162,9 +165,9 @@ func (s *Service) maxExpiry(now time.Time) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-func (s *Service) formData(in SendInput, st *models.Story, p *models.Patient, media []models.MediaAsset, maxExp time.Time, revokeToken string) FormData {
+func (s *Service) formData(in SendInput, st *models.Story, p *models.Patient, media []models.MediaAsset, maxExp time.Time) FormData {
 	d := FormData{OrganisationName: s.cfg.OrganisationName, PatientName: p.FullName, StoryTitle: st.Title,
-		NameUsage: NameUsageText(in.Language, in.NameUsage), RevokeURL: s.cfg.PublicURL + "/r/" + revokeToken}
+		NameUsage: NameUsageText(in.Language, in.NameUsage), RevokeURL: RevokeHowText(in.Language)}
 	for _, k := range in.Channels {
 		c, _ := channels.Get(k)
 		d.Channels = append(d.Channels, c.Label)

@@ -53,7 +53,7 @@ func (s *Service) validRecord(ctx context.Context, storyID string) (*models.Cons
 		return nil, "", err
 	}
 	p := ProposalOf(&req)
-	d, err := s.currentDigest(ctx, s.read, storyID, p.Channels, p.MediaIDs, p.NameUsage, rec.TemplateID)
+	d, err := s.currentDigest(ctx, s.read, formatOf(rec.FrozenJSON), storyID, p.Channels, p.MediaIDs, p.NameUsage, rec.TemplateID)
 	if err != nil {
 		return nil, "", err
 	}

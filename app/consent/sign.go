@@ -17,6 +17,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
@@ -36,6 +37,12 @@ type SignInput struct {
 	SignatureData  string // data:image/png;base64,… from the drawing pad
 	TypedSignature string // keyboard alternative to drawing
 	IP, UserAgent  string
+	// AuthSHA256 is the hash of the final authorization text the patient
+	// was shown for the last confirmation (Final); Sign refuses when the
+	// text it would record differs.
+	AuthSHA256 string
+	// EsignLanguage is the language the e-sign disclosure was shown in.
+	EsignLanguage string
 }
 
 // ErrAlreadySigned answers a second submission of the same request.
@@ -57,7 +64,9 @@ func ProposalOf(r *models.ConsentRequest) Proposal {
 	return Proposal{Channels: parseList(r.Channels), MediaIDs: parseList(r.MediaIDs), NameUsage: r.NameUsage, MaxExpiresOn: r.MaxExpiresOn}
 }
 
-func (in *SignInput) validate(p Proposal, lang string, today time.Time) (FieldErrors, time.Time) {
+// validateChoices checks the choices alone (the step before the final
+// authorization is shown).
+func (in *SignInput) validateChoices(p Proposal, lang string, today time.Time) (FieldErrors, time.Time) {
 	fe := FieldErrors{}
 	t := texts(lang)
 	if len(in.Channels) == 0 {
@@ -80,6 +89,18 @@ func (in *SignInput) validate(p Proposal, lang string, today time.Time) (FieldEr
 	if err != nil || exp.After(p.MaxExpiresOn) || !exp.After(today) {
 		fe["expires_on"] = t["err_expires"] + " " + FormatDate(lang, p.MaxExpiresOn) + "."
 	}
+	if len(fe) == 0 {
+		return nil, exp
+	}
+	return fe, exp
+}
+
+func (in *SignInput) validate(p Proposal, lang string, today time.Time) (FieldErrors, time.Time) {
+	fe, exp := in.validateChoices(p, lang, today)
+	if fe == nil {
+		fe = FieldErrors{}
+	}
+	t := texts(lang)
 	if !in.EsignAgreed {
 		fe["esign"] = t["err_esign"]
 	}
@@ -118,6 +139,77 @@ func decodeSignature(dataURL string) ([]byte, error) {
 	return b, nil
 }
 
+// ErrFormChanged tells the patient the final authorization they confirmed
+// is not the one that would be signed now (they changed a choice in another
+// tab, or the form was changed); they are shown the new text to confirm.
+var ErrFormChanged = apperr.New(http.StatusConflict, "The authorization changed; please read it again.")
+
+// Final is the authorization with the patient's choices filled in: the text
+// shown for the last confirmation and signed.
+type Final struct {
+	Text, SHA256 string
+	ExpiresOn    time.Time
+	Choices      FormData // the values printed (unquoted)
+}
+
+// Final validates the patient's choices (channels, media, name usage,
+// expiry) and renders the request's form with them filled in: only the
+// chosen channels and media, the chosen name usage and the end date. A form
+// that would not show every required element is refused.
+func (s *Service) Final(ctx context.Context, r *models.ConsentRequest, in SignInput) (*Final, error) {
+	if r.Status != models.RequestVerified {
+		return nil, s.unusable(r)
+	}
+	pd, err := s.patients.View(patientCtx(ctx, r.ID, in.IP), r.PatientID, "consent_final")
+	if err != nil {
+		return nil, err
+	}
+	return s.final(ctx, r, in, &pd.Patient)
+}
+
+func (s *Service) final(ctx context.Context, r *models.ConsentRequest, in SignInput, p *models.Patient) (*Final, error) {
+	fe, exp := in.validateChoices(ProposalOf(r), r.Language, s.now())
+	if fe != nil {
+		return nil, fe
+	}
+	f, err := ParseFrozen(r.FrozenJSON)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.templates.Get(ctx, r.TemplateID)
+	if err != nil {
+		return nil, err
+	}
+	d := FormData{OrganisationName: s.cfg.OrganisationName, PatientName: p.FullName, StoryTitle: f.Title,
+		NameUsage: NameUsageText(r.Language, in.NameUsage), ExpiresOn: FormatDate(r.Language, exp), RevokeURL: RevokeHowText(r.Language)}
+	for _, k := range ProposalOf(r).Channels {
+		if slices.Contains(in.Channels, k) {
+			d.Channels = append(d.Channels, channels.Label(k))
+		}
+	}
+	for _, m := range f.Media {
+		if !slices.Contains(in.MediaIDs, m.ID) {
+			continue
+		}
+		kind, label := "image", m.AltText
+		if a, err := s.media.Get(ctx, m.ID); err == nil {
+			kind = a.Kind
+			if label == "" {
+				label = a.FileName
+			}
+		}
+		d.MediaList = append(d.MediaList, mediaKind(r.Language, kind)+": "+label)
+	}
+	if r.SignerKind == "representative" {
+		d.Representative = p.RepName + " (" + strings.Join(nonEmpty(p.RepRelationship, p.RepAuthority), "; ") + ")"
+	}
+	text, err := renderChecked(t, d)
+	if err != nil {
+		return nil, err
+	}
+	return &Final{Text: text, SHA256: TextSHA256(text), ExpiresOn: exp, Choices: d}, nil
+}
+
 // Sign records the patient's authorization. It checks the request is still
 // open and verified, that the story still has the content sent (else the
 // request is superseded), validates the choices, stores the signature image
@@ -153,9 +245,21 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 	if err != nil {
 		return nil, err
 	}
+	fin, err := s.final(ctx, r, in, &pd.Patient)
+	if err != nil {
+		return nil, err
+	}
+	if !same(fin.SHA256, in.AuthSHA256) {
+		return nil, ErrFormChanged
+	}
+	esignLang := in.EsignLanguage
+	if _, ok := Languages[esignLang]; !ok {
+		esignLang = r.Language
+	}
 	sum := sha256.Sum256(sig)
 	rec := &models.ConsentRecord{ID: newID(), RequestID: r.ID, StoryID: r.StoryID, PatientID: r.PatientID, Digest: r.Digest, FrozenJSON: r.FrozenJSON,
-		TemplateID: r.TemplateID, TemplateVersion: r.TemplateVersion, TemplateTextSHA256: r.TemplateTextSHA256, AuthorizationText: r.AuthorizationText,
+		TemplateID: r.TemplateID, TemplateVersion: r.TemplateVersion, TemplateTextSHA256: r.TemplateTextSHA256, AuthorizationText: fin.Text,
+		AuthorizationSHA256: fin.SHA256, EsignSHA256: TextSHA256(EsignDisclosure(esignLang)), EsignLanguage: esignLang, SignerKind: r.SignerKind,
 		Language: r.Language, Channels: jsonList(in.Channels), MediaIDs: jsonList(dedupe(in.MediaIDs)), NameUsage: in.NameUsage, ExpiresOn: exp,
 		SignerName: in.TypedName, SignatureSHA256: hex.EncodeToString(sum[:]), SignatureTyped: typed, EsignAgreed: true,
 		IP: in.IP, UserAgent: truncate(in.UserAgent, 500), SentAt: r.SentAt, OpenedAt: r.OpenedAt, VerifiedAt: r.VerifiedAt, SignedAt: now,
@@ -166,6 +270,9 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 	if dob, err := time.Parse("2006-01-02", pd.DOB); err == nil && dob.AddDate(18, 0, 0).After(now) {
 		m := dob.AddDate(18, 0, 0)
 		rec.Minor, rec.MajorityOn = true, &m
+	}
+	if _, rec.ScopeDigest, err = SignedScope(rec); err != nil {
+		return nil, err
 	}
 	rec.SignatureKey = "consents/" + rec.ID + "/signature.png"
 	if _, err := s.store.Put(ctx, rec.SignatureKey, bytes.NewReader(sig), int64(len(sig)), "image/png"); err != nil {
@@ -184,7 +291,7 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 			return err
 		}
 		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "consent.sign", ObjectType: "consent_record", ObjectID: rec.ID,
-			Details: map[string]any{"request_id": r.ID, "story_id": r.StoryID, "digest": r.Digest, "channels": in.Channels,
+			Details: map[string]any{"request_id": r.ID, "story_id": r.StoryID, "digest": r.Digest, "scope_digest": rec.ScopeDigest, "channels": in.Channels,
 				"media": len(in.MediaIDs), "name_usage": in.NameUsage, "expires_on": exp.Format("2006-01-02"),
 				"signature_typed": typed, "minor": rec.Minor, "representative": r.SignerKind == "representative"}}); err != nil {
 			return err
@@ -197,6 +304,14 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 	})
 	if err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), rec.SignatureKey)
+		// A second submission racing the first loses at the story's
+		// transition ("cannot move from Consented to Consented", or a
+		// concurrent change) before the request update that says so: if
+		// the request is signed now, that is the patient's answer.
+		if cur, rerr := s.request(s.db.WithContext(context.WithoutCancel(ctx)), r.ID); rerr == nil && cur.Status == models.RequestSigned {
+			r.Status = models.RequestSigned
+			return nil, ErrAlreadySigned
+		}
 		return nil, err
 	}
 	r.Status = models.RequestSigned
@@ -207,7 +322,7 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 // differs the request is superseded (audited, staff told) and ErrStoryChanged returned.
 func (s *Service) checkUnchanged(ctx context.Context, r *models.ConsentRequest) error {
 	p := ProposalOf(r)
-	d, err := s.currentDigest(ctx, s.db, r.StoryID, p.Channels, p.MediaIDs, p.NameUsage, r.TemplateID)
+	d, err := s.currentDigest(ctx, s.db, formatOf(r.FrozenJSON), r.StoryID, p.Channels, p.MediaIDs, p.NameUsage, r.TemplateID)
 	if err != nil {
 		return err
 	}

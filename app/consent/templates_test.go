@@ -144,14 +144,14 @@ func TestRenderSpanish(t *testing.T) {
 		MediaList:        List{"Foto: José en el jardín"},
 		NameUsage:        NameUsageText("es", "first_name"),
 		ExpiresOn:        FormatDate("es", time.Date(2027, 12, 31, 0, 0, 0, 0, time.UTC)),
-		RevokeURL:        "https://historias.example.org/revocar/abc",
+		RevokeURL:        RevokeHowText("es"),
 	}
 	text, sum, err := Render(tpl, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"José Núñez", "Hospital Señora de la Peña", "«Mi recuperación»", "- Sitio web\n- Facebook",
-		"31 de diciembre de 2027", "solo su nombre de pila", "## Qué se compartirá", "https://historias.example.org/revocar/abc",
+		"31 de diciembre de 2027", "solo su nombre de pila", "## Qué se compartirá", "el enlace personal para revocar",
 		"El paciente firma este formulario"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("rendered text lacks %q", want)

@@ -49,7 +49,7 @@ func TestConsentDecline(t *testing.T) {
 	if e.inbox(t, consent.NotifyDeclined) == 0 {
 		t.Fatal("staff were not told the patient declined")
 	}
-	p.Post(path+"/sign", signForm())
+	confirmSign(p, path, signForm())
 	var n int64
 	e.App.DB.Model(&models.ConsentRecord{}).Where("story_id = ?", e.story).Count(&n)
 	if n != 0 {
@@ -123,7 +123,7 @@ func TestConsentDrawnSignatureStored(t *testing.T) {
 	form := signForm()
 	form.Del("typed_signature")
 	form.Set("signature_data", signaturePNG(t))
-	p.Post(path+"/sign", form).Expect(http.StatusOK).Contains("Gracias")
+	confirmSign(p, path, form).Expect(http.StatusOK).Contains("Gracias")
 	var rec models.ConsentRecord
 	if err := e.App.DB.Where("story_id = ?", e.story).Take(&rec).Error; err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestConsentReminderRenewalAndExpiry(t *testing.T) {
 	}
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	var rec models.ConsentRecord
 	e.App.DB.Where("story_id = ?", e.story).Take(&rec)
 

@@ -126,10 +126,14 @@ func TestConsentHappyPath(t *testing.T) {
 	if res.Doc.Find("input[type=checkbox]:checked, input[type=radio]:checked").Length() != 0 {
 		t.Fatal("a choice is pre-ticked")
 	}
-	if res.Doc.Find("fieldset#channels legend").Length() != 1 || res.Doc.Find(`label[for="typed_signature"]`).Length() != 1 {
-		t.Fatal("choices lack a legend or the typed signature a label")
+	if res.Doc.Find("fieldset#channels legend").Length() != 1 || res.Doc.Find("#choices-form").Length() != 1 {
+		t.Fatal("choices lack a legend or their form")
 	}
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK).Contains("Gracias")
+	conf := p.Post(path+"/confirm", signForm()).Expect(http.StatusOK)
+	if conf.Doc.Find(`label[for="typed_signature"]`).Length() != 1 || conf.Doc.Find("#sign-form input[name=auth_sha256]").Length() != 1 {
+		t.Fatal("the final step lacks the typed signature's label or the text's hash")
+	}
+	confirmSign(p, path, signForm()).Expect(http.StatusOK).Contains("Gracias")
 	if got := e.stage(t); got != "consented" {
 		t.Fatalf("stage after signing = %s", got)
 	}
@@ -172,7 +176,7 @@ func TestConsentHappyPath(t *testing.T) {
 
 	// The used link: the signer sees "already signed"; anyone else the neutral page.
 	p.Get(path).Expect(http.StatusOK).Contains("Ya está firmado")
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK).Contains("Ya está firmado")
+	confirmSign(p, path, signForm()).Expect(http.StatusOK).Contains("Ya está firmado")
 	e.Client().Get(path).Expect(http.StatusNotFound).Contains("Este enlace no se puede usar")
 	var n int64
 	e.App.DB.Model(&models.ConsentRecord{}).Where("story_id = ?", e.story).Count(&n)
@@ -187,6 +191,11 @@ func TestConsentHappyPath(t *testing.T) {
 		t.Fatalf("certificate mail has no revocation link: %q", m.Text)
 	}
 	r := e.Client()
+	// The link alone does not revoke: the same identity check as signing.
+	r.Get(u.Path).Expect(http.StatusOK).Contains("comprobamos que es usted quien cancela")
+	r.Post(u.Path, url.Values{"reason": {"x"}}).Expect(http.StatusForbidden)
+	verifyDOB(r, u.Path, "1990", "1", "1").Expect(http.StatusUnprocessableEntity)
+	verifyDOB(r, u.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
 	r.Get(u.Path).Expect(http.StatusOK).Contains("Cancelar su permiso")
 	r.Post(u.Path, url.Values{"reason": {"Cambié de opinión"}}).Expect(http.StatusOK).Contains("Su permiso está cancelado")
 	r.Post(u.Path, nil).Expect(http.StatusOK).Contains("Ya está cancelado")
@@ -274,29 +283,29 @@ func TestConsentSigningIsGuarded(t *testing.T) {
 	verifyDOB(p, pathA, "1984", "07", "21").Expect(http.StatusSeeOther)
 	// Verified for A does not open or sign B.
 	p.Get(pathB).Expect(http.StatusOK).Contains("First, confirm it is you")
-	p.Post(pathB+"/sign", signForm()).Expect(http.StatusForbidden)
+	confirmSign(p, pathB, signForm()).Expect(http.StatusForbidden)
 	// No CSRF token: refused.
 	form := signForm()
 	p.PostRaw(pathA+"/sign", form).Expect(http.StatusForbidden)
 	// Missing signature: the error summary links to the typed signature field.
 	form = signForm()
 	form.Del("typed_signature")
-	res = p.Post(pathA+"/sign", form).Expect(http.StatusUnprocessableEntity)
+	res = confirmSign(p, pathA, form).Expect(http.StatusUnprocessableEntity)
 	if res.Doc.Find(`.error-summary a[href="#typed_signature"]`).Length() != 1 || res.Doc.Find("#typed_signature[aria-invalid=true]").Length() != 1 {
 		t.Fatal("missing signature is not reported beside the field and in the summary")
 	}
 	// A drawn "signature" that is not a PNG is refused.
 	form = signForm()
 	form.Set("signature_data", "data:image/png;base64,bm90IGEgcG5n")
-	p.Post(pathA+"/sign", form).Expect(http.StatusUnprocessableEntity)
+	confirmSign(p, pathA, form).Expect(http.StatusUnprocessableEntity)
 	// Choices outside the proposal are refused.
 	form = signForm()
 	form.Set("channels", "facebook")
-	p.Post(pathA+"/sign", form).Expect(http.StatusUnprocessableEntity)
+	confirmSign(p, pathA, form).Expect(http.StatusUnprocessableEntity)
 
 	// The story changes underneath (not through the editor): superseded, kindly.
 	e.App.DB.Model(&models.Story{}).Where("id = ?", e.story).Update("body", "Changed behind the patient's back.")
-	p.Post(pathA+"/sign", signForm()).Expect(http.StatusConflict).Contains("La historia cambió")
+	confirmSign(p, pathA, signForm()).Expect(http.StatusConflict).Contains("La historia cambió")
 	var r models.ConsentRequest
 	e.App.DB.Where("story_id = ?", e.story).Take(&r)
 	if r.Status != models.RequestSuperseded {
@@ -314,7 +323,7 @@ func TestEditingConsentedContentSupersedes(t *testing.T) {
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	ctx := audit.WithActor(context.Background(), audit.System)
 	st, _ := e.App.Stories.Get(ctx, e.story)
 	in := stories.InputOf(st)

@@ -28,7 +28,7 @@ func TestConsentReviewPublishRevoke(t *testing.T) {
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	e.runJobs(t)
 	revokeMail := e.smtp.Last(t)
 
@@ -62,7 +62,9 @@ func TestConsentReviewPublishRevoke(t *testing.T) {
 	// Revocation takes the page down at once.
 	revoke := linkRE.FindString(strings.ReplaceAll(revokeMail.Text, "\n", " "))
 	u, _ := url.Parse(revoke)
-	e.Client().Post(u.Path, url.Values{"reason": {"Cambié de opinión"}}).Expect(http.StatusOK)
+	rv := e.Client()
+	verifyDOB(rv, u.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	rv.Post(u.Path, url.Values{"reason": {"Cambié de opinión"}}).Expect(http.StatusOK).Contains("Su permiso está cancelado")
 	e.Client().Get("/p/" + pub.Slug).Expect(http.StatusGone)
 	if strings.Contains(e.Client().Get("/feed.atom").Body, "/p/"+pub.Slug) {
 		t.Fatal("a withdrawn story is still in the feed")
@@ -117,7 +119,7 @@ func TestDoneWhenReviewPublishRevoke(t *testing.T) {
 	verifyDOB(p, link.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
 	sign := signForm()
 	sign["channels"], sign["media"] = chans, []string{photo}
-	p.Post(link.Path+"/sign", sign).Expect(http.StatusOK)
+	confirmSign(p, link.Path, sign).Expect(http.StatusOK)
 	e.runJobs(t)
 	certMail := e.smtp.Last(t)
 
@@ -164,7 +166,9 @@ func TestDoneWhenReviewPublishRevoke(t *testing.T) {
 	e.Client().Get("/feed.atom").Expect(http.StatusOK).Contains("/p/" + pub.Slug)
 
 	revoke, _ := url.Parse(linkRE.FindString(strings.ReplaceAll(certMail.Text, "\n", " ")))
-	e.Client().Post(revoke.Path, nil).Expect(http.StatusOK)
+	rv := e.Client()
+	verifyDOB(rv, revoke.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	rv.Post(revoke.Path, nil).Expect(http.StatusOK).Contains("Su permiso está cancelado")
 	e.Client().Get("/p/" + pub.Slug).Expect(http.StatusGone)
 	e.runJobs(t)
 	masto.Mu.Lock()

@@ -129,8 +129,6 @@ func (s *Server) patientConsent(c echo.Context) error {
 }
 
 func (s *Server) verifyPage(c echo.Context, r *models.ConsentRequest, status int, problem string, dobErr, codeErr bool) error {
-	lang := s.patientLang(c, r.Language)
-	d := s.patientBase(c, lang, c.Param("token"))
 	hasEmail, err := s.consent.HasEmail(c.Request().Context(), r)
 	if err != nil {
 		return err
@@ -139,12 +137,25 @@ func (s *Server) verifyPage(c echo.Context, r *models.ConsentRequest, status int
 	if problem != "" {
 		tries = strconv.Itoa(consent.MaxFailures - r.Failures)
 	}
+	return s.identityPage(c, s.patientLang(c, r.Language), status, identityCheck{Problem: problem, TriesLeft: tries, DOBError: dobErr, CodeError: codeErr,
+		HasEmail: hasEmail, CodeSent: r.CodeExpiresAt != nil && r.CodeExpiresAt.After(time.Now())})
+}
+
+// identityCheck is the state of the identity check page, shared by signing
+// (/c/) and revoking (/r/, Revoke true).
+type identityCheck struct {
+	Problem, TriesLeft  string
+	DOBError, CodeError bool
+	HasEmail, CodeSent  bool
+	Revoke              bool
+}
+
+func (s *Server) identityPage(c echo.Context, lang string, status int, v identityCheck) error {
+	d := s.patientBase(c, lang, c.Param("token"))
 	return s.render(c, status, "consent_patient_verify", Page{Title: d.T["verify_title"], Lang: lang, Data: struct {
 		patientData
-		Problem, TriesLeft  string
-		DOBError, CodeError bool
-		HasEmail, CodeSent  bool
-	}{d, problem, tries, dobErr, codeErr, hasEmail, r.CodeExpiresAt != nil && r.CodeExpiresAt.After(time.Now())}})
+		identityCheck
+	}{d, v}})
 }
 
 // patientConsentVerify checks a date of birth or an emailed code.
@@ -226,7 +237,7 @@ type channelPost struct {
 
 // mediaView is one media item shown to the patient.
 type mediaView struct {
-	ID, Alt, Kind, URL string
+	ID, Alt, Caption, Kind, URL string
 }
 
 // fieldError links the error summary to the field.
@@ -259,7 +270,8 @@ func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int
 		Esign                                    bool
 		TypedName, TypedSignature                string
 		ErrorList                                []fieldError
-	}{patientData: d, StoryTitle: f.Title, Summary: f.Summary, FormLang: r.Language, BodyHTML: markdown.Render(f.Body), AuthHTML: markdown.Render(r.AuthorizationText),
+	}{patientData: d, StoryTitle: f.Title, Summary: f.Summary, FormLang: r.Language, BodyHTML: markdown.Render(f.Body), AuthHTML: template.HTML(consent.RenderedHTML(r.AuthorizationText)), //nolint:gosec // sanitised by markdown.Render
+
 		MaxDate: prop.MaxExpiresOn.Format("2006-01-02"), MinDate: time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02"),
 		MaxDateText: consent.FormatDate(lang, prop.MaxExpiresOn), Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature}
 	v.ExpiresOn = v.MaxDate
@@ -279,7 +291,7 @@ func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int
 		if a, err := s.media.Get(ctx, m.ID); err == nil {
 			kind = a.Kind
 		}
-		v.Media = append(v.Media, mediaView{ID: m.ID, Alt: m.AltText, Kind: kind, URL: "/c/" + token + "/media/" + m.ID})
+		v.Media = append(v.Media, mediaView{ID: m.ID, Alt: m.AltText, Caption: m.Caption, Kind: kind, URL: "/c/" + token + "/media/" + m.ID})
 		v.MediaChoices = append(v.MediaChoices, choice{Value: m.ID, Label: m.AltText, Checked: slices.Contains(in.MediaIDs, m.ID)})
 	}
 	for _, u := range consent.NameUsages {
@@ -295,39 +307,127 @@ func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int
 	return s.render(c, status, "consent_patient_review", Page{Title: d.T["review_title"], Lang: lang, Errors: fe, Data: v})
 }
 
-// patientConsentSign records the authorization.
-func (s *Server) patientConsentSign(c echo.Context) error {
+// signInput reads the choices and signature fields of the patient's forms.
+func signInput(c echo.Context, lang string) consent.SignInput {
+	form, _ := c.FormParams()
+	return consent.SignInput{Channels: form["channels"], MediaIDs: form["media"], NameUsage: c.FormValue("name_usage"), ExpiresOn: c.FormValue("expires_on"),
+		EsignAgreed: c.FormValue("esign") == "yes", TypedName: c.FormValue("typed_name"), SignatureData: c.FormValue("signature_data"),
+		TypedSignature: c.FormValue("typed_signature"), IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
+		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang}
+}
+
+// choiceFields are the fields of the choices step; an error in one of them
+// sends the patient back to that step.
+var choiceFields = []string{"channels", "media", "name_usage", "expires_on"}
+
+// patientSignGate answers the pages shared by the confirm and sign steps
+// (already signed, link gone, not verified); ok says the patient may go on.
+func (s *Server) patientSignGate(c echo.Context) (*models.ConsentRequest, string, bool, error) {
 	r, ok, err := s.patientRequest(c)
 	if !ok {
-		return err
+		return nil, "", false, err
 	}
 	lang := s.patientLang(c, r.Language)
 	if r.Status == models.RequestSigned && s.sessions.GetInt64(c.Request().Context(), verifiedKey(r.ID)) > 0 {
-		return s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
+		return nil, "", false, s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
 	}
 	if !consent.Usable(r) {
-		return s.linkGone(c)
+		return nil, "", false, s.linkGone(c)
 	}
 	if !s.isVerified(c, r) {
-		return s.verifyPage(c, r, http.StatusForbidden, "", false, false)
+		return nil, "", false, s.verifyPage(c, r, http.StatusForbidden, "", false, false)
 	}
-	form, _ := c.FormParams()
-	in := consent.SignInput{Channels: form["channels"], MediaIDs: form["media"], NameUsage: c.FormValue("name_usage"), ExpiresOn: c.FormValue("expires_on"),
-		EsignAgreed: c.FormValue("esign") == "yes", TypedName: c.FormValue("typed_name"), SignatureData: c.FormValue("signature_data"),
-		TypedSignature: c.FormValue("typed_signature"), IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
-	_, err = s.consent.Sign(c.Request().Context(), r, in)
-	var fe consent.FieldErrors
+	return r, lang, true, nil
+}
+
+// patientConsentConfirm takes the choices and shows the final authorization,
+// with them filled in, for the last confirmation and the signature; "back"
+// returns to the choices, kept.
+func (s *Server) patientConsentConfirm(c echo.Context) error {
+	r, lang, ok, err := s.patientSignGate(c)
+	if !ok {
+		return err
+	}
+	in := signInput(c, lang)
+	if c.FormValue("back") == "1" {
+		return s.reviewPage(c, r, http.StatusOK, nil, in)
+	}
+	return s.confirmPage(c, r, http.StatusOK, nil, in, "")
+}
+
+// confirmPage renders the final authorization (consent.Service.Final) with
+// the signing fields; invalid choices go back to the review page.
+func (s *Server) confirmPage(c echo.Context, r *models.ConsentRequest, status int, fe consent.FieldErrors, in consent.SignInput, problem string) error {
+	lang := s.patientLang(c, r.Language)
+	fin, err := s.consent.Final(c.Request().Context(), r, in)
+	var cfe consent.FieldErrors
+	if errors.As(err, &cfe) {
+		return s.reviewPage(c, r, http.StatusUnprocessableEntity, cfe, in)
+	}
+	if err != nil {
+		return s.signError(c, r, lang, err)
+	}
+	d := s.patientBase(c, lang, c.Param("token"))
+	v := struct {
+		patientData
+		FormLang, AuthSHA256               string
+		AuthHTML                           template.HTML
+		Channels, MediaIDs                 []string
+		NameUsage, ExpiresOn               string
+		Esign                              bool
+		TypedName, TypedSignature, Problem string
+		ErrorList                          []fieldError
+	}{patientData: d, FormLang: r.Language, AuthSHA256: fin.SHA256,
+		AuthHTML: template.HTML(consent.RenderedHTML(fin.Text)), //nolint:gosec // sanitised by markdown.Render
+		Channels: in.Channels, MediaIDs: in.MediaIDs, NameUsage: in.NameUsage, ExpiresOn: fin.ExpiresOn.Format("2006-01-02"),
+		Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature, Problem: problem}
+	for _, t := range errorTargets {
+		if msg, ok := fe[t.field]; ok {
+			v.ErrorList = append(v.ErrorList, fieldError{Target: t.target, Message: msg})
+		}
+	}
+	return s.render(c, status, "consent_patient_confirm", Page{Title: d.T["confirm_title"], Lang: lang, Errors: fe, Data: v})
+}
+
+// signError answers the errors of the confirm and sign steps in the
+// patient's language: a second signature is "already signed", never a
+// staff error.
+func (s *Server) signError(c echo.Context, r *models.ConsentRequest, lang string, err error) error {
 	switch {
-	case errors.As(err, &fe):
-		return s.reviewPage(c, r, http.StatusUnprocessableEntity, fe, in)
 	case errors.Is(err, consent.ErrAlreadySigned):
 		return s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
 	case errors.Is(err, consent.ErrStoryChanged):
 		return s.patientMessage(c, http.StatusConflict, lang, "changed_title", "changed_body", "gone_todo")
 	case errors.Is(err, consent.ErrLinkNotUsable):
+		if r.Status == models.RequestSigned {
+			return s.patientMessage(c, http.StatusOK, lang, "already_signed_title", "already_signed_body")
+		}
 		return s.linkGone(c)
-	case err != nil:
+	}
+	return err
+}
+
+// patientConsentSign records the authorization the patient confirmed.
+func (s *Server) patientConsentSign(c echo.Context) error {
+	r, lang, ok, err := s.patientSignGate(c)
+	if !ok {
 		return err
+	}
+	in := signInput(c, lang)
+	_, err = s.consent.Sign(c.Request().Context(), r, in)
+	var fe consent.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		for _, f := range choiceFields {
+			if _, bad := fe[f]; bad {
+				return s.reviewPage(c, r, http.StatusUnprocessableEntity, fe, in)
+			}
+		}
+		return s.confirmPage(c, r, http.StatusUnprocessableEntity, fe, in, "")
+	case errors.Is(err, consent.ErrFormChanged):
+		return s.confirmPage(c, r, http.StatusConflict, nil, in, consent.Texts(lang)["form_changed"])
+	case err != nil:
+		return s.signError(c, r, lang, err)
 	}
 	return s.patientMessage(c, http.StatusOK, lang, "signed_title", "signed_body")
 }

@@ -23,7 +23,7 @@ func TestReviewScreenAndPartialApproval(t *testing.T) {
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	e.runJobs(t)
 	e.staff.Post("/stories/"+e.story+"/transition", url.Values{"to": {"in_review"}}).Expect(http.StatusSeeOther)
 

@@ -17,11 +17,14 @@ func (s *Server) consentRoutes() []Route {
 		{get, "/c/:token", authz.Public, s.patientConsent},
 		{post, "/c/:token/verify", authz.Public, s.patientConsentVerify},
 		{post, "/c/:token/code", authz.Public, s.patientConsentCode},
+		{post, "/c/:token/confirm", authz.Public, s.patientConsentConfirm},
 		{post, "/c/:token/sign", authz.Public, s.patientConsentSign},
 		{post, "/c/:token/decline", authz.Public, s.patientConsentDecline},
 		{get, "/c/:token/media/:asset", authz.Public, s.patientConsentMedia},
 		{get, "/r/:token", authz.Public, s.patientRevokeForm},
 		{post, "/r/:token", authz.Public, s.patientRevoke},
+		{post, "/r/:token/verify", authz.Public, s.patientRevokeVerify},
+		{post, "/r/:token/code", authz.Public, s.patientRevokeCode},
 		{get, "/verify/:id", authz.Public, s.verifyCertificate},
 	}
 }
