@@ -44,7 +44,7 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 		return jobs.Permanent(err)
 	}
 	revokeURL := s.cfg.PublicURL + "/r/" + revokeToken
-	pdf, err := s.certificate(ctx, rec, r, revokeURL)
+	pdf, err := s.certificate(ctx, rec, r)
 	if err != nil {
 		return err
 	}
@@ -60,11 +60,11 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 
 // certificate returns the stored certificate, rendering and storing it first
 // if needed.
-func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest, revokeURL string) ([]byte, error) {
+func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest) ([]byte, error) {
 	if rec.CertificateKey != "" {
 		return s.readObject(ctx, rec.CertificateKey, 0)
 	}
-	data, err := s.certificateData(ctx, rec, r, revokeURL)
+	data, err := s.certificateData(ctx, rec, r)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r 
 	return pdf, nil
 }
 
-func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest, revokeURL string) (CertificateData, error) {
+func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest) (CertificateData, error) {
 	f, err := ParseFrozen(rec.FrozenJSON)
 	if err != nil {
 		return CertificateData{}, jobs.Permanent(err)
@@ -94,8 +94,12 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 	if err != nil {
 		return CertificateData{}, err
 	}
-	d := CertificateData{OrganisationName: s.cfg.OrganisationName, CertificateID: rec.ID, PublicURL: s.cfg.PublicURL, RevokeURL: revokeURL,
-		GeneratedAt: s.now(), AuthorizationText: rec.AuthorizationText, TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
+	scope, err := SignedScopeJSON(rec)
+	if err != nil {
+		return CertificateData{}, jobs.Permanent(err)
+	}
+	d := CertificateData{Language: rec.Language, OrganisationName: s.cfg.OrganisationName, CertificateID: rec.ID, StoryID: rec.StoryID,
+		PublicURL: s.cfg.PublicURL, GeneratedAt: s.now(), AuthorizationText: redactRevokeLinks(rec.AuthorizationText), TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
 		TemplateTextSHA256: rec.TemplateTextSHA256, ContentDigest: rec.Digest, NameUsage: NameUsageText(rec.Language, rec.NameUsage),
 		ExpiresOn: rec.ExpiresOn, StoryTitle: f.Title, StorySummary: f.Summary, StoryBody: f.Body, SignatureImage: sig, SignerName: rec.SignerName}
 	chosen := parseList(rec.Channels)
@@ -114,6 +118,10 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 		if slices.Contains(media, m.ID) {
 			d.Media = append(d.Media, CertificateMedia{ID: m.ID, SHA256: m.SHA256, AltText: m.AltText, Thumbnail: s.thumbnail(ctx, m.ID)})
 		}
+	}
+	d.Attachments = []Attachment{
+		{Name: FrozenAttachment, Description: "Frozen content (canonical JSON); its SHA-256 is the content digest", MIME: "application/json", Data: []byte(rec.FrozenJSON)},
+		{Name: ScopeAttachment, Description: "Signed scope: the signer's choices as recorded", MIME: "application/json", Data: scope},
 	}
 	if rec.RepName != "" {
 		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
