@@ -68,9 +68,9 @@ func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r 
 	if err != nil {
 		return nil, err
 	}
-	pdf, err := RenderCertificate(data)
+	pdf, err := s.renderSealed(data)
 	if err != nil {
-		return nil, jobs.Permanent(err)
+		return nil, err
 	}
 	key := "consents/" + rec.ID + "/certificate.pdf"
 	if _, err := s.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
@@ -163,6 +163,37 @@ func (s *Service) readObject(ctx context.Context, key string, limit int64) ([]by
 		return io.ReadAll(io.LimitReader(rc, limit))
 	}
 	return io.ReadAll(rc)
+}
+
+// renderSealed renders a certificate and seals it when a sealer is set. A
+// rendering failure is permanent; a sealing failure (the timestamp
+// authority is down) is retried.
+func (s *Service) renderSealed(data CertificateData) ([]byte, error) {
+	pdf, err := RenderCertificate(data)
+	if err != nil {
+		return nil, jobs.Permanent(err)
+	}
+	if s.Sealer == nil {
+		return pdf, nil
+	}
+	return s.Sealer.Seal(pdf, data.GeneratedAt)
+}
+
+// StaffEvidenceCopy renders a sealed evidence copy of rec's certificate for
+// staff and third parties (the export bundle): no revocation link and no
+// signature image (finding F5). The digests and attachments are the same as
+// the patient's copy, so it verifies the same way.
+func (s *Service) StaffEvidenceCopy(ctx context.Context, rec *models.ConsentRecord) ([]byte, error) {
+	r, err := s.request(s.read.WithContext(ctx), rec.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.certificateData(ctx, rec, r)
+	if err != nil {
+		return nil, err
+	}
+	data.StaffCopy, data.SignatureImage = true, nil
+	return s.renderSealed(data)
 }
 
 // Certificate returns a record's stored certificate PDF for staff download.

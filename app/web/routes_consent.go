@@ -12,7 +12,7 @@ func (s *Server) consentRoutes() []Route {
 		{post, "/stories/:id/consent", authz.ConsentSendOwn, s.consentSend},
 		{post, "/stories/:id/consent/:request/resend", authz.ConsentSendOwn, s.consentResend},
 		{post, "/stories/:id/consent/:request/cancel", authz.ConsentSendOwn, s.consentCancel},
-		{get, "/consents/:id/certificate", authz.ConsentView, s.consentCertificate},
+		{get, "/consents/:id/certificate", authz.ConsentCertificate, s.consentCertificate},
 
 		{get, "/c/:token", authz.Public, s.patientConsent},
 		{post, "/c/:token/verify", authz.Public, s.patientConsentVerify},
