@@ -178,7 +178,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Consent = consent.New(consent.Deps{DB: gdb, Reader: a.reader, Audit: a.Audit, Keys: keys, Templates: a.Templates, Patients: a.Patients, Media: a.Media,
 		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays}})
-	if a.Consent.Sealer, err = newSealer(cfg); err != nil {
+	if a.Consent.Sealer, err = NewSealer(cfg); err != nil {
 		return nil, err
 	}
 	a.Website = website.New(gdb, a.Audit)
@@ -316,9 +316,9 @@ func (s storyCertificates) Certificate(ctx context.Context, storyID string) (str
 	return s.c.StoryCertificate(ctx, storyID)
 }
 
-// newSealer loads (or creates on first run) the organisation's certificate
+// NewSealer loads (or creates on first run) the organisation's certificate
 // seal key, like the data key.
-func newSealer(cfg *config.Config) (*pdfseal.Sealer, error) {
+func NewSealer(cfg *config.Config) (*pdfseal.Sealer, error) {
 	dir := cfg.SealKeyDir
 	if dir == "" {
 		dir = filepath.Join(cfg.DataDir, "keys")

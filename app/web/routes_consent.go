@@ -23,5 +23,7 @@ func (s *Server) consentRoutes() []Route {
 		{get, "/r/:token", authz.Public, s.patientRevokeForm},
 		{post, "/r/:token", authz.Public, s.patientRevoke},
 		{get, "/verify/:id", authz.Public, s.verifyCertificate},
+		{get, "/verify", authz.Public, s.verifyUploadForm},
+		{post, "/verify", authz.Public, s.verifyUpload},
 	}
 }

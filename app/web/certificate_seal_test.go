@@ -1,0 +1,125 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/app/pdfseal/tsatest"
+	"github.com/storykeep/storykeep/models"
+)
+
+// TestCertificateSealedAndVerifiable signs a consent and checks the
+// certificate end to end: sealed with a timestamp from a real RFC 3161
+// authority (pdfsig agrees), no revocation link in it (F5), verifiable by
+// upload and by SHA-256 at /verify, failing after any changed byte or any
+// changed signed value in the database; publishers cannot download it and
+// the export's staff evidence copy verifies too.
+func TestCertificateSealedAndVerifiable(t *testing.T) {
+	e := newConsentEnv(t)
+	e.App.Consent.Sealer.TSAURL = tsatest.Start(t)
+	path := e.send(t)
+	p := e.Client()
+	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	e.runJobs(t)
+	m := e.smtp.Last(t)
+	if len(m.Attachments) != 1 {
+		t.Fatalf("certificate mail has %d attachments", len(m.Attachments))
+	}
+	pdf := m.Attachments[0].Data
+	var rec models.ConsentRecord
+	if err := e.App.DB.Where("story_id = ?", e.story).Take(&rec).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "/r/") {
+		t.Fatal("the certificate email lacks the revocation link")
+	}
+	text := pdfText(t, pdf)
+	if strings.Contains(text, "/r/") || bytes.Contains(pdf, []byte("/r/")) {
+		t.Error("F5: the stored certificate carries the revocation link")
+	}
+	for _, want := range []string{rec.ID, e.story, "Certificado de autorización firmada"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("certificate lacks %q", want)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "c.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := exec.Command("pdfsig", file).CombinedOutput(); !strings.Contains(string(out), "Signature is Valid") || !strings.Contains(string(out), "Total document signed") {
+		t.Errorf("pdfsig:\n%s", out)
+	}
+	ctx := context.Background()
+	c, err := e.App.Consent.CheckCertificate(ctx, pdf)
+	if err != nil || !c.OK || !c.Timestamped || c.Record == nil || c.Record.ID != rec.ID {
+		t.Fatalf("check: %+v %v", c, err)
+	}
+
+	// /verify by upload and by SHA-256, in Spanish (the patient's language).
+	res := uploadCertificate(t, e, pdf).Expect(http.StatusOK)
+	res.Contains("Este certificado es auténtico").Contains(rec.ID).Contains("válido")
+	if strings.Contains(res.Body, "María") {
+		t.Error("/verify shows the patient's name")
+	}
+	e.Client().Post("/verify", url.Values{"sha256": {c.SHA256}, "lang": {"en"}}).Expect(http.StatusOK).Contains("This certificate is genuine")
+	e.Client().Post("/verify", url.Values{"sha256": {strings.Repeat("a", 64)}, "lang": {"en"}}).Expect(http.StatusUnprocessableEntity)
+
+	// Any changed byte fails.
+	for _, at := range []int{20, len(pdf) / 3, len(pdf) - 30} {
+		bad := append([]byte{}, pdf...)
+		bad[at] ^= 0x04
+		if c, _ := e.App.Consent.CheckCertificate(ctx, bad); c != nil && c.OK {
+			t.Errorf("a PDF changed at byte %d still verifies", at)
+		}
+	}
+	uploadCertificate(t, e, append(append([]byte{}, pdf[:100]...), append([]byte{'X'}, pdf[101:]...)...)).Expect(http.StatusUnprocessableEntity)
+
+	// Publishers cannot download certificates (F5); the others can.
+	pub, _ := e.SignedIn(models.RolePublisher)
+	pub.Get("/consents/" + rec.ID + "/certificate").Expect(http.StatusForbidden)
+	e.staff.Get("/consents/" + rec.ID + "/certificate").Expect(http.StatusOK)
+
+	// The export's staff evidence copy: no link, no signature image, verifies.
+	name, staffPDF, err := e.App.Consent.StoryCertificate(ctx, e.story)
+	if err != nil || !strings.Contains(name, "staff-copy") {
+		t.Fatalf("staff copy %q: %v", name, err)
+	}
+	if st := pdfText(t, staffPDF); !strings.Contains(st, "Copia de evidencia para el personal") || strings.Contains(st, "/r/") {
+		t.Error("the staff evidence copy is not marked or carries the revocation link")
+	}
+	if c, err := e.App.Consent.CheckCertificate(ctx, staffPDF); err != nil || !c.OK {
+		t.Errorf("staff copy check: %+v %v", c, err)
+	}
+
+	// A signed value changed in the database fails the check.
+	if err := e.App.DB.Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).Update("channels", `["website","x","facebook"]`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := e.App.Consent.CheckCertificate(ctx, pdf); c == nil || c.OK {
+		t.Error("a changed signed scope in the database still verifies")
+	}
+}
+
+func uploadCertificate(t *testing.T, e *consentEnv, pdf []byte) *apptest.Resp {
+	t.Helper()
+	cl := e.Client()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("_csrf", cl.CSRF())
+	fw, _ := w.CreateFormFile("pdf", "c.pdf")
+	_, _ = fw.Write(pdf)
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/verify", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return cl.Do(req)
+}
