@@ -46,6 +46,12 @@ type CertificateData struct {
 	Representative *Representative
 	Events         []CertificateEvent
 
+	// Evidence of who signed (UETA attribution).
+	UserAgent    string
+	VerifyMethod string // dob or email_code
+	FailedTries  int    // failed identity checks before success
+	EsignAgreed  bool
+
 	// StaffCopy leaves out the signature image (the export bundle's
 	// evidence copy) and says so on the page.
 	StaffCopy bool
@@ -96,7 +102,7 @@ func RenderCertificate(c CertificateData) ([]byte, error) {
 	p.choices(c)
 	p.story(c)
 	p.signature(c)
-	p.events(c.Events)
+	p.events(c)
 	p.evidence(c)
 	p.footers(c)
 	if p.err != nil {
@@ -331,11 +337,22 @@ func (p *certPDF) signature(c CertificateData) {
 	}
 }
 
-func (p *certPDF) events(events []CertificateEvent) {
+func (p *certPDF) events(c CertificateData) {
 	p.section(p.t("events"))
-	for _, e := range events {
+	for _, e := range c.Events {
 		p.field(p.t("ev_"+e.Kind), utc(e.At)+"   IP "+e.IP)
 	}
+	if c.VerifyMethod != "" {
+		p.field(p.t("method"), p.t("method_"+c.VerifyMethod)+"; "+fmt.Sprintf(p.t("failed"), c.FailedTries))
+	}
+	if c.UserAgent != "" {
+		p.field(p.t("device"), c.UserAgent)
+	}
+	esign := p.t("no")
+	if c.EsignAgreed {
+		esign = p.t("yes")
+	}
+	p.field(p.t("esign"), esign)
 }
 
 func (p *certPDF) evidence(c CertificateData) {
@@ -374,6 +391,8 @@ var certLabels = map[string]map[string]string{
 		"revoke":  "The signer can revoke this authorization at any time, in writing: with the personal link in the email that carried this certificate, or by letter to the organisation.",
 		"footer":  "Certificate %s — page %d of %d",
 		"ev_sent": "sent", "ev_opened": "opened", "ev_verified": "verified", "ev_signed": "signed",
+		"method": "Identity check", "method_dob": "date of birth", "method_email_code": "code sent by email", "failed": "%d failed tries before",
+		"device": "Browser and device", "esign": "Agreed to sign electronically", "yes": "yes", "no": "no",
 	},
 	"es": {
 		"title": "Certificado de autorización firmada", "record": "Id del registro", "story": "Id de la historia", "issued": "Emitido",
@@ -389,6 +408,8 @@ var certLabels = map[string]map[string]string{
 		"revoke":  "Quien firmó puede revocar esta autorización en cualquier momento, por escrito: con el enlace personal del correo que trajo este certificado, o por carta a la organización.",
 		"footer":  "Certificado %s — página %d de %d",
 		"ev_sent": "enviado", "ev_opened": "abierto", "ev_verified": "identidad verificada", "ev_signed": "firmado",
+		"method": "Verificación de identidad", "method_dob": "fecha de nacimiento", "method_email_code": "código enviado por correo", "failed": "%d intentos fallidos antes",
+		"device": "Navegador y dispositivo", "esign": "Aceptó firmar electrónicamente", "yes": "sí", "no": "no",
 	},
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/jobs"
@@ -126,6 +127,7 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 	if rec.RepName != "" {
 		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
 	}
+	d.UserAgent, d.VerifyMethod, d.FailedTries, d.EsignAgreed = rec.UserAgent, r.VerifyMethod, r.Failures, rec.EsignAgreed
 	d.Events = []CertificateEvent{{Kind: "sent", At: rec.SentAt, IP: "—"}}
 	if rec.OpenedAt != nil {
 		d.Events = append(d.Events, CertificateEvent{Kind: "opened", At: *rec.OpenedAt, IP: r.OpenedIP})
@@ -193,6 +195,13 @@ func (s *Service) StaffEvidenceCopy(ctx context.Context, rec *models.ConsentReco
 		return nil, err
 	}
 	data.StaffCopy, data.SignatureImage = true, nil
+	if rec.NameUsage != "full" {
+		p, err := s.patients.Get(ctx, rec.PatientID)
+		if err != nil {
+			return nil, err
+		}
+		withholdNames(&data, p.FullName, rec.SignerName, rec.RepName)
+	}
 	return s.renderSealed(data)
 }
 
@@ -202,4 +211,36 @@ func (s *Service) Certificate(ctx context.Context, rec *models.ConsentRecord) ([
 		return nil, nil
 	}
 	return s.readObject(ctx, rec.CertificateKey, 0)
+}
+
+// withheldName replaces names the patient chose to withhold in the evidence
+// copy given to staff and third parties.
+const withheldName = "[name withheld]"
+
+// withholdNames takes the given names out of everything the certificate
+// prints (the attached files carry no names but the story's own words, which
+// the export ships anyway).
+func withholdNames(d *CertificateData, names ...string) {
+	var pairs []string
+	for _, n := range names {
+		if n = strings.TrimSpace(n); len([]rune(n)) >= 3 {
+			pairs = append(pairs, n, withheldName)
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	r := strings.NewReplacer(pairs...)
+	d.AuthorizationText = r.Replace(d.AuthorizationText)
+	d.StoryTitle, d.StorySummary, d.StoryBody = r.Replace(d.StoryTitle), r.Replace(d.StorySummary), r.Replace(d.StoryBody)
+	for i := range d.ChannelCopy {
+		d.ChannelCopy[i].Text = r.Replace(d.ChannelCopy[i].Text)
+	}
+	for i := range d.Media {
+		d.Media[i].AltText = r.Replace(d.Media[i].AltText)
+	}
+	d.SignerName = withheldName
+	if d.Representative != nil {
+		d.Representative.Name = withheldName
+	}
 }

@@ -17,7 +17,8 @@ const (
 // SignedScope is what the record stores about what was signed: the
 // signer's choices and the references that tie them to the frozen content
 // and the form. It travels in the certificate (signed-scope.json) so the
-// choices can be compared with the database years later.
+// choices can be compared with the database years later. It names nobody:
+// the evidence copy given to third parties carries it too.
 type SignedScope struct {
 	Format             string    `json:"format"`
 	RecordID           string    `json:"record_id"`
@@ -31,10 +32,7 @@ type SignedScope struct {
 	TemplateVersion    int       `json:"template_version"`
 	TemplateTextSHA256 string    `json:"template_text_sha256"`
 	Language           string    `json:"language"`
-	SignerName         string    `json:"signer_name"`
-	RepName            string    `json:"representative_name,omitempty"`
-	RepRelationship    string    `json:"representative_relationship,omitempty"`
-	RepAuthority       string    `json:"representative_authority,omitempty"`
+	Representative     bool      `json:"signed_by_representative"`
 	SignatureSHA256    string    `json:"signature_image_sha256"`
 	SignedAt           time.Time `json:"signed_at"`
 }
@@ -47,8 +45,7 @@ func ScopeOf(rec *models.ConsentRecord) SignedScope {
 	return SignedScope{Format: SignedScopeFormat, RecordID: rec.ID, StoryID: rec.StoryID, ContentDigest: rec.Digest,
 		Channels: nonNil(parseList(rec.Channels)), MediaIDs: nonNil(parseList(rec.MediaIDs)), NameUsage: rec.NameUsage,
 		ExpiresOn: rec.ExpiresOn.UTC().Format("2006-01-02"), TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
-		TemplateTextSHA256: rec.TemplateTextSHA256, Language: rec.Language, SignerName: rec.SignerName,
-		RepName: rec.RepName, RepRelationship: rec.RepRelationship, RepAuthority: rec.RepAuthority,
+		TemplateTextSHA256: rec.TemplateTextSHA256, Language: rec.Language, Representative: rec.RepName != "",
 		SignatureSHA256: rec.SignatureSHA256, SignedAt: rec.SignedAt.UTC().Truncate(time.Second)}
 }
 

@@ -47,7 +47,8 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 	if strings.Contains(text, "/r/") || bytes.Contains(pdf, []byte("/r/")) {
 		t.Error("F5: the stored certificate carries the revocation link")
 	}
-	for _, want := range []string{rec.ID, e.story, "Certificado de autorización firmada"} {
+	for _, want := range []string{rec.ID, e.story, "Certificado de autorización firmada", "fecha de nacimiento; 0 intentos fallidos antes",
+		"Aceptó firmar electrónicamente", "María López"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("certificate lacks %q", want)
 		}
@@ -94,8 +95,13 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 	if err != nil || !strings.Contains(name, "staff-copy") {
 		t.Fatalf("staff copy %q: %v", name, err)
 	}
-	if st := pdfText(t, staffPDF); !strings.Contains(st, "Copia de evidencia para el personal") || strings.Contains(st, "/r/") {
+	st := pdfText(t, staffPDF)
+	if !strings.Contains(st, "Copia de evidencia para el personal") || strings.Contains(st, "/r/") || bytes.Contains(staffPDF, []byte("/r/")) {
 		t.Error("the staff evidence copy is not marked or carries the revocation link")
+	}
+	// The patient chose first name only: the full name is withheld.
+	if strings.Contains(st, "María López") || strings.Contains(st, "López") || !strings.Contains(st, "[name withheld]") {
+		t.Errorf("the staff evidence copy shows a withheld name: %s", st)
 	}
 	if c, err := e.App.Consent.CheckCertificate(ctx, staffPDF); err != nil || !c.OK {
 		t.Errorf("staff copy check: %+v %v", c, err)
