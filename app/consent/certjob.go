@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
@@ -73,16 +74,30 @@ func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r 
 	if err != nil {
 		return nil, err
 	}
-	key := "consents/" + rec.ID + "/certificate.pdf"
+	// The job and the patient's completion page may both get here: each
+	// stores its own object and the first to claim the record wins, so the
+	// stored, emailed and downloaded copies are one and the same.
+	sum := sha256.Sum256(pdf)
+	sumHex := hex.EncodeToString(sum[:])
+	key := "consents/" + rec.ID + "/certificate-" + sumHex[:16] + ".pdf"
 	if _, err := s.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(pdf)
-	if err := s.db.WithContext(ctx).Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).
-		Updates(map[string]any{"certificate_key": key, "certificate_sha256": hex.EncodeToString(sum[:])}).Error; err != nil {
-		return nil, err
+	q := s.db.WithContext(ctx).Model(&models.ConsentRecord{}).Where("id = ? AND certificate_key = ''", rec.ID).
+		Updates(map[string]any{"certificate_key": key, "certificate_sha256": sumHex})
+	if q.Error != nil {
+		return nil, q.Error
 	}
-	rec.CertificateKey, rec.CertificateSHA256 = key, hex.EncodeToString(sum[:])
+	if q.RowsAffected == 0 {
+		_ = s.store.Delete(ctx, key)
+		var cur models.ConsentRecord
+		if err := s.db.WithContext(ctx).Where("id = ?", rec.ID).Take(&cur).Error; err != nil {
+			return nil, err
+		}
+		rec.CertificateKey, rec.CertificateSHA256 = cur.CertificateKey, cur.CertificateSHA256
+		return s.readObject(ctx, cur.CertificateKey, 0)
+	}
+	rec.CertificateKey, rec.CertificateSHA256 = key, sumHex
 	return pdf, nil
 }
 
@@ -243,4 +258,23 @@ func withholdNames(d *CertificateData, names ...string) {
 	if d.Representative != nil {
 		d.Representative.Name = withheldName
 	}
+}
+
+// PatientCertificate returns the certificate of the record signed through
+// r, making and storing it first when the job has not yet (the completion
+// page offers it at once). The download is audited as the patient's.
+func (s *Service) PatientCertificate(ctx context.Context, r *models.ConsentRequest, ip string) ([]byte, string, error) {
+	var rec models.ConsentRecord
+	if err := s.db.WithContext(ctx).Where("request_id = ?", r.ID).Limit(1).Find(&rec).Error; err != nil {
+		return nil, "", err
+	}
+	if rec.ID == "" {
+		return nil, "", ErrLinkNotUsable
+	}
+	pdf, err := s.certificate(ctx, &rec, r)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx = patientCtx(ctx, r.ID, ip)
+	return pdf, rec.ID, s.audit.Record(ctx, nil, audit.Entry{Action: "consent.certificate_patient_download", ObjectType: "consent_record", ObjectID: rec.ID})
 }

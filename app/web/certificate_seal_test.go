@@ -29,13 +29,26 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	done := p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	// The completion page offers the PDF at once, before the job has run.
+	dl := done.Doc.Find(`a[href$="/certificate"]`).AttrOr("href", "")
+	if dl != path+"/certificate" || !strings.Contains(done.Body, "Descargar su formulario firmado") {
+		t.Fatalf("the completion page offers no certificate: %q", dl)
+	}
+	got := p.Get(dl).Expect(http.StatusOK)
+	if got.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(got.Body, "%PDF-") {
+		t.Fatal("the completion page's download is not a PDF")
+	}
+	e.Client().Get(dl).Expect(http.StatusNotFound) // only the browser that signed
 	e.runJobs(t)
 	m := e.smtp.Last(t)
 	if len(m.Attachments) != 1 {
 		t.Fatalf("certificate mail has %d attachments", len(m.Attachments))
 	}
 	pdf := m.Attachments[0].Data
+	if !bytes.Equal(pdf, []byte(got.Body)) {
+		t.Error("the emailed certificate differs from the one downloaded on the completion page")
+	}
 	var rec models.ConsentRecord
 	if err := e.App.DB.Where("story_id = ?", e.story).Take(&rec).Error; err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ func (s *Server) consentRoutes() []Route {
 		{post, "/c/:token/sign", authz.Public, s.patientConsentSign},
 		{post, "/c/:token/decline", authz.Public, s.patientConsentDecline},
 		{get, "/c/:token/media/:asset", authz.Public, s.patientConsentMedia},
+		{get, "/c/:token/certificate", authz.Public, s.patientCertificate},
 		{get, "/r/:token", authz.Public, s.patientRevokeForm},
 		{post, "/r/:token", authz.Public, s.patientRevoke},
 		{get, "/verify/:id", authz.Public, s.verifyCertificate},

@@ -49,6 +49,7 @@ func verifyLang(c echo.Context) string {
 }
 
 type verifyUploadView struct {
+	patientData
 	L       map[string]string
 	Lang    string
 	Checked bool
@@ -59,8 +60,8 @@ type verifyUploadView struct {
 // verifyUploadForm shows the /verify form: upload the PDF or enter its SHA-256.
 func (s *Server) verifyUploadForm(c echo.Context) error {
 	lang := verifyLang(c)
-	return s.render(c, http.StatusOK, "consent_verify_upload", Page{Title: verifyLabels[lang]["title"], Lang: lang,
-		Data: verifyUploadView{L: verifyLabels[lang], Lang: lang}})
+	return s.render(c, http.StatusOK, "consent_patient_verify_upload", Page{Title: verifyLabels[lang]["title"], Lang: lang,
+		Data: verifyUploadView{patientData: s.verifyBase(c, lang), L: verifyLabels[lang], Lang: lang}})
 }
 
 // verifyUpload checks an uploaded certificate PDF (or the one whose SHA-256
@@ -92,7 +93,7 @@ func (s *Server) verifyUpload(c echo.Context) error {
 	if check.Scope != nil && (check.Scope.Language == "es" || check.Scope.Language == "en") && c.FormValue("lang") == "" {
 		lang = check.Scope.Language
 	}
-	v := verifyUploadView{L: verifyLabels[lang], Lang: lang, Checked: true, Check: check}
+	v := verifyUploadView{patientData: s.verifyBase(c, lang), L: verifyLabels[lang], Lang: lang, Checked: true, Check: check}
 	if check.Record != nil {
 		if st, ok := v.L[check.Record.Status]; ok {
 			v.Status = st
@@ -104,5 +105,12 @@ func (s *Server) verifyUpload(c echo.Context) error {
 	if !check.OK {
 		status = http.StatusUnprocessableEntity
 	}
-	return s.render(c, status, "consent_verify_upload", Page{Title: v.L["title"], Lang: lang, Data: v})
+	return s.render(c, status, "consent_patient_verify_upload", Page{Title: v.L["title"], Lang: lang, Data: v})
+}
+
+// verifyBase is the patient layout's data; the page has its own language link.
+func (s *Server) verifyBase(c echo.Context, lang string) patientData {
+	d := s.patientBase(c, lang, "")
+	d.SwitchURL = ""
+	return d
 }
