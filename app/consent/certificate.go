@@ -256,12 +256,10 @@ func (p *certPDF) mediaItem(m CertificateMedia) {
 	const thumbW, thumbH = 28.0, 21.0
 	p.need(thumbH + 2)
 	y := p.y
-	if w, ok := p.image(m.Thumbnail, p.left, y, thumbW, thumbH); !ok {
+	if _, ok := p.image(m.Thumbnail, p.left, y, thumbW, thumbH); !ok {
 		p.gp.RectFromUpperLeftWithStyle(p.left, y, thumbW, thumbH, "D")
 		p.y = y + 8
 		p.para(p.left+4, thumbW-4, 7, false, p.t("nopreview"))
-	} else {
-		_ = w
 	}
 	p.y = y
 	p.para(p.left+thumbW+4, p.right-p.left-thumbW-4, 9, false, m.AltText+"\nMedia "+m.ID+"\nSHA-256 "+m.SHA256)

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"unicode"
 
-	"github.com/signintech/gopdf"
 	"golang.org/x/image/font/sfnt"
 )
 
@@ -345,5 +344,3 @@ func (p *certPDF) addFonts() error {
 	}
 	return nil
 }
-
-var _ = gopdf.UnitMM
