@@ -121,7 +121,7 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 	chosen := parseList(rec.Channels)
 	for _, c := range channels.All {
 		if slices.Contains(chosen, c.Key) {
-			d.Channels = append(d.Channels, c.Label)
+			d.Channels = append(d.Channels, certChannelLabel(rec.Language, c.Key, c.Label))
 		}
 	}
 	for _, cc := range f.Channels {
@@ -277,4 +277,18 @@ func (s *Service) PatientCertificate(ctx context.Context, r *models.ConsentReque
 	}
 	ctx = patientCtx(ctx, r.ID, ip)
 	return pdf, rec.ID, s.audit.Record(ctx, nil, audit.Entry{Action: "consent.certificate_patient_download", ObjectType: "consent_record", ObjectID: rec.ID})
+}
+
+// certChannelLabel names a channel on the certificate in its language; the
+// social networks are brand names in every language.
+func certChannelLabel(lang, key, label string) string {
+	if lang == "es" {
+		switch key {
+		case "website":
+			return "Sitio web"
+		case "youtube":
+			return "Descripción de YouTube"
+		}
+	}
+	return label
 }

@@ -61,7 +61,7 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 		t.Error("F5: the stored certificate carries the revocation link")
 	}
 	for _, want := range []string{rec.ID, e.story, "Certificado de autorización firmada", "fecha de nacimiento; 0 intentos fallidos antes",
-		"Aceptó firmar electrónicamente", "María López"} {
+		"Aceptó firmar electrónicamente", "María López", "Sitio web, X"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("certificate lacks %q", want)
 		}
