@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -40,7 +39,7 @@ func Start(t testing.TB) string {
 	srv := exec.Command(bin, "serve", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--timestamp-signer", "memory")
 	var logs bytes.Buffer
 	srv.Stdout, srv.Stderr = &logs, &logs
-	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	setDeathSignal(srv)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
