@@ -142,3 +142,42 @@ func uploadCertificate(t *testing.T, e *consentEnv, pdf []byte) *apptest.Resp {
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	return cl.Do(req)
 }
+
+// TestF5RevocationLinkNotInStaffCopies: the revocation link reaches only
+// the signer (email body), never the stored certificate, the staff
+// download or the export's evidence copy, and publishers cannot download
+// certificates at all.
+func TestF5RevocationLinkNotInStaffCopies(t *testing.T) {
+	e := newConsentEnv(t)
+	path := e.send(t)
+	p := e.Client()
+	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	e.runJobs(t)
+	m := e.smtp.Last(t)
+	revoke := linkRE.FindString(strings.ReplaceAll(m.Text, "\n", " "))
+	u, _ := url.Parse(revoke)
+	if u == nil || !strings.HasPrefix(u.Path, "/r/") {
+		t.Fatalf("the certificate email lacks the revocation link: %q", m.Text)
+	}
+	token := strings.TrimPrefix(u.Path, "/r/")
+	var rec models.ConsentRecord
+	if err := e.App.DB.Where("story_id = ?", e.story).Take(&rec).Error; err != nil {
+		t.Fatal(err)
+	}
+	staffPDF := e.staff.Get("/consents/" + rec.ID + "/certificate").Expect(http.StatusOK).Body
+	_, bundlePDF, err := e.App.Consent.StoryCertificate(context.Background(), e.story)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"emailed": m.Attachments[0].Data, "staff download": []byte(staffPDF), "export copy": bundlePDF} {
+		if bytes.Contains(b, []byte(token)) || strings.Contains(pdfText(t, b), token) || strings.Contains(pdfText(t, b), "/r/") {
+			t.Errorf("the %s certificate carries the revocation token", name)
+		}
+	}
+	pub, _ := e.SignedIn(models.RolePublisher)
+	pub.Get("/consents/" + rec.ID + "/certificate").Expect(http.StatusForbidden)
+	if res := pub.Get("/stories/" + e.story + "/consent"); res.Status == http.StatusOK && res.Doc.Find(`a[href$="/certificate"]`).Length() != 0 {
+		t.Error("the consent page offers publishers the certificate")
+	}
+}
