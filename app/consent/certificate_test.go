@@ -177,3 +177,24 @@ func TestCertificateEmojiSpanishArabic(t *testing.T) {
 		t.Logf("extracted text: %s", text)
 	}
 }
+
+// TestCertificateNeverFailsOnText: whatever staff or patients type, the
+// certificate renders (characters no font has become placeholders).
+func TestCertificateNeverFailsOnText(t *testing.T) {
+	var b strings.Builder
+	for r := rune(1); r < 0x30000; r += 89 {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		b.WriteRune(r)
+		if r%7 == 0 {
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString("\u200d\ufe0f\u202e\x00\x07 👩‍👩‍👧 👍🏽 " + string([]byte{0xff, 0xfe}))
+	c := sampleCertificate(t)
+	c.StoryBody, c.ChannelCopy[0].Text, c.SignerName = b.String(), b.String(), b.String()
+	if _, err := RenderCertificate(c); err != nil {
+		t.Fatalf("certificate failed on unusual text: %v", err)
+	}
+}
