@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -72,6 +74,18 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 	}
 	if out, _ := exec.Command("pdfsig", file).CombinedOutput(); !strings.Contains(string(out), "Signature is Valid") || !strings.Contains(string(out), "Total document signed") {
 		t.Errorf("pdfsig:\n%s", out)
+	}
+	// Anyone can recompute the digest from the PDF alone, with any tool.
+	dir := t.TempDir()
+	if out, err := exec.Command("pdfdetach", "-saveall", "-o", dir, file).CombinedOutput(); err != nil {
+		t.Fatalf("pdfdetach: %v %s", err, out)
+	}
+	frozen, err := os.ReadFile(filepath.Join(dir, "frozen-content.json"))
+	if sum := sha256.Sum256(frozen); err != nil || hex.EncodeToString(sum[:]) != rec.Digest {
+		t.Errorf("the attached frozen content does not hash to the digest %s (%v)", rec.Digest, err)
+	}
+	if scope, err := os.ReadFile(filepath.Join(dir, "signed-scope.json")); err != nil || !strings.Contains(string(scope), rec.ID) {
+		t.Errorf("signed-scope.json: %v %s", err, scope)
 	}
 	ctx := context.Background()
 	c, err := e.App.Consent.CheckCertificate(ctx, pdf)
