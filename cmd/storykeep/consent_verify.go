@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/storykeep/storykeep/app"
@@ -35,6 +36,14 @@ func cmdConsent(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	svc := consent.New(consent.Deps{DB: gdb, Store: store, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName}})
+	keyDir := cfg.SealKeyDir
+	if keyDir == "" {
+		keyDir = filepath.Join(cfg.DataDir, "keys")
+	}
+	if _, err := os.Stat(filepath.Join(keyDir, "seal.crt")); err != nil {
+		// Checking must not create a new key: it would never match.
+		return fmt.Errorf("no seal certificate in %s (set --data-dir or --seal-key-dir): %w", keyDir, err)
+	}
 	if svc.Sealer, err = app.NewSealer(cfg); err != nil {
 		return err
 	}

@@ -90,6 +90,19 @@ func TestConsentVerifyCommand(t *testing.T) {
 		}
 	}
 	write(pdf)
+	empty := t.TempDir()
+	other := func(k string) string {
+		if k == "STORYKEEP_DATA_DIR" {
+			return empty
+		}
+		return vals[k]
+	}
+	if code, _, errs := runCmd(t, other, "consent", "verify", file); code != 1 || !strings.Contains(errs, "no seal certificate") {
+		t.Errorf("without the seal key: exit %d %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "keys", "seal.key")); err == nil {
+		t.Error("checking created a seal key")
+	}
 	if err := e.App.DB.Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).Update("expires_on", rec.ExpiresOn.AddDate(5, 0, 0)).Error; err != nil {
 		t.Fatal(err)
 	}
