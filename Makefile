@@ -1,6 +1,6 @@
 # Storykeep. `make run` starts it on SQLite with local media; `make test` runs
 # the whole suite on SQLite and PostgreSQL with a real MinIO.
-.PHONY: run build test test-sqlite vet fmt minio vendor-js clean
+.PHONY: run build test test-sqlite vet fmt minio tsa vendor-js clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/storykeep/storykeep/app/web.Version=$(VERSION)
@@ -26,6 +26,10 @@ fmt:
 
 minio:
 	scripts/minio.sh
+
+# tsa installs the RFC 3161 timestamp authority the certificate seal tests start.
+tsa:
+	scripts/tsa.sh
 
 # vendor-js copies pinned front-end libraries (package.json) into static/js/vendor.
 # The copies are committed, so building and `go run` never need npm.

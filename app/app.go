@@ -33,6 +33,7 @@ import (
 	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/media"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/pdfseal"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
@@ -177,6 +178,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Consent = consent.New(consent.Deps{DB: gdb, Reader: a.reader, Audit: a.Audit, Keys: keys, Templates: a.Templates, Patients: a.Patients, Media: a.Media,
 		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays}})
+	if a.Consent.Sealer, err = NewSealer(cfg); err != nil {
+		return nil, err
+	}
 	a.Website = website.New(gdb, a.Audit)
 	handoffs := handoff.Notifier{Jobs: a.Jobs, Mail: a.Mail, DB: gdb, PublicURL: cfg.PublicURL}
 	handoffs.Register(a.Jobs)
@@ -311,4 +315,18 @@ type storyCertificates struct{ c *consent.Service }
 // Certificate implements export.CertificateSource.
 func (s storyCertificates) Certificate(ctx context.Context, storyID string) (string, []byte, error) {
 	return s.c.StoryCertificate(ctx, storyID)
+}
+
+// NewSealer loads (or creates on first run) the organisation's certificate
+// seal key, like the data key.
+func NewSealer(cfg *config.Config) (*pdfseal.Sealer, error) {
+	dir := cfg.SealKeyDir
+	if dir == "" {
+		dir = filepath.Join(cfg.DataDir, "keys")
+	}
+	key, cert, err := pdfseal.LoadOrCreate(dir, cfg.OrganisationName)
+	if err != nil {
+		return nil, fmt.Errorf("certificate seal key: %w", err)
+	}
+	return &pdfseal.Sealer{Key: key, Cert: cert, TSAURL: cfg.TSAURL, Name: cfg.OrganisationName}, nil
 }

@@ -12,4 +12,8 @@ var (
 	// ConsentSendOwn is what the send routes require; AllowedOn with
 	// ConsentSend then decides per story.
 	ConsentSendOwn = Perm{"consent", "send_own"}
+	// ConsentCertificate downloads a signed consent's certificate PDF, which
+	// names the patient and carries the signature: admins, storytellers and
+	// reviewers, not publishers (finding F5; migration 00080).
+	ConsentCertificate = Perm{"consent", "certificate"}
 )

@@ -47,12 +47,17 @@ type Config struct {
 	LoginWindow        time.Duration
 
 	EncryptionKeys string
-	MetricsToken   string
-	AdminEmail     string
-	LogLevel       string
-	LogFormat      string
-	ShutdownGrace  time.Duration
-	Workers        int
+	// SealKeyDir holds the certificate seal key and certificate (seal.key,
+	// seal.crt), created on first run; empty means DATA_DIR/keys.
+	SealKeyDir string
+	// TSAURL is the RFC 3161 timestamp authority the certificate seal asks.
+	TSAURL        string
+	MetricsToken  string
+	AdminEmail    string
+	LogLevel      string
+	LogFormat     string
+	ShutdownGrace time.Duration
+	Workers       int
 	// MaxConcurrentRequests is how many page requests run at once; more wait
 	// in arrival order (see web/limit.go).
 	MaxConcurrentRequests int
@@ -177,6 +182,8 @@ var Settings = []Setting{
 	{Name: "login-ip-max-failures", Env: "STORYKEEP_LOGIN_IP_MAX_FAILURES", Default: "20", Help: "failed sign-ins per client IP within the window", bind: integer(func(c *Config) *int { return &c.LoginIPMaxFailures })},
 	{Name: "login-window", Env: "STORYKEEP_LOGIN_WINDOW", Default: "15m", Help: "window for counting failed sign-ins", bind: duration(func(c *Config) *time.Duration { return &c.LoginWindow })},
 	{Name: "encryption-keys", Env: "STORYKEEP_ENCRYPTION_KEYS", Default: "", Secret: true, Help: "data keys as id:base64(32 bytes), comma-separated, newest first; empty means a key generated once in DATA_DIR/keys", bind: str(func(c *Config) *string { return &c.EncryptionKeys })},
+	{Name: "seal-key-dir", Env: "STORYKEEP_SEAL_KEY_DIR", Default: "", Help: "directory of the consent certificate seal key and certificate (seal.key, seal.crt), generated on first run; empty means DATA_DIR/keys", bind: str(func(c *Config) *string { return &c.SealKeyDir })},
+	{Name: "tsa-url", Env: "STORYKEEP_TSA_URL", Default: "", Help: "RFC 3161 timestamp authority URL for the consent certificate seal; empty seals without a trusted timestamp", bind: str(func(c *Config) *string { return &c.TSAURL })},
 	{Name: "metrics-token", Env: "STORYKEEP_METRICS_TOKEN", Default: "", Secret: true, Help: "bearer token that /metrics requires; empty disables /metrics", bind: str(func(c *Config) *string { return &c.MetricsToken })},
 	{Name: "admin-email", Env: "STORYKEEP_ADMIN_EMAIL", Default: "admin@storykeep.local", Help: "email of the first admin created on an empty database", bind: str(func(c *Config) *string { return &c.AdminEmail })},
 	{Name: "log-level", Env: "STORYKEEP_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel })},

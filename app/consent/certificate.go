@@ -2,7 +2,6 @@ package consent
 
 import (
 	"bytes"
-	"embed"
 	"fmt"
 	"image"
 	_ "image/jpeg" // thumbnails may be JPEG
@@ -11,24 +10,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-pdf/fpdf"
+	"github.com/signintech/gopdf"
+	"golang.org/x/image/font/sfnt"
 )
-
-// The certificate embeds DejaVu Sans (licence in fonts/) because the core PDF
-// fonts cannot show ñ, curly quotes or an em dash reliably, and the text of
-// the authorization must appear exactly as the patient read it.
-//
-//go:embed fonts/DejaVuSans.ttf fonts/DejaVuSans-Bold.ttf
-var fontFS embed.FS
 
 // CertificateData is everything the certificate shows. It is the patient's
 // copy of the signed authorization (164.508(c)(4)) and the organisation's
-// evidence of what was signed, by whom and when.
+// evidence of what was signed, by whom and when. It never carries the
+// revocation link: that credential goes only in the email to the signer
+// (finding F5), so the stored copy is safe to hand to staff.
 type CertificateData struct {
+	Language         string // "es" prints the frame in Spanish; anything else English
 	OrganisationName string
-	CertificateID    string
+	CertificateID    string // the consent record's id
+	StoryID          string
 	PublicURL        string // base URL, for the verification line
-	RevokeURL        string
 	GeneratedAt      time.Time
 
 	AuthorizationText  string // the rendered form, Markdown, exactly as shown
@@ -45,10 +41,24 @@ type CertificateData struct {
 	StoryTitle, StorySummary, StoryBody string
 	ChannelCopy                         []ChannelCopy
 
-	SignatureImage []byte // PNG
+	SignatureImage []byte // PNG; required unless StaffCopy
 	SignerName     string // as typed by the signer
 	Representative *Representative
 	Events         []CertificateEvent
+
+	// Evidence of who signed (UETA attribution).
+	UserAgent    string
+	VerifyMethod string // dob or email_code
+	FailedTries  int    // failed identity checks before success
+	EsignAgreed  bool
+
+	// StaffCopy leaves out the signature image (the export bundle's
+	// evidence copy) and says so on the page.
+	StaffCopy bool
+
+	// Attachments travel inside the PDF as embedded files (PDF/A-3 style
+	// associated files), so the digests can be recomputed from the PDF alone.
+	Attachments []Attachment
 }
 
 // CertificateMedia is a chosen media item; Thumbnail (JPEG or PNG) is
@@ -72,94 +82,119 @@ type CertificateEvent struct {
 	IP   string
 }
 
-// bodyExcerptRunes bounds the story body printed; the digest covers the whole.
-const bodyExcerptRunes = 1500
-
-// RenderCertificate returns the certificate as PDF bytes.
+// RenderCertificate returns the certificate as PDF bytes (not yet sealed).
 func RenderCertificate(c CertificateData) ([]byte, error) {
-	p, err := newCertPDF(c)
+	fonts, err := loadFonts()
 	if err != nil {
 		return nil, err
 	}
+	p := &certPDF{gp: &gopdf.GoPdf{}, fonts: fonts, lang: c.Language, left: 15, right: 195}
+	p.gp.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitMM})
+	p.gp.SetInfo(gopdf.PdfInfo{Title: p.t("title") + " " + c.CertificateID, Creator: "Storykeep", Producer: "Storykeep",
+		CreationDate: c.GeneratedAt.UTC()})
+	if err := p.addFonts(); err != nil {
+		return nil, err
+	}
+	p.newPage()
 	p.header(c)
-	p.section("Authorization as shown to the signer")
+	p.section(p.t("authorization"))
 	p.markdown(c.AuthorizationText)
 	p.choices(c)
 	p.story(c)
-	if err := p.signature(c); err != nil {
-		return nil, err
-	}
-	p.events(c.Events)
+	p.signature(c)
+	p.events(c)
 	p.evidence(c)
-	var buf bytes.Buffer
-	if err := p.f.Output(&buf); err != nil {
+	p.footers(c)
+	if p.err != nil {
+		return nil, fmt.Errorf("certificate: %w", p.err)
+	}
+	pdf, err := p.gp.GetBytesPdfReturnErr()
+	if err != nil {
 		return nil, fmt.Errorf("certificate: %w", err)
 	}
-	return buf.Bytes(), nil
+	return finishPDF(pdf, c.Attachments, c.GeneratedAt)
 }
 
-type certPDF struct{ f *fpdf.Fpdf }
+type certPDF struct {
+	gp          *gopdf.GoPdf
+	fonts       *fontSet
+	buf         sfnt.Buffer
+	lang        string
+	left, right float64
+	y           float64
+	err         error
+}
 
-const lineH = 5.0
+const (
+	lineH      = 5.0
+	pageTop    = 15.0
+	pageBottom = 279.0
+)
 
-func newCertPDF(c CertificateData) (*certPDF, error) {
-	f := fpdf.New("P", "mm", "A4", "")
-	for _, font := range []struct{ style, file string }{{"", "DejaVuSans.ttf"}, {"B", "DejaVuSans-Bold.ttf"}} {
-		b, err := fontFS.ReadFile("fonts/" + font.file)
-		if err != nil {
-			return nil, err
-		}
-		f.AddUTF8FontFromBytes("dejavu", font.style, b)
+func (p *certPDF) newPage() {
+	p.gp.AddPage()
+	p.y = pageTop
+}
+
+// need starts a new page unless h millimetres fit on this one.
+func (p *certPDF) need(h float64) {
+	if p.y+h > pageBottom {
+		p.newPage()
 	}
-	f.SetMargins(15, 15, 15)
-	f.SetAutoPageBreak(true, 18)
-	f.SetTitle("Authorization certificate "+c.CertificateID, true)
-	f.SetCreator("Storykeep", true)
-	f.SetCreationDate(c.GeneratedAt.UTC())
-	// Without this fpdf stamps the wall clock, and two renders that straddle
-	// a second differ.
-	f.SetModificationDate(c.GeneratedAt.UTC())
-	f.SetCatalogSort(true)
-	f.AliasNbPages("")
-	f.SetFooterFunc(func() {
-		f.SetY(-13)
-		f.SetFont("dejavu", "", 7)
-		f.CellFormat(0, 4, fmt.Sprintf("Certificate %s — page %d of {nb}", c.CertificateID, f.PageNo()), "", 0, "C", false, 0, "")
-	})
-	f.AddPage()
-	return &certPDF{f: f}, f.Error()
+}
+
+// footers numbers the pages once their count is known.
+func (p *certPDF) footers(c CertificateData) {
+	n := p.gp.GetNumberOfPages()
+	for i := 1; i <= n; i++ {
+		if err := p.gp.SetPage(i); err != nil {
+			p.fail(err)
+			return
+		}
+		y := p.y
+		p.y = 285
+		p.para(p.left, p.right-p.left, 7, false, fmt.Sprintf(p.t("footer"), c.CertificateID, i, n))
+		p.y = y
+	}
 }
 
 func (p *certPDF) text(size float64, bold bool, s string) {
-	style := ""
-	if bold {
-		style = "B"
-	}
-	p.f.SetFont("dejavu", style, size)
-	p.f.MultiCell(0, size*0.45, s, "", "L", false)
+	p.para(p.left, p.right-p.left, size, bold, s)
 }
 
 func (p *certPDF) section(title string) {
-	p.f.Ln(3)
+	p.need(20) // keep a heading with what follows
+	p.y += 3
 	p.text(12, true, title)
-	y := p.f.GetY()
-	p.f.Line(15, y, 195, y)
-	p.f.Ln(2)
+	p.gp.SetLineWidth(0.2)
+	p.gp.Line(p.left, p.y, p.right, p.y)
+	p.y += 2
 }
 
 func (p *certPDF) field(label, value string) {
-	p.f.SetFont("dejavu", "B", 9)
-	p.f.CellFormat(45, lineH, label, "", 0, "L", false, 0, "")
-	p.f.SetFont("dejavu", "", 9)
-	p.f.MultiCell(0, lineH, value, "", "L", false)
+	p.need(lineH)
+	y := p.y
+	p.para(p.left, 43, 9, true, label)
+	labelEnd := p.y
+	p.y = y
+	if value == "" {
+		value = "—"
+	}
+	p.para(p.left+45, p.right-p.left-45, 9, false, value)
+	p.y = max(p.y, labelEnd)
 }
 
 func (p *certPDF) header(c CertificateData) {
 	p.text(16, true, c.OrganisationName)
-	p.text(13, true, "Certificate of signed authorization")
-	p.f.Ln(1)
-	p.field("Certificate id", c.CertificateID)
-	p.field("Issued", utc(c.GeneratedAt))
+	p.text(13, true, p.t("title"))
+	p.y += 1
+	p.field(p.t("record"), c.CertificateID)
+	p.field(p.t("story"), c.StoryID)
+	p.field(p.t("issued"), utc(c.GeneratedAt))
+	if c.StaffCopy {
+		p.y += 1
+		p.text(9, true, p.t("staffcopy"))
+	}
 }
 
 // markdown prints the form as plain headings, paragraphs and bullets: the
@@ -169,7 +204,7 @@ func (p *certPDF) markdown(src string) {
 	flush := func() {
 		if len(para) > 0 {
 			p.text(9.5, false, plainInline(strings.Join(para, " ")))
-			p.f.Ln(1.5)
+			p.y += 1.5
 			para = nil
 		}
 	}
@@ -185,14 +220,10 @@ func (p *certPDF) markdown(src string) {
 				size = 12
 			}
 			p.text(size, true, plainInline(strings.TrimSpace(strings.TrimLeft(t, "#"))))
-			p.f.Ln(1)
+			p.y += 1
 		case strings.HasPrefix(t, "- ") || strings.HasPrefix(t, "* "):
 			flush()
-			p.f.SetLeftMargin(20) // wrapped lines of a bullet stay indented
-			p.f.SetX(20)
-			p.f.SetFont("dejavu", "", 9.5)
-			p.f.MultiCell(0, 9.5*0.45, "• "+plainInline(t[2:]), "", "L", false)
-			p.f.SetLeftMargin(15)
+			p.para(p.left+5, p.right-p.left-5, 9.5, false, "• "+plainInline(t[2:]))
 		default:
 			para = append(para, t)
 		}
@@ -211,11 +242,11 @@ func plainInline(s string) string {
 }
 
 func (p *certPDF) choices(c CertificateData) {
-	p.section("The signer's choices")
-	p.field("Channels", strings.Join(c.Channels, ", "))
-	p.field("Name usage", c.NameUsage)
-	p.field("Expires on", c.ExpiresOn.UTC().Format("2006-01-02"))
-	p.f.Ln(1)
+	p.section(p.t("choices"))
+	p.field(p.t("channels"), strings.Join(c.Channels, ", "))
+	p.field(p.t("nameusage"), c.NameUsage)
+	p.field(p.t("expires"), c.ExpiresOn.UTC().Format("2006-01-02"))
+	p.y += 1
 	for _, m := range c.Media {
 		p.mediaItem(m)
 	}
@@ -223,27 +254,38 @@ func (p *certPDF) choices(c CertificateData) {
 
 func (p *certPDF) mediaItem(m CertificateMedia) {
 	const thumbW, thumbH = 28.0, 21.0
-	if p.f.GetY()+thumbH > 270 {
-		p.f.AddPage()
+	p.need(thumbH + 2)
+	y := p.y
+	if _, ok := p.image(m.Thumbnail, p.left, y, thumbW, thumbH); !ok {
+		p.gp.RectFromUpperLeftWithStyle(p.left, y, thumbW, thumbH, "D")
+		p.y = y + 8
+		p.para(p.left+4, thumbW-4, 7, false, p.t("nopreview"))
 	}
-	y := p.f.GetY()
-	if kind := imageKind(m.Thumbnail); kind != "" {
-		name := "thumb-" + m.ID
-		p.f.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: kind}, bytes.NewReader(m.Thumbnail))
-		p.f.ImageOptions(name, 15, y, 0, thumbH, false, fpdf.ImageOptions{ImageType: kind}, 0, "")
-	} else {
-		p.f.SetFont("dejavu", "", 7)
-		p.f.Rect(15, y, thumbW, thumbH, "D")
-		p.f.SetXY(15, y+8)
-		p.f.CellFormat(thumbW, 4, "no preview", "", 0, "C", false, 0, "")
-	}
-	p.f.SetXY(15+thumbW+4, y)
-	p.f.SetFont("dejavu", "", 9)
-	p.f.MultiCell(0, lineH, m.AltText+"\nMedia "+m.ID+"\nSHA-256 "+m.SHA256, "", "L", false)
-	p.f.SetY(max(p.f.GetY(), y+thumbH) + 2)
+	p.y = y
+	p.para(p.left+thumbW+4, p.right-p.left-thumbW-4, 9, false, m.AltText+"\nMedia "+m.ID+"\nSHA-256 "+m.SHA256)
+	p.y = max(p.y, y+thumbH) + 2
 }
 
-// imageKind returns the fpdf type of a decodable JPEG or PNG, or "".
+// image draws a JPEG or PNG scaled into w×h (keeping its shape) and
+// reports its width; false when b is not a decodable image.
+func (p *certPDF) image(b []byte, x, y, w, h float64) (float64, bool) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil || (format != "jpeg" && format != "png") || cfg.Width == 0 || cfg.Height == 0 {
+		return 0, false
+	}
+	scale := min(w/float64(cfg.Width), h/float64(cfg.Height))
+	iw, ih := float64(cfg.Width)*scale, float64(cfg.Height)*scale
+	holder, err := gopdf.ImageHolderByBytes(b)
+	if err != nil {
+		return 0, false
+	}
+	if err := p.gp.ImageByHolder(holder, x, y, &gopdf.Rect{W: iw, H: ih}); err != nil {
+		return 0, false
+	}
+	return iw, true
+}
+
+// imageKind returns "JPG" or "PNG" for a decodable image, or "".
 func imageKind(b []byte) string {
 	if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err == nil {
 		switch format {
@@ -256,61 +298,127 @@ func imageKind(b []byte) string {
 	return ""
 }
 
+// story prints the content as signed, in full: the digest covers all of
+// it, and the attached frozen JSON lets anyone recompute it.
 func (p *certPDF) story(c CertificateData) {
-	p.section("Story as signed")
-	p.field("Title", c.StoryTitle)
-	p.field("Summary", c.StorySummary)
-	body := []rune(canon(c.StoryBody))
-	excerpt := string(body)
-	if len(body) > bodyExcerptRunes {
-		excerpt = string(body[:bodyExcerptRunes]) + " […] (excerpt; the content digest covers the full text)"
-	}
-	p.field("Body", excerpt)
+	p.section(p.t("storysigned"))
+	p.field(p.t("storytitle"), c.StoryTitle)
+	p.field(p.t("summary"), c.StorySummary)
+	p.field(p.t("body"), canon(c.StoryBody))
 	for _, cc := range c.ChannelCopy {
 		if strings.TrimSpace(cc.Text) != "" {
-			p.field("Post: "+cc.Channel, cc.Text)
+			p.field(p.t("post")+": "+cc.Channel, cc.Text)
 		}
 	}
 }
 
-func (p *certPDF) signature(c CertificateData) error {
-	if imageKind(c.SignatureImage) != "PNG" {
-		return fmt.Errorf("certificate: the signature image is not a PNG")
+func (p *certPDF) signature(c CertificateData) {
+	if !c.StaffCopy && imageKind(c.SignatureImage) != "PNG" {
+		p.fail(fmt.Errorf("the signature image is not a PNG"))
+		return
 	}
-	if p.f.GetY()+55 > 270 { // keep the heading, the image and the signer together
-		p.f.AddPage()
+	p.need(55) // keep the heading, the image and the signer together
+	p.section(p.t("signature"))
+	if c.StaffCopy {
+		p.text(9, false, p.t("nosigimage"))
+	} else {
+		y := p.y
+		if _, ok := p.image(c.SignatureImage, p.left, y, 70, 25); ok {
+			p.y = y + 26
+		}
 	}
-	p.section("Signature")
-	p.f.RegisterImageOptionsReader("signature", fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(c.SignatureImage))
-	p.f.ImageOptions("signature", 15, p.f.GetY(), 70, 0, true, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
-	p.field("Signed by (typed)", c.SignerName)
+	p.field(p.t("signedby"), c.SignerName)
 	if r := c.Representative; r != nil {
-		p.field("Representative", r.Name)
-		p.field("Relationship", r.Relationship)
-		p.field("Authority", r.Authority)
+		p.field(p.t("representative"), r.Name)
+		p.field(p.t("relationship"), r.Relationship)
+		p.field(p.t("authority"), r.Authority)
 	}
-	return p.f.Error()
 }
 
-func (p *certPDF) events(events []CertificateEvent) {
-	p.section("Event trail (UTC)")
-	for _, e := range events {
-		p.f.SetFont("dejavu", "", 9)
-		p.f.CellFormat(30, lineH, e.Kind, "", 0, "L", false, 0, "")
-		p.f.CellFormat(50, lineH, utc(e.At), "", 0, "L", false, 0, "")
-		p.f.CellFormat(0, lineH, "IP "+e.IP, "", 1, "L", false, 0, "")
+func (p *certPDF) events(c CertificateData) {
+	p.section(p.t("events"))
+	for _, e := range c.Events {
+		p.field(p.t("ev_"+e.Kind), utc(e.At)+"   IP "+e.IP)
 	}
+	if c.VerifyMethod != "" {
+		p.field(p.t("method"), p.t("method_"+c.VerifyMethod)+"; "+fmt.Sprintf(p.t("failed"), c.FailedTries))
+	}
+	if c.UserAgent != "" {
+		p.field(p.t("device"), c.UserAgent)
+	}
+	esign := p.t("no")
+	if c.EsignAgreed {
+		esign = p.t("yes")
+	}
+	p.field(p.t("esign"), esign)
 }
 
 func (p *certPDF) evidence(c CertificateData) {
-	p.section("Evidence")
-	p.field("Content digest", c.ContentDigest)
-	p.field("Form template", fmt.Sprintf("%s, version %d", c.TemplateID, c.TemplateVersion))
-	p.field("Form text SHA-256", c.TemplateTextSHA256)
-	p.f.Ln(2)
-	p.text(9, false, fmt.Sprintf("Verify at %s/verify/%s — digest %s", strings.TrimRight(c.PublicURL, "/"), c.CertificateID, c.ContentDigest))
-	p.f.Ln(1)
-	p.text(9, false, "To revoke this authorization at any time, in writing: "+c.RevokeURL)
+	p.section(p.t("evidence"))
+	p.field(p.t("digest"), c.ContentDigest)
+	p.field(p.t("template"), fmt.Sprintf("%s, v%d", c.TemplateID, c.TemplateVersion))
+	p.field(p.t("templatesha"), c.TemplateTextSHA256)
+	if len(c.Attachments) > 0 {
+		var names []string
+		for _, a := range c.Attachments {
+			names = append(names, a.Name)
+		}
+		p.field(p.t("attached"), strings.Join(names, ", "))
+	}
+	p.y += 2
+	p.text(9, false, fmt.Sprintf(p.t("verify"), strings.TrimRight(c.PublicURL, "/"), c.CertificateID, c.ContentDigest))
+	p.y += 1
+	p.text(9, false, p.t("revoke"))
 }
 
 func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// certLabels frame the certificate in the patient's language.
+var certLabels = map[string]map[string]string{
+	"en": {
+		"title": "Certificate of signed authorization", "record": "Record id", "story": "Story id", "issued": "Issued",
+		"staffcopy":     "Staff evidence copy: the signature image and the signer's revocation link are left out.",
+		"authorization": "Authorization as shown to the signer", "choices": "The signer's choices", "channels": "Channels",
+		"nameusage": "Name usage", "expires": "Expires on", "nopreview": "no preview", "storysigned": "Story as signed",
+		"storytitle": "Title", "summary": "Summary", "body": "Body", "post": "Post", "signature": "Signature",
+		"nosigimage": "(signature image not included in this copy)", "signedby": "Signed by (typed)",
+		"representative": "Representative", "relationship": "Relationship", "authority": "Authority",
+		"events": "Event trail (UTC)", "evidence": "Evidence", "digest": "Content digest", "template": "Form template",
+		"templatesha": "Form text SHA-256", "attached": "Attached files",
+		"verify":  "Verify at %s/verify/%s (upload this PDF or enter its SHA-256) — content digest %s",
+		"revoke":  "The signer can revoke this authorization at any time, in writing: with the personal link in the email that carried this certificate, or by letter to the organisation.",
+		"footer":  "Certificate %s — page %d of %d",
+		"ev_sent": "sent", "ev_opened": "opened", "ev_verified": "verified", "ev_signed": "signed",
+		"method": "Identity check", "method_dob": "date of birth", "method_email_code": "code sent by email", "failed": "%d failed tries before",
+		"device": "Browser and device", "esign": "Agreed to sign electronically", "yes": "yes", "no": "no",
+	},
+	"es": {
+		"title": "Certificado de autorización firmada", "record": "Id del registro", "story": "Id de la historia", "issued": "Emitido",
+		"staffcopy":     "Copia de evidencia para el personal: sin la imagen de la firma ni el enlace personal de revocación.",
+		"authorization": "Autorización tal como se mostró a quien firmó", "choices": "Lo que eligió quien firmó", "channels": "Canales",
+		"nameusage": "Uso del nombre", "expires": "Vence el", "nopreview": "sin vista previa", "storysigned": "Historia tal como se firmó",
+		"storytitle": "Título", "summary": "Resumen", "body": "Texto", "post": "Publicación", "signature": "Firma",
+		"nosigimage": "(la imagen de la firma no se incluye en esta copia)", "signedby": "Firmado por (escrito)",
+		"representative": "Representante", "relationship": "Relación", "authority": "Autoridad",
+		"events": "Registro de eventos (UTC)", "evidence": "Evidencia", "digest": "Huella del contenido", "template": "Plantilla del formulario",
+		"templatesha": "SHA-256 del texto del formulario", "attached": "Archivos adjuntos",
+		"verify":  "Verifíquelo en %s/verify/%s (suba este PDF o escriba su SHA-256) — huella del contenido %s",
+		"revoke":  "Quien firmó puede revocar esta autorización en cualquier momento, por escrito: con el enlace personal del correo que trajo este certificado, o por carta a la organización.",
+		"footer":  "Certificado %s — página %d de %d",
+		"ev_sent": "enviado", "ev_opened": "abierto", "ev_verified": "identidad verificada", "ev_signed": "firmado",
+		"method": "Verificación de identidad", "method_dob": "fecha de nacimiento", "method_email_code": "código enviado por correo", "failed": "%d intentos fallidos antes",
+		"device": "Navegador y dispositivo", "esign": "Aceptó firmar electrónicamente", "yes": "sí", "no": "no",
+	},
+}
+
+func (p *certPDF) t(key string) string {
+	if m, ok := certLabels[p.lang]; ok {
+		if s, ok := m[key]; ok {
+			return s
+		}
+	}
+	if s, ok := certLabels["en"][key]; ok {
+		return s
+	}
+	return strings.TrimPrefix(key, "ev_")
+}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -52,8 +54,8 @@ func sampleCertificate(t *testing.T) CertificateData {
 	_, digest := Digest(frozen)
 	at := time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
 	return CertificateData{
-		OrganisationName: "Hospital Señora de la Peña", CertificateID: "0190a5c4-aaaa-7bbb-8ccc-000000000042",
-		PublicURL: "https://historias.example.org/", RevokeURL: "https://historias.example.org/revocar/tok",
+		Language: "es", OrganisationName: "Hospital Señora de la Peña", CertificateID: "0190a5c4-aaaa-7bbb-8ccc-000000000042",
+		StoryID: "0190a5c4-bbbb-7bbb-8ccc-000000000007", PublicURL: "https://historias.example.org/",
 		GeneratedAt: at.Add(time.Minute), AuthorizationText: text,
 		TemplateID: tpl.ID, TemplateVersion: 1, TemplateTextSHA256: TextSHA256(tpl.Body), ContentDigest: digest,
 		Channels: []string{"Sitio web", "Facebook"}, NameUsage: NameUsageText("es", "first_name"),
@@ -110,12 +112,12 @@ func TestRenderCertificate(t *testing.T) {
 		"Hospital Señora de la Peña", "José Núñez Güemes", "Qué se compartirá", "«Mi recuperación»",
 		"¡José camina otra vez! Pingüino y señal — “gracias”.", "Fisioterapia — “paso a paso”",
 		"31 de diciembre de 2027", "solo su nombre de pila", "Ana López Núñez", "madre de un menor de edad",
-		"Certificate 0190a5c4-aaaa-7bbb-8ccc-000000000042",
+		"Certificado 0190a5c4-aaaa-7bbb-8ccc-000000000042", "Certificado de autorización firmada",
+		"Id de la historia", "0190a5c4-bbbb-7bbb-8ccc-000000000007", "enviado", "firmado",
 		c.ContentDigest, c.TemplateTextSHA256,
-		"Verify at https://historias.example.org/verify/0190a5c4-aaaa-7bbb-8ccc-000000000042 — digest " + c.ContentDigest,
-		"https://historias.example.org/revocar/tok",
+		"Verifíquelo en https://historias.example.org/verify/0190a5c4-aaaa-7bbb-8ccc-000000000042",
 		"2026-03-12 09:26:53 UTC", "2026-03-14 07:26:53 UTC", "2026-03-14 08:26:53 UTC", "2026-03-14 09:26:53 UTC",
-		"IP 2001:db8::1", "IP 10.0.0.5", "no preview", "(excerpt; the content digest covers the full text)",
+		"IP 2001:db8::1", "IP 10.0.0.5", "sin vista previa",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("certificate text lacks %q", want)
@@ -139,5 +141,60 @@ func TestRenderCertificateNeedsSignature(t *testing.T) {
 	c.SignatureImage = testImage(t, "jpeg", 10, 10)
 	if _, err := RenderCertificate(c); err == nil {
 		t.Error("rendered without a PNG signature")
+	}
+}
+
+// TestCertificateEmojiSpanishArabic is the regression test for the bug
+// found against a real Bluesky server: an emoji in channel copy killed the
+// certificate job ("character outside the supported range"). Any text
+// renders; the full body is printed (no 1,500-character cut); a character
+// no embedded font has becomes a marked placeholder.
+func TestCertificateEmojiSpanishArabic(t *testing.T) {
+	c := sampleCertificate(t)
+	arabic := "شكراً لفريق العلاج الطبيعي"
+	hebrew := "תודה רבה"
+	c.ChannelCopy = []ChannelCopy{{Channel: "bluesky", Text: "¡José camina otra vez! 🎉😀🙏 Gracias al equipo ❤️ " + arabic}}
+	c.StorySummary = "Resumen con hebreo: " + hebrew + " y un carácter sin fuente: \U0001F979 y 中"
+	body := strings.Repeat("José caminó otra vez con la ayuda del equipo de fisioterapia. ", 40) + "FIN-DEL-TEXTO-COMPLETO"
+	c.StoryBody = body
+	pdf, err := RenderCertificate(c)
+	if err != nil {
+		t.Fatalf("certificate with emoji, Spanish and Arabic: %v", err)
+	}
+	text := norm.NFKC.String(pdfText(t, pdf))
+	for _, want := range []string{
+		"¡José camina otra vez!", "🎉😀🙏", "Gracias al equipo ❤", "[U+1F979]", "[U+4E2D]",
+		norm.NFKC.String(arabic), hebrew, "FIN-DEL-TEXTO-COMPLETO",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("certificate text lacks %q", want)
+		}
+	}
+	if strings.Count(text, "José caminó otra vez con la ayuda") != 40 {
+		t.Errorf("the body is not printed in full: %d repetitions", strings.Count(text, "José caminó otra vez con la ayuda"))
+	}
+	if t.Failed() {
+		t.Logf("extracted text: %s", text)
+	}
+}
+
+// TestCertificateNeverFailsOnText: whatever staff or patients type, the
+// certificate renders (characters no font has become placeholders).
+func TestCertificateNeverFailsOnText(t *testing.T) {
+	var b strings.Builder
+	for r := rune(1); r < 0x30000; r += 89 {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		b.WriteRune(r)
+		if r%7 == 0 {
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString("\u200d\ufe0f\u202e\x00\x07 👩‍👩‍👧 👍🏽 " + string([]byte{0xff, 0xfe}))
+	c := sampleCertificate(t)
+	c.StoryBody, c.ChannelCopy[0].Text, c.SignerName = b.String(), b.String(), b.String()
+	if _, err := RenderCertificate(c); err != nil {
+		t.Fatalf("certificate failed on unusual text: %v", err)
 	}
 }

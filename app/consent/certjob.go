@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"io"
 	"slices"
+	"strings"
 
+	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
@@ -44,7 +46,7 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 		return jobs.Permanent(err)
 	}
 	revokeURL := s.cfg.PublicURL + "/r/" + revokeToken
-	pdf, err := s.certificate(ctx, rec, r, revokeURL)
+	pdf, err := s.certificate(ctx, rec, r)
 	if err != nil {
 		return err
 	}
@@ -60,32 +62,46 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 
 // certificate returns the stored certificate, rendering and storing it first
 // if needed.
-func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest, revokeURL string) ([]byte, error) {
+func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest) ([]byte, error) {
 	if rec.CertificateKey != "" {
 		return s.readObject(ctx, rec.CertificateKey, 0)
 	}
-	data, err := s.certificateData(ctx, rec, r, revokeURL)
+	data, err := s.certificateData(ctx, rec, r)
 	if err != nil {
 		return nil, err
 	}
-	pdf, err := RenderCertificate(data)
+	pdf, err := s.renderSealed(data)
 	if err != nil {
-		return nil, jobs.Permanent(err)
+		return nil, err
 	}
-	key := "consents/" + rec.ID + "/certificate.pdf"
+	// The job and the patient's completion page may both get here: each
+	// stores its own object and the first to claim the record wins, so the
+	// stored, emailed and downloaded copies are one and the same.
+	sum := sha256.Sum256(pdf)
+	sumHex := hex.EncodeToString(sum[:])
+	key := "consents/" + rec.ID + "/certificate-" + sumHex[:16] + ".pdf"
 	if _, err := s.store.Put(ctx, key, bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(pdf)
-	if err := s.db.WithContext(ctx).Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).
-		Updates(map[string]any{"certificate_key": key, "certificate_sha256": hex.EncodeToString(sum[:])}).Error; err != nil {
-		return nil, err
+	q := s.db.WithContext(ctx).Model(&models.ConsentRecord{}).Where("id = ? AND certificate_key = ''", rec.ID).
+		Updates(map[string]any{"certificate_key": key, "certificate_sha256": sumHex})
+	if q.Error != nil {
+		return nil, q.Error
 	}
-	rec.CertificateKey, rec.CertificateSHA256 = key, hex.EncodeToString(sum[:])
+	if q.RowsAffected == 0 {
+		_ = s.store.Delete(ctx, key)
+		var cur models.ConsentRecord
+		if err := s.db.WithContext(ctx).Where("id = ?", rec.ID).Take(&cur).Error; err != nil {
+			return nil, err
+		}
+		rec.CertificateKey, rec.CertificateSHA256 = cur.CertificateKey, cur.CertificateSHA256
+		return s.readObject(ctx, cur.CertificateKey, 0)
+	}
+	rec.CertificateKey, rec.CertificateSHA256 = key, sumHex
 	return pdf, nil
 }
 
-func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest, revokeURL string) (CertificateData, error) {
+func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord, r *models.ConsentRequest) (CertificateData, error) {
 	f, err := ParseFrozen(rec.FrozenJSON)
 	if err != nil {
 		return CertificateData{}, jobs.Permanent(err)
@@ -94,14 +110,18 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 	if err != nil {
 		return CertificateData{}, err
 	}
-	d := CertificateData{OrganisationName: s.cfg.OrganisationName, CertificateID: rec.ID, PublicURL: s.cfg.PublicURL, RevokeURL: revokeURL,
-		GeneratedAt: s.now(), AuthorizationText: rec.AuthorizationText, TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
+	scope, err := SignedScopeJSON(rec)
+	if err != nil {
+		return CertificateData{}, jobs.Permanent(err)
+	}
+	d := CertificateData{Language: rec.Language, OrganisationName: s.cfg.OrganisationName, CertificateID: rec.ID, StoryID: rec.StoryID,
+		PublicURL: s.cfg.PublicURL, GeneratedAt: s.now(), AuthorizationText: redactRevokeLinks(rec.AuthorizationText), TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
 		TemplateTextSHA256: rec.TemplateTextSHA256, ContentDigest: rec.Digest, NameUsage: NameUsageText(rec.Language, rec.NameUsage),
 		ExpiresOn: rec.ExpiresOn, StoryTitle: f.Title, StorySummary: f.Summary, StoryBody: f.Body, SignatureImage: sig, SignerName: rec.SignerName}
 	chosen := parseList(rec.Channels)
 	for _, c := range channels.All {
 		if slices.Contains(chosen, c.Key) {
-			d.Channels = append(d.Channels, c.Label)
+			d.Channels = append(d.Channels, certChannelLabel(rec.Language, c.Key, c.Label))
 		}
 	}
 	for _, cc := range f.Channels {
@@ -115,9 +135,14 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 			d.Media = append(d.Media, CertificateMedia{ID: m.ID, SHA256: m.SHA256, AltText: m.AltText, Thumbnail: s.thumbnail(ctx, m.ID)})
 		}
 	}
+	d.Attachments = []Attachment{
+		{Name: FrozenAttachment, Description: "Frozen content (canonical JSON); its SHA-256 is the content digest", MIME: "application/json", Data: []byte(rec.FrozenJSON)},
+		{Name: ScopeAttachment, Description: "Signed scope: the signer's choices as recorded", MIME: "application/json", Data: scope},
+	}
 	if rec.RepName != "" {
 		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
 	}
+	d.UserAgent, d.VerifyMethod, d.FailedTries, d.EsignAgreed = rec.UserAgent, r.VerifyMethod, r.Failures, rec.EsignAgreed
 	d.Events = []CertificateEvent{{Kind: "sent", At: rec.SentAt, IP: "—"}}
 	if rec.OpenedAt != nil {
 		d.Events = append(d.Events, CertificateEvent{Kind: "opened", At: *rec.OpenedAt, IP: r.OpenedIP})
@@ -157,10 +182,113 @@ func (s *Service) readObject(ctx context.Context, key string, limit int64) ([]by
 	return io.ReadAll(rc)
 }
 
+// renderSealed renders a certificate and seals it when a sealer is set. A
+// rendering failure is permanent; a sealing failure (the timestamp
+// authority is down) is retried.
+func (s *Service) renderSealed(data CertificateData) ([]byte, error) {
+	pdf, err := RenderCertificate(data)
+	if err != nil {
+		return nil, jobs.Permanent(err)
+	}
+	if s.Sealer == nil {
+		return pdf, nil
+	}
+	return s.Sealer.Seal(pdf, data.GeneratedAt)
+}
+
+// StaffEvidenceCopy renders a sealed evidence copy of rec's certificate for
+// staff and third parties (the export bundle): no revocation link and no
+// signature image (finding F5). The digests and attachments are the same as
+// the patient's copy, so it verifies the same way.
+func (s *Service) StaffEvidenceCopy(ctx context.Context, rec *models.ConsentRecord) ([]byte, error) {
+	r, err := s.request(s.read.WithContext(ctx), rec.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.certificateData(ctx, rec, r)
+	if err != nil {
+		return nil, err
+	}
+	data.StaffCopy, data.SignatureImage = true, nil
+	if rec.NameUsage != "full" {
+		p, err := s.patients.Get(ctx, rec.PatientID)
+		if err != nil {
+			return nil, err
+		}
+		withholdNames(&data, p.FullName, rec.SignerName, rec.RepName)
+	}
+	return s.renderSealed(data)
+}
+
 // Certificate returns a record's stored certificate PDF for staff download.
 func (s *Service) Certificate(ctx context.Context, rec *models.ConsentRecord) ([]byte, error) {
 	if rec.CertificateKey == "" {
 		return nil, nil
 	}
 	return s.readObject(ctx, rec.CertificateKey, 0)
+}
+
+// withheldName replaces names the patient chose to withhold in the evidence
+// copy given to staff and third parties.
+const withheldName = "[name withheld]"
+
+// withholdNames takes the given names out of everything the certificate
+// prints (the attached files carry no names but the story's own words, which
+// the export ships anyway).
+func withholdNames(d *CertificateData, names ...string) {
+	var pairs []string
+	for _, n := range names {
+		if n = strings.TrimSpace(n); len([]rune(n)) >= 3 {
+			pairs = append(pairs, n, withheldName)
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	r := strings.NewReplacer(pairs...)
+	d.AuthorizationText = r.Replace(d.AuthorizationText)
+	d.StoryTitle, d.StorySummary, d.StoryBody = r.Replace(d.StoryTitle), r.Replace(d.StorySummary), r.Replace(d.StoryBody)
+	for i := range d.ChannelCopy {
+		d.ChannelCopy[i].Text = r.Replace(d.ChannelCopy[i].Text)
+	}
+	for i := range d.Media {
+		d.Media[i].AltText = r.Replace(d.Media[i].AltText)
+	}
+	d.SignerName = withheldName
+	if d.Representative != nil {
+		d.Representative.Name = withheldName
+	}
+}
+
+// PatientCertificate returns the certificate of the record signed through
+// r, making and storing it first when the job has not yet (the completion
+// page offers it at once). The download is audited as the patient's.
+func (s *Service) PatientCertificate(ctx context.Context, r *models.ConsentRequest, ip string) ([]byte, string, error) {
+	var rec models.ConsentRecord
+	if err := s.db.WithContext(ctx).Where("request_id = ?", r.ID).Limit(1).Find(&rec).Error; err != nil {
+		return nil, "", err
+	}
+	if rec.ID == "" {
+		return nil, "", ErrLinkNotUsable
+	}
+	pdf, err := s.certificate(ctx, &rec, r)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx = patientCtx(ctx, r.ID, ip)
+	return pdf, rec.ID, s.audit.Record(ctx, nil, audit.Entry{Action: "consent.certificate_patient_download", ObjectType: "consent_record", ObjectID: rec.ID})
+}
+
+// certChannelLabel names a channel on the certificate in its language; the
+// social networks are brand names in every language.
+func certChannelLabel(lang, key, label string) string {
+	if lang == "es" {
+		switch key {
+		case "website":
+			return "Sitio web"
+		case "youtube":
+			return "Descripción de YouTube"
+		}
+	}
+	return label
 }

@@ -134,6 +134,6 @@ func (s *Service) StoryCertificate(ctx context.Context, storyID string) (string,
 	if err != nil || rec.ID == "" {
 		return "", nil, err
 	}
-	pdf, err := s.Certificate(ctx, &rec)
-	return "consent-certificate-" + rec.ID + ".pdf", pdf, err
+	pdf, err := s.StaffEvidenceCopy(ctx, &rec)
+	return "consent-certificate-" + rec.ID + "-staff-copy.pdf", pdf, err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/pdfseal"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/workflow"
@@ -53,7 +54,9 @@ type Service struct {
 	Stories *stories.Service
 	// Takedown, when set, removes social posts when consent ends.
 	Takedown Takedowner
-	now      func() time.Time
+	// Sealer, when set, seals every certificate (PAdES + RFC 3161 timestamp).
+	Sealer *pdfseal.Sealer
+	now    func() time.Time
 }
 
 // Deps are the services consent builds on.

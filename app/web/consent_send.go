@@ -21,21 +21,22 @@ import (
 
 // consentView is what consent_story.html shows.
 type consentView struct {
-	Story         *models.Story
-	Stage         workflow.Stage
-	PatientName   string
-	HasRep        bool
-	CanSend       bool
-	SendOpen      bool // the story can be sent for consent now
-	Channels      []channels.Channel
-	Media         []models.MediaAsset
-	Requests      []models.ConsentRequest
-	Records       []models.ConsentRecord
-	LinkDays      int
-	Sent          *consent.Sent
-	QR            template.URL
-	Selected      map[string]bool
-	SelectedMedia map[string]bool
+	CanCertificate bool // the role may download certificates (not publishers, F5)
+	Story          *models.Story
+	Stage          workflow.Stage
+	PatientName    string
+	HasRep         bool
+	CanSend        bool
+	SendOpen       bool // the story can be sent for consent now
+	Channels       []channels.Channel
+	Media          []models.MediaAsset
+	Requests       []models.ConsentRequest
+	Records        []models.ConsentRecord
+	LinkDays       int
+	Sent           *consent.Sent
+	QR             template.URL
+	Selected       map[string]bool
+	SelectedMedia  map[string]bool
 }
 
 func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
@@ -49,7 +50,7 @@ func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
 		return nil, err
 	}
 	v := &consentView{Story: st, Stage: workflow.Stage(st.Stage), PatientName: p.FullName, HasRep: p.RepName != "" && p.RepAuthority != "",
-		CanSend: s.authz.AllowedOn(subject(c), authz.ConsentSend, st), LinkDays: s.consent.Settings().LinkDays,
+		CanSend: s.authz.AllowedOn(subject(c), authz.ConsentSend, st), CanCertificate: s.authz.Allowed(subject(c), authz.ConsentCertificate), LinkDays: s.consent.Settings().LinkDays,
 		Selected: map[string]bool{}, SelectedMedia: map[string]bool{}}
 	for _, k := range st.Channels {
 		ch, _ := channels.Get(k)

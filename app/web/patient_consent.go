@@ -429,7 +429,7 @@ func (s *Server) patientConsentSign(c echo.Context) error {
 	case err != nil:
 		return s.signError(c, r, lang, err)
 	}
-	return s.patientMessage(c, http.StatusOK, lang, "signed_title", "signed_body")
+	return s.patientSignedPage(c, lang)
 }
 
 // patientConsentDecline records a "no".

@@ -12,7 +12,7 @@ func (s *Server) consentRoutes() []Route {
 		{post, "/stories/:id/consent", authz.ConsentSendOwn, s.consentSend},
 		{post, "/stories/:id/consent/:request/resend", authz.ConsentSendOwn, s.consentResend},
 		{post, "/stories/:id/consent/:request/cancel", authz.ConsentSendOwn, s.consentCancel},
-		{get, "/consents/:id/certificate", authz.ConsentView, s.consentCertificate},
+		{get, "/consents/:id/certificate", authz.ConsentCertificate, s.consentCertificate},
 
 		{get, "/c/:token", authz.Public, s.patientConsent},
 		{post, "/c/:token/verify", authz.Public, s.patientConsentVerify},
@@ -21,10 +21,13 @@ func (s *Server) consentRoutes() []Route {
 		{post, "/c/:token/sign", authz.Public, s.patientConsentSign},
 		{post, "/c/:token/decline", authz.Public, s.patientConsentDecline},
 		{get, "/c/:token/media/:asset", authz.Public, s.patientConsentMedia},
+		{get, "/c/:token/certificate", authz.Public, s.patientCertificate},
 		{get, "/r/:token", authz.Public, s.patientRevokeForm},
 		{post, "/r/:token", authz.Public, s.patientRevoke},
 		{post, "/r/:token/verify", authz.Public, s.patientRevokeVerify},
 		{post, "/r/:token/code", authz.Public, s.patientRevokeCode},
 		{get, "/verify/:id", authz.Public, s.verifyCertificate},
+		{get, "/verify", authz.Public, s.verifyUploadForm},
+		{post, "/verify", authz.Public, s.verifyUpload},
 	}
 }

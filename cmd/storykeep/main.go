@@ -19,6 +19,7 @@ Usage:
   storykeep user create --email E --name N --role R [--password-file F]
   storykeep user set-role --email E --role R
   storykeep audit verify                  recompute the audit hash chain
+  storykeep consent verify FILE.pdf|SHA256 check a consent certificate's seal, digests and status
   storykeep media check [--fix]           find media rows without objects and orphan objects
   storykeep demo --stories N              fill the database with realistic demo stories
   storykeep config [flags]                print the effective configuration, secrets redacted
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdUser(ctx, args[1:], getenv, stdout)
 	case "audit":
 		err = cmdAudit(ctx, args[1:], getenv, stdout)
+	case "consent":
+		err = cmdConsent(ctx, args[1:], getenv, stdout)
 	case "media":
 		err = cmdMedia(ctx, args[1:], getenv, stdout)
 	case "demo":
