@@ -32,6 +32,7 @@ need heif-convert apt:libheif-examples         # HEIC photos (app/media)
 need heif-enc     apt:libheif-examples
 need npm          apt:npm                      # installs e2e's axe-core
 need e2e/node_modules/axe-core/axe.min.js  npm ci --no-audit --no-fund --prefix e2e
+need docker-compose apt:docker-compose         # validates docker-compose.yml (cmd/storykeep)
 need minio        scripts/minio.sh             # S3 server for app/storage, built from the Go module proxy
 # -----------------------------------------------------------------------------
 
