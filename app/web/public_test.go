@@ -272,6 +272,7 @@ func TestPublicUnpublishedAndDenyAll(t *testing.T) {
 	c.Get("/p").Expect(http.StatusOK).Contains("No stories have been published yet")
 	// A published story is public while its consent allows it; with the
 	// gate that a server has before consent is wired, it is not.
+	withGate(env, website.NameFull)
 	id, _ := publishedStory(t, env)
 	c.Get("/p/walks-again").Expect(http.StatusOK)
 	env.App.Website.Gate = website.DenyAll{}
