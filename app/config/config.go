@@ -157,7 +157,7 @@ func oneOf(f func(c *Config) *string, allowed ...string) func(*Config, string) e
 // Settings lists every setting Storykeep knows, in the order the README table shows them.
 var Settings = []Setting{
 	{Name: "listen", Env: "STORYKEEP_LISTEN", Default: "127.0.0.1:8080", Help: "address the web server listens on", bind: str(func(c *Config) *string { return &c.ListenAddr })},
-	{Name: "public-url", Env: "STORYKEEP_PUBLIC_URL", Default: "http://127.0.0.1:8080", Help: "URL people use to reach Storykeep (links in emails, QR codes)", bind: str(func(c *Config) *string { return &c.PublicURL })},
+	{Name: "public-url", Env: "STORYKEEP_PUBLIC_URL", Default: "http://127.0.0.1:8080", Help: "URL people use to reach Storykeep (links in emails, QR codes); unset, http:// and the listen address", bind: str(func(c *Config) *string { return &c.PublicURL })},
 	{Name: "data-dir", Env: "STORYKEEP_DATA_DIR", Default: "./data", Help: "directory for the SQLite database, local media and generated keys", bind: str(func(c *Config) *string { return &c.DataDir })},
 	{Name: "database-url", Env: "STORYKEEP_DATABASE_URL", Default: "", Secret: true, Help: "postgres://… to use PostgreSQL; empty means SQLite at DATA_DIR/storykeep.db; sqlite:PATH for another file", bind: str(func(c *Config) *string { return &c.DatabaseURL })},
 	{Name: "media-backend", Env: "STORYKEEP_MEDIA_BACKEND", Default: "local", Help: "where media is stored: local or s3", bind: str(func(c *Config) *string { return &c.MediaBackend })},
@@ -267,6 +267,10 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	// Unset, the public URL follows the listen address, so the printed
+	// sign-in URL (and links in emails) work when only the port is changed.
+	_, publicURLSet := lookup(getenv, "STORYKEEP_PUBLIC_URL")
+	fs.Visit(func(f *flag.Flag) { publicURLSet = publicURLSet || f.Name == "public-url" })
 	c := &Config{effective: map[string]string{}}
 	for _, s := range Settings {
 		v := *flagged[s.Name]
@@ -278,10 +282,28 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("%s (--%s): %v", s.Env, s.Name, err)
 		}
 	}
+	if !publicURLSet {
+		c.PublicURL = followListen(c.ListenAddr)
+		c.effective["public-url"] = c.PublicURL
+	}
 	if err := c.finish(*flagged["cookie-secure"]); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// followListen is the URL of a server listening on addr, as a browser on the
+// same machine reaches it: a wildcard host becomes 127.0.0.1. An address that
+// is not host:port is returned as is for finish to report.
+func followListen(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func lookup(getenv func(string) string, key string) (string, bool) {

@@ -82,3 +82,33 @@ func TestKnown(t *testing.T) {
 		}
 	}
 }
+
+// TestF4PublicURLFollowsListen: with only the port changed, the printed
+// sign-in URL and the links in emails point at the server that is listening.
+func TestF4PublicURLFollowsListen(t *testing.T) {
+	for listen, want := range map[string]string{
+		"":                "http://127.0.0.1:8080",
+		"127.0.0.1:18001": "http://127.0.0.1:18001",
+		"0.0.0.0:9000":    "http://127.0.0.1:9000",
+		"[::]:9000":       "http://127.0.0.1:9000",
+		"[::1]:9000":      "http://[::1]:9000",
+		"localhost:7000":  "http://localhost:7000",
+	} {
+		c, err := Load(nil, getenv(map[string]string{"STORYKEEP_LISTEN": listen}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PublicURL != want {
+			t.Errorf("listen %q: public URL %q, want %q", listen, c.PublicURL, want)
+		}
+	}
+	// Set explicitly, by environment or flag, it wins.
+	c, err := Load([]string{"--listen", "0.0.0.0:9000"}, getenv(map[string]string{"STORYKEEP_PUBLIC_URL": "https://stories.example.org"}))
+	if err != nil || c.PublicURL != "https://stories.example.org" {
+		t.Fatalf("%v %q", err, c.PublicURL)
+	}
+	c, err = Load([]string{"--listen", "0.0.0.0:9000", "--public-url", "https://x.example.org"}, getenv(nil))
+	if err != nil || c.PublicURL != "https://x.example.org" {
+		t.Fatalf("%v %q", err, c.PublicURL)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func sampleCertificate(t *testing.T) CertificateData {
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("CI") == "true" {
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
 			t.Fatal("pdftotext (poppler-utils) is required in CI")
 		}
 		t.Skip("pdftotext not installed (apt-get install poppler-utils)")

@@ -3,6 +3,7 @@ package db_test
 import (
 	"errors"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"gorm.io/gorm"
@@ -92,5 +93,20 @@ func TestSQLiteConstraintErrorsAndPreparedStatements(t *testing.T) {
 	}
 	if err := w.Exec("INSERT INTO p VALUES ('b', 'y')").Error; err != nil {
 		t.Fatalf("a valid row after the refusals: %v", err)
+	}
+}
+
+// TestF3NoCgoSQLite: SQLite stays pure Go. gorm.io/driver/sqlite brought in
+// mattn/go-sqlite3, whose C SQLite took minutes to compile on a first
+// `go run` wherever gcc was installed, and was never used.
+func TestF3NoCgoSQLite(t *testing.T) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build info in the test binary")
+	}
+	for _, m := range bi.Deps {
+		if m.Path == "github.com/mattn/go-sqlite3" || m.Path == "gorm.io/driver/sqlite" {
+			t.Errorf("%s is linked in: SQLite must come from modernc.org/sqlite only", m.Path)
+		}
 	}
 }

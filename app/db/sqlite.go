@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	gormsqlite "gorm.io/driver/sqlite"
+	gormsqlite "github.com/libtnb/sqlite"
 	"gorm.io/gorm"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -17,10 +17,13 @@ import (
 // GORM's PrepareStmt each connection compiles a query once instead of on
 // every call, which was a fifth of a page's CPU time.
 //
-// GORM's own SQLite dialector (gorm.io/driver/sqlite) provides the SQL
-// dialect; it is handed a pool opened through modernc's connector, and
-// sqliteDialector translates modernc's errors, which the stock dialector
-// reads only from mattn/go-sqlite3's error type.
+// The SQL dialect comes from github.com/libtnb/sqlite, the maintained
+// successor of glebarez/sqlite: GORM's own SQLite dialector rebased on
+// modernc.org/sqlite. GORM's stock gorm.io/driver/sqlite imports
+// mattn/go-sqlite3, which made every build with gcc present compile a C
+// SQLite (minutes) that was never used. The dialector is handed a pool
+// opened through modernc's connector, and sqliteDialector keeps the error
+// translation this package has always had (constraint errors only).
 //
 // With PrepareStmt, GORM's Row() returns an empty row when the prepare
 // fails (a closed database, a bad query) and Scan then panics: read single

@@ -53,7 +53,7 @@ func TestComposeUsesOnlyKnownSettings(t *testing.T) {
 	if replicas < 2 {
 		t.Errorf("compose should run at least two Storykeep replicas, has %d", replicas)
 	}
-	for _, svc := range []string{"postgres", "minio", "createbucket", "mail", "proxy"} {
+	for _, svc := range []string{"postgres", "s3", "mail", "proxy"} {
 		if _, ok := doc.Services[svc]; !ok {
 			t.Errorf("compose lacks the %s service", svc)
 		}

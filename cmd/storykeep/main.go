@@ -21,6 +21,8 @@ Usage:
   storykeep audit verify                  recompute the audit hash chain
   storykeep consent verify FILE.pdf|SHA256 check a consent certificate's seal, digests and status
   storykeep media check [--fix]           find media rows without objects and orphan objects
+  storykeep backup DIR                    copy the SQLite database, media and key files to DIR, with SHA-256 sums
+  storykeep restore DIR                   restore a backup into an empty data directory
   storykeep demo --stories N              fill the database with realistic demo stories
   storykeep config [flags]                print the effective configuration, secrets redacted
   storykeep healthcheck                   exit 0 when this replica's /readyz answers 200 (container probes)
@@ -59,6 +61,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdMedia(ctx, args[1:], getenv, stdout)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], getenv, stdout)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], getenv, stdout)
+	case "restore":
+		err = cmdRestore(ctx, args[1:], getenv, stdout)
 	case "config":
 		err = cmdConfig(args[1:], getenv, stdout)
 	case "healthcheck":
