@@ -141,30 +141,46 @@ func (s *Service) Delivery(ctx context.Context, id string) (*models.Delivery, er
 }
 
 // Retry queues a failed delivery again (its job starts over with fresh
-// attempts). The gate is asked again when it runs.
+// attempts), or sends now a delivery waiting out its backoff after a failed
+// attempt. The gate is asked again when it runs.
 func (s *Service) Retry(ctx context.Context, id string) (*models.Delivery, error) {
 	d, err := s.Delivery(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if d.State != models.DeliveryFailed {
-		return d, apperr.New(http.StatusConflict, "Only a failed delivery can be retried.")
+	if d.State != models.DeliveryFailed && !(d.State == models.DeliveryQueued && d.Attempts > 0) {
+		return d, apperr.New(http.StatusConflict, "Only a failed delivery, or one waiting to try again, can be retried.")
 	}
-	return d, s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var j models.Job
-		if err := tx.Where("id = ?", d.JobID).Limit(1).Find(&j).Error; err != nil {
-			return err
+	if d.JobID == "" {
+		return d, errors.New("export: delivery without a job")
+	}
+	if err := s.jobs.Requeue(ctx, nil, d.JobID); err != nil {
+		if errors.Is(err, jobs.ErrNotRetryable) {
+			return d, apperr.Wrap(http.StatusConflict, "This delivery is being sent right now.", err)
 		}
-		now := s.now()
-		if j.ID == "" {
-			return errors.New("export: delivery without a job")
-		}
-		if err := tx.Model(&j).Updates(map[string]any{"status": models.JobPending, "attempts": 0, "run_at": now, "finished_at": nil, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(d).Updates(map[string]any{"state": models.DeliveryQueued, "run_at": now, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.retry", ObjectType: "story", ObjectID: d.StoryID, Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel}})
-	})
+		return d, err
+	}
+	return d, nil
+}
+
+// retryDeliver runs when a delivery's job is put back in the queue (by an
+// admin on Admin → Jobs, or by Retry): a failed delivery becomes queued
+// again so the job sends it, and a queued one is due now.
+func (s *Service) retryDeliver(ctx context.Context, tx *gorm.DB, j *models.Job) error {
+	var p deliveryJob
+	if err := jobs.Decode(j, &p); err != nil {
+		return err
+	}
+	var d models.Delivery
+	if err := tx.Where("id = ?", p.DeliveryID).Limit(1).Find(&d).Error; err != nil || d.ID == "" {
+		return err
+	}
+	if d.State != models.DeliveryFailed && d.State != models.DeliveryQueued {
+		return nil // sent, cancelled or taken down: the job finds nothing to do
+	}
+	now := s.now()
+	if err := tx.Model(&d).Updates(map[string]any{"state": models.DeliveryQueued, "run_at": now, "updated_at": now}).Error; err != nil {
+		return err
+	}
+	return s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.retry", ObjectType: "story", ObjectID: d.StoryID, Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel}})
 }

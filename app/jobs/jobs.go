@@ -65,6 +65,8 @@ type Queue struct {
 	worker   string
 	mu       sync.RWMutex
 	handlers map[string]Handler
+	// retryHooks prepare a job's subject when an admin retries it.
+	retryHooks map[string]RetryHook
 	// Lease is how long a claimed job is reserved without a heartbeat; a
 	// worker that dies releases its job when the lease runs out. A running
 	// job's lease is renewed every Lease/3.
@@ -461,17 +463,75 @@ func (q *Queue) Cancel(ctx context.Context, tx *gorm.DB, id string) error {
 		Updates(map[string]any{"status": models.JobCancelled, "finished_at": q.now(), "updated_at": q.now()}).Error
 }
 
-// Retry puts a dead job back in the queue with fresh attempts (admin action).
+// RetryHook runs inside the transaction that puts a job back in the queue,
+// so the job's subject (e.g. a failed delivery) is made ready to run again
+// with it. Without one, a retried job may find nothing to do.
+type RetryHook func(ctx context.Context, tx *gorm.DB, j *models.Job) error
+
+// OnRetry registers the retry hook for kind.
+func (q *Queue) OnRetry(kind string, h RetryHook) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.retryHooks == nil {
+		q.retryHooks = map[string]RetryHook{}
+	}
+	q.retryHooks[kind] = h
+}
+
+// ErrNotRetryable is returned by Retry for a job that is neither dead nor
+// waiting out a backoff.
+var ErrNotRetryable = errors.New("only a dead job, or one waiting to retry, can be retried")
+
+// Retry is the admin's action: a dead job goes back in the queue with fresh
+// attempts, and a job waiting out its backoff after a failure runs now.
+// The kind's retry hook runs in the same transaction.
 func (q *Queue) Retry(ctx context.Context, id string) error {
-	res := q.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND status = ?", id, models.JobDead).
-		Updates(map[string]any{"status": models.JobPending, "attempts": 0, "run_at": q.now(), "finished_at": nil, "updated_at": q.now()})
-	if res.Error != nil {
-		return res.Error
+	return q.requeue(ctx, nil, id, false)
+}
+
+// Requeue is Retry for a job in any state but running: the caller (e.g. a
+// publisher retrying a failed delivery) knows its subject needs another run.
+func (q *Queue) Requeue(ctx context.Context, tx *gorm.DB, id string) error {
+	return q.requeue(ctx, tx, id, true)
+}
+
+func (q *Queue) requeue(ctx context.Context, tx *gorm.DB, id string, force bool) error {
+	if tx == nil {
+		tx = q.db
 	}
-	if res.RowsAffected == 0 {
-		return errors.New("only a dead job can be retried")
-	}
-	return nil
+	return tx.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var j models.Job
+		if err := tx.Where("id = ?", id).Limit(1).Find(&j).Error; err != nil {
+			return err
+		}
+		now := q.now()
+		upd := map[string]any{"status": models.JobPending, "run_at": now, "finished_at": nil, "updated_at": now}
+		switch {
+		case j.ID == "":
+			return ErrNotRetryable
+		case j.Status == models.JobPending && j.Attempts > 0:
+			// waiting out its backoff: run now, attempts kept
+		case j.Status == models.JobDead || (force && j.Status != models.JobRunning && j.Status != models.JobPending):
+			upd["attempts"] = 0
+		case force && j.Status == models.JobPending:
+		default:
+			return ErrNotRetryable
+		}
+		res := tx.Model(&models.Job{}).Where("id = ? AND status = ?", j.ID, j.Status).Updates(upd)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotRetryable // changed meanwhile
+		}
+		q.mu.RLock()
+		h := q.retryHooks[j.Kind]
+		q.mu.RUnlock()
+		if h != nil {
+			return h(ctx, tx, &j)
+		}
+		return nil
+	})
 }
 
 // List returns jobs in a state, most recently updated first.

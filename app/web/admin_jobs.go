@@ -41,7 +41,7 @@ func (s *Server) adminJobs(c echo.Context) error {
 func (s *Server) adminJobRetry(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := s.jobs.Retry(ctx, c.Param("id")); err != nil {
-		return apperr.Wrap(http.StatusConflict, "Only a job that has failed every attempt can be retried.", err)
+		return apperr.Wrap(http.StatusConflict, "Only a job that has failed every attempt, or one waiting to try again, can be retried.", err)
 	}
 	if err := s.audit.Record(ctx, nil, audit.Entry{Action: "job.retry", ObjectType: "job", ObjectID: c.Param("id")}); err != nil {
 		return err
