@@ -32,8 +32,12 @@ func (s *Server) adminJobs(c echo.Context) error {
 			retrying = append(retrying, j)
 		}
 	}
+	open, err := s.export.OpenTakedowns(ctx)
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "admin_jobs", Page{Title: "Jobs", Data: map[string]any{
-		"Counts": counts, "Dead": dead, "Retrying": retrying,
+		"OpenTakedowns": open, "Counts": counts, "Dead": dead, "Retrying": retrying,
 		"States": []string{models.JobPending, models.JobRunning, models.JobDone, models.JobDead, models.JobCancelled},
 	}})
 }

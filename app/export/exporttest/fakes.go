@@ -206,10 +206,11 @@ type PDS struct {
 	Records     map[string]map[string]any // rkey -> record
 	Blobs       int
 	RateLimited int
+	Password    string // the app password createSession accepts ("app-pass")
 }
 
 func NewPDS(t *testing.T) *PDS {
-	f := &PDS{Records: map[string]map[string]any{}}
+	f := &PDS{Records: map[string]map[string]any{}, Password: "app-pass"}
 	mux := http.NewServeMux()
 	xerr := func(w http.ResponseWriter, status int, name, msg string) {
 		w.Header().Set("Content-Type", "application/json")
@@ -226,7 +227,10 @@ func NewPDS(t *testing.T) *PDS {
 	mux.HandleFunc("POST /xrpc/com.atproto.server.createSession", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Identifier, Password string }
 		_ = json.NewDecoder(r.Body).Decode(&in)
-		if in.Identifier != "hospital.bsky.social" || in.Password != "app-pass" {
+		f.Mu.Lock()
+		pw := f.Password
+		f.Mu.Unlock()
+		if in.Identifier != "hospital.bsky.social" || in.Password != pw {
 			xerr(w, 401, "AuthenticationRequired", "Invalid identifier or password")
 			return
 		}
