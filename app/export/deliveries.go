@@ -103,7 +103,14 @@ func (s *Service) scheduleOne(ctx context.Context, tx *gorm.DB, a workflow.Actor
 		return nil, res.Error
 	}
 	if res.RowsAffected == 0 {
-		return d, tx.Where("story_id = ? AND channel = ? AND revision = ?", st.ID, ch, st.Revision).Take(d).Error
+		// This revision already has a delivery to ch (a double click, or
+		// posting again). Load it into a fresh struct: d's own new id would
+		// be added to the WHERE clause and never match.
+		var existing models.Delivery
+		if err := tx.Where("story_id = ? AND channel = ? AND revision = ?", st.ID, ch, st.Revision).Take(&existing).Error; err != nil {
+			return nil, err
+		}
+		return s.postAgain(ctx, tx, &existing, at)
 	}
 	j, err := s.jobs.Enqueue(ctx, tx, JobDeliver, deliveryJob{DeliveryID: d.ID}, jobs.Options{RunAt: at, Key: idemKey(d)})
 	if err != nil {
@@ -115,6 +122,35 @@ func (s *Service) scheduleOne(ctx context.Context, tx *gorm.DB, a workflow.Actor
 	}
 	return d, s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.schedule", ObjectType: "story", ObjectID: st.ID,
 		Details: map[string]any{"delivery_id": d.ID, "channel": ch, "method": d.Method, "revision": d.Revision, "run_at": at}})
+}
+
+// postAgain answers a second post of one revision to one channel. Queued,
+// sending, sent or failed: the existing delivery stands (a failed one has
+// Retry). Cancelled before it was ever sent (refused at send time, or
+// taken down while queued): it is queued again, since no receiver has seen
+// its idempotency key. Deleted after being sent: receivers drop a repeated
+// idempotency key, so posting again needs a new approved revision.
+func (s *Service) postAgain(ctx context.Context, tx *gorm.DB, d *models.Delivery, at time.Time) (*models.Delivery, error) {
+	switch {
+	case d.State == models.DeliveryDeleted || (d.State == models.DeliveryCancelled && d.SentAt != nil):
+		return nil, apperr.New(http.StatusConflict, "Revision "+fmt.Sprint(d.Revision)+" was already posted to "+channels.Label(d.Channel)+
+			" and then taken down. To post it again, edit the story so a new revision is approved.")
+	case d.State != models.DeliveryCancelled:
+		return d, nil
+	}
+	if err := s.jobs.Requeue(ctx, tx, d.JobID); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if err := tx.Model(&models.Job{}).Where("id = ?", d.JobID).Updates(map[string]any{"run_at": at, "attempts": 0}).Error; err != nil {
+		return nil, err
+	}
+	upd := map[string]any{"state": models.DeliveryQueued, "run_at": at, "last_error": "", "takedown_reason": "", "created_by": d.CreatedBy, "updated_at": now}
+	if err := tx.Model(d).Updates(upd).Error; err != nil {
+		return nil, err
+	}
+	return d, s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.schedule", ObjectType: "story", ObjectID: d.StoryID,
+		Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel, "method": d.Method, "revision": d.Revision, "run_at": at, "again": true}})
 }
 
 // idemKey is the delivery's idempotency key: story, channel and revision.

@@ -90,3 +90,47 @@ func TestF3aRetryNowForDeliveryWaitingOutBackoff(t *testing.T) {
 	// Nothing to retry once sent.
 	pub.Post("/deliveries/"+li.ID+"/retry", url.Values{}).Expect(http.StatusConflict)
 }
+
+// Finding (real servers §2): posting a channel again at the same revision
+// answered 500 "record not found".
+func TestF2PostingAgainAtSameRevisionIsNot500(t *testing.T) {
+	f := setup(t, map[string]string{"bluesky": "Maria walks again.", "linkedin": "Maria walks again."})
+	pds := exporttest.NewPDS(t)
+	f.account(t, "bluesky", export.AccountInput{Method: models.MethodBluesky, URL: pds.URL, Handle: "hospital.bsky.social", Secret: "app-pass"})
+	r := exporttest.NewWebhookReceiver(t, "s3cret", http.StatusOK)
+	f.account(t, "linkedin", export.AccountInput{Method: models.MethodWebhook, URL: r.URL, Secret: "s3cret"})
+	f.gate.scope["linkedin"] = false // refused at send time, never sent
+	pub, _ := f.env.SignedIn(models.RolePublisher)
+	post := func(want int, ch string) {
+		t.Helper()
+		pub.Post("/stories/"+f.story.ID+"/publish", url.Values{"channel": {ch}, "when": {"now"}}).Expect(want)
+	}
+	post(http.StatusSeeOther, "bluesky")
+	post(http.StatusSeeOther, "linkedin")
+	f.drain(t)
+	post(http.StatusSeeOther, "bluesky") // a double click
+	f.drain(t)
+	var n int64
+	f.env.App.DB.Model(&models.Delivery{}).Where("story_id = ?", f.story.ID).Count(&n)
+	if _, rec := pds.Only(); rec == nil || n != 2 || f.delivery(t, "bluesky").State != models.DeliverySent {
+		t.Fatalf("%d deliveries, bluesky %s", n, f.delivery(t, "bluesky").State)
+	}
+	// Refused, then consent widened: posting again sends it.
+	if d := f.delivery(t, "linkedin"); d.State != models.DeliveryCancelled || r.Count() != 0 {
+		t.Fatalf("linkedin %s", d.State)
+	}
+	f.gate.mu.Lock()
+	f.gate.scope["linkedin"] = true
+	f.gate.mu.Unlock()
+	post(http.StatusSeeOther, "linkedin")
+	f.drain(t)
+	if d := f.delivery(t, "linkedin"); d.State != models.DeliverySent || r.Count() != 1 {
+		t.Fatalf("linkedin after posting again: %s, %d received", d.State, r.Count())
+	}
+	// Taken down after sending: a clear 409, not a 500.
+	if err := f.svc.Takedown(f.ctx, f.story.ID, "by mistake"); err != nil {
+		t.Fatal(err)
+	}
+	f.drain(t)
+	pub.Post("/stories/"+f.story.ID+"/publish", url.Values{"channel": {"bluesky"}, "when": {"now"}}).Expect(http.StatusConflict).Contains("new revision")
+}
