@@ -138,6 +138,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, fmt.Errorf("STORYKEEP_ENCRYPTION_KEYS: %w", err)
 	}
+	if err := CheckDataKey(ctx, gdb, keys); err != nil {
+		if s, serr := gdb.DB(); serr == nil {
+			_ = s.Close()
+		}
+		return nil, err
+	}
 	store, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
