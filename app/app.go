@@ -154,6 +154,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Jobs.SetReplica(replicaID(cfg))
 	a.Media = assets.New(gdb, store, a.Audit, media.Options{})
 	a.Media.Jobs = a.Jobs
+	a.Media.Log = log
 	a.Media.SetLimits(int64(cfg.MaxImageMB)<<20, int64(cfg.MaxAudioMB)<<20, int64(cfg.MaxVideoMB)<<20)
 	a.Jobs.Handle(assets.JobRenditions, a.Media.HandleRenditions)
 	a.Jobs.Handle(assets.JobSweepUploads, a.Media.HandleSweepUploads)
