@@ -30,6 +30,11 @@ if [ ! -d e2e/node_modules ]; then
   npm ci --prefix e2e
 fi
 
+echo "== webhook verifier (npm standardwebhooks, run by app/export's tests)"
+if [ ! -d app/export/testdata/standardwebhooks/node_modules ]; then
+  npm ci --prefix app/export/testdata/standardwebhooks --no-audit --no-fund --ignore-scripts
+fi
+
 flags=(-count=1 -timeout 20m)
 [ -n "${TEST_RUN:-}" ] && flags+=(-run "$TEST_RUN")
 
