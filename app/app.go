@@ -139,6 +139,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, fmt.Errorf("STORYKEEP_ENCRYPTION_KEYS: %w", err)
 	}
+	if err := CheckDataKey(ctx, gdb, keys); err != nil {
+		if s, serr := gdb.DB(); serr == nil {
+			_ = s.Close()
+		}
+		return nil, err
+	}
 	store, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -146,8 +152,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a := &App{Config: cfg, DB: gdb, Log: log, Keys: keys, Store: store}
 	a.Audit = audit.New(gdb)
 	a.Jobs = jobs.New(gdb, log)
+	a.Jobs.SetReplica(replicaID(cfg))
 	a.Media = assets.New(gdb, store, a.Audit, media.Options{})
 	a.Media.Jobs = a.Jobs
+	a.Media.Log = log
 	a.Media.SetLimits(int64(cfg.MaxImageMB)<<20, int64(cfg.MaxAudioMB)<<20, int64(cfg.MaxVideoMB)<<20)
 	a.Jobs.Handle(assets.JobRenditions, a.Media.HandleRenditions)
 	a.Jobs.Handle(assets.JobSweepUploads, a.Media.HandleSweepUploads)
@@ -262,9 +270,10 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 	go a.housekeeping(ctx)
-	for i := 0; i < a.Config.Workers; i++ {
-		go a.Jobs.Run(ctx, 2*time.Second)
+	if _, err := a.Jobs.ReleaseReplica(ctx); err != nil {
+		a.Log.Warn("jobs of the previous process not released; they wait out their leases", "err", err)
 	}
+	a.Jobs.Start(2*time.Second, JobLanes(a.Config.Workers)...)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("storykeep listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "version", web.Version)
@@ -279,14 +288,41 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 	a.Log.Info("shutting down", "grace", a.Config.ShutdownGrace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	// Requests and jobs in flight share the grace: job workers claim
+	// nothing new, finish and record what they hold, and release the rest.
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- a.Jobs.Stop(sctx) }()
+	herr := srv.Shutdown(sctx)
+	if err := <-jobsDone; err != nil {
+		a.Log.Warn("job workers stopped with an error", "err", err)
+	}
+	if herr != nil {
+		return fmt.Errorf("shutdown: %w", herr)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	a.Log.Info("stopped")
 	return nil
+}
+
+// JobLanes gives patient-facing mail its own workers, so it never waits
+// behind deliveries to slow receivers, and deliveries their own, so
+// renditions and sweeps do not wait behind them either.
+func JobLanes(workers int) []jobs.Lane {
+	return []jobs.Lane{
+		{Name: "patient", Workers: 2, Kinds: []string{consent.JobMail, consent.JobCertificate, consent.JobRevoked, handoff.JobMail}},
+		{Name: "deliveries", Workers: workers, Kinds: []string{export.JobDeliver, export.JobDelete}},
+		{Name: "default", Workers: workers},
+	}
+}
+
+func replicaID(cfg *config.Config) string {
+	if cfg.ReplicaID != "" {
+		return cfg.ReplicaID
+	}
+	host, _ := os.Hostname()
+	return host + "@" + cfg.ListenAddr
 }
 
 // housekeeping removes expired sessions and reloads policies every few

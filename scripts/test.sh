@@ -98,6 +98,11 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
+echo "== webhook verifier (npm standardwebhooks, run by app/export's tests)"
+if [ ! -d app/export/testdata/standardwebhooks/node_modules ]; then
+  npm ci --prefix app/export/testdata/standardwebhooks --no-audit --no-fund --ignore-scripts
+fi
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/testsum" ./scripts/testsum

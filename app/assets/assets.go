@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path"
 	"strings"
 	"unicode"
@@ -51,6 +52,16 @@ type Service struct {
 	Described DescribeHook
 	// Jobs, when set, gets a renditions job for every upload.
 	Jobs *jobs.Queue
+	// Log receives upload and storage failures with their cause (ids and
+	// keys only, never file names or patient details); nil: slog.Default.
+	Log *slog.Logger
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // New returns the service.
@@ -101,6 +112,7 @@ func (s *Service) Upload(ctx context.Context, owner Owner, fileName string, r io
 		if errors.As(err, &rej) {
 			return nil, apperr.Wrap(422, rej.Msg, err)
 		}
+		s.logger().Error("upload failed: storage", "owner_type", owner.Type, "owner_id", owner.ID, "key", key, "err", err)
 		return nil, apperr.Wrap(502, "The file could not be stored. Nothing was saved; try again.", err)
 	}
 	a := &models.MediaAsset{

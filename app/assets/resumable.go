@@ -12,6 +12,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/media"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/models"
 )
@@ -89,14 +90,25 @@ func (s *Service) PutChunk(ctx context.Context, u *models.Upload, offset int64, 
 }
 
 // CompleteUpload streams the chunks, in order, through the media pipeline
-// (Upload) and removes the staging objects and the upload whatever the
-// outcome: a rejected file leaves nothing behind.
+// (Upload). Stored or rejected, the staging objects and the upload are
+// removed: a rejected file leaves nothing behind. When storage (or the
+// database) fails instead, they are kept, so the client can call complete
+// again without sending the file again.
 func (s *Service) CompleteUpload(ctx context.Context, u *models.Upload) (*models.MediaAsset, error) {
 	if u.Received != u.SizeBytes {
 		return nil, apperr.New(409, fmt.Sprintf("Only %d of %d bytes have arrived; send the rest, then finish.", u.Received, u.SizeBytes))
 	}
-	defer s.discardUpload(context.WithoutCancel(ctx), u)
-	return s.Upload(ctx, Owner{Type: u.OwnerType, ID: u.OwnerID}, u.FileName, &chunkReader{ctx: ctx, store: s.store, u: u}, u.UserID)
+	a, err := s.Upload(ctx, Owner{Type: u.OwnerType, ID: u.OwnerID}, u.FileName, &chunkReader{ctx: ctx, store: s.store, u: u}, u.UserID)
+	var rej *media.RejectError
+	if err != nil && !errors.As(err, &rej) {
+		s.logger().Error("resumable upload: complete failed; chunks kept for another try", "upload_id", u.ID, "bytes", u.SizeBytes, "err", err)
+		if e, ok := apperr.As(err); ok && e.Status == 502 {
+			return nil, apperr.Wrap(502, "The file could not be stored right now. What you sent is kept: try finishing the upload again in a minute.", err)
+		}
+		return nil, err
+	}
+	s.discardUpload(context.WithoutCancel(ctx), u)
+	return a, err
 }
 
 func (s *Service) discardUpload(ctx context.Context, u *models.Upload) {

@@ -58,6 +58,7 @@ type Config struct {
 	LogFormat     string
 	ShutdownGrace time.Duration
 	Workers       int
+	ReplicaID     string
 	// MaxConcurrentRequests is how many page requests run at once; more wait
 	// in arrival order (see web/limit.go).
 	MaxConcurrentRequests int
@@ -189,6 +190,7 @@ var Settings = []Setting{
 	{Name: "log-level", Env: "STORYKEEP_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", bind: str(func(c *Config) *string { return &c.LogLevel })},
 	{Name: "log-format", Env: "STORYKEEP_LOG_FORMAT", Default: "text", Help: "text or json", bind: str(func(c *Config) *string { return &c.LogFormat })},
 	{Name: "workers", Env: "STORYKEEP_WORKERS", Default: "2", Help: "background job workers in this replica (renditions, reminders, deliveries)", bind: integer(func(c *Config) *int { return &c.Workers })},
+	{Name: "replica-id", Env: "STORYKEEP_REPLICA_ID", Default: "", Help: "name of this replica, the same across its restarts and different from every other replica's, so a restart frees the jobs its previous process held; empty: host name and listen address", bind: str(func(c *Config) *string { return &c.ReplicaID })},
 	{Name: "max-concurrent-requests", Env: "STORYKEEP_MAX_CONCURRENT_REQUESTS", Default: "0", Help: "page requests handled at once by this replica; more wait their turn (up to 10 s, then 503). Streams and probes are not counted. 0: 2 per CPU core on SQLite, 4 on PostgreSQL", bind: countOrAuto(func(c *Config) *int { return &c.MaxConcurrentRequests })},
 	{Name: "shutdown-grace", Env: "STORYKEEP_SHUTDOWN_GRACE", Default: "15s", Help: "time given to requests in flight on SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 	{Name: "mail-mode", Env: "STORYKEEP_MAIL_MODE", Default: "log", Help: "log (development: emails, including their links, are written to the log) or smtp", bind: oneOf(func(c *Config) *string { return &c.MailMode }, "log", "smtp")},

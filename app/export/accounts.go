@@ -84,6 +84,12 @@ func (s *Service) SaveAccount(ctx context.Context, userID, channel string, in Ac
 	}
 	if in.Method == models.MethodBluesky && in.Handle == "" {
 		fe["handle"] = "Enter the account's handle, e.g. hospital.bsky.social."
+	} else if in.Method == models.MethodBluesky {
+		if h, err := NormalizeHandle(in.Handle); err != nil {
+			fe["handle"] = err.Error()
+		} else {
+			in.Handle = h
+		}
 	}
 	var cur models.ChannelAccount
 	if err := s.db.WithContext(ctx).Where("channel = ?", channel).Limit(1).Find(&cur).Error; err != nil {

@@ -5,12 +5,17 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/storykeep/storykeep/app/jobs"
 )
 
 // Webhook delivers to Buffer, Zapier, Make or an in-house scheduler: a JSON
@@ -64,6 +69,33 @@ func Sign(secret, timestamp string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
+// SecretPrefix marks a Standard Webhooks secret: "whsec_" + base64 key.
+const SecretPrefix = "whsec_"
+
+// StandardKey is the HMAC key of the Standard Webhooks signature: the
+// base64-decoded part of a whsec_ secret, or any other secret's raw bytes
+// (receivers then verify with the library's raw-key option).
+func StandardKey(secret string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(secret, SecretPrefix)
+	if !ok {
+		return []byte(secret), nil
+	}
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil || len(key) == 0 {
+		return nil, errors.New("webhook: the secret starts with whsec_ but the rest is not base64")
+	}
+	return key, nil
+}
+
+// StandardSign returns the webhook-signature value of the Standard
+// Webhooks specification: "v1," + base64 HMAC-SHA256(key, id.timestamp.body).
+func StandardSign(key []byte, id, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id + "." + timestamp + "."))
+	m.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
 // Publish posts a "publish" event; the receiver's JSON answer may carry
 // {"id": …, "url": …} of the post it made.
 func (w *Webhook) Publish(ctx context.Context, acct Account, f Formatted, media []MediaFile) (ExternalRef, error) {
@@ -107,6 +139,10 @@ func (w *Webhook) send(ctx context.Context, acct Account, p WebhookPayload) (*ht
 	if err != nil {
 		return nil, err
 	}
+	key, err := StandardKey(acct.Secret)
+	if err != nil {
+		return nil, jobs.Permanent(err)
+	}
 	ts := strconv.FormatInt(w.now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, acct.URL, bytes.NewReader(body))
 	if err != nil {
@@ -117,5 +153,10 @@ func (w *Webhook) send(ctx context.Context, acct Account, p WebhookPayload) (*ht
 	req.Header.Set("Idempotency-Key", p.IdempotencyKey)
 	req.Header.Set("Storykeep-Timestamp", ts)
 	req.Header.Set("Storykeep-Signature", Sign(acct.Secret, ts, body))
+	// Standard Webhooks: the idempotency key is the
+	// message id, the same on every retry.
+	req.Header.Set("webhook-id", p.IdempotencyKey)
+	req.Header.Set("webhook-timestamp", ts)
+	req.Header.Set("webhook-signature", StandardSign(key, p.IdempotencyKey, ts, body))
 	return w.hc.Do(req)
 }

@@ -103,7 +103,14 @@ func (s *Service) scheduleOne(ctx context.Context, tx *gorm.DB, a workflow.Actor
 		return nil, res.Error
 	}
 	if res.RowsAffected == 0 {
-		return d, tx.Where("story_id = ? AND channel = ? AND revision = ?", st.ID, ch, st.Revision).Take(d).Error
+		// This revision already has a delivery to ch (a double click, or
+		// posting again). Load it into a fresh struct: d's own new id would
+		// be added to the WHERE clause and never match.
+		var existing models.Delivery
+		if err := tx.Where("story_id = ? AND channel = ? AND revision = ?", st.ID, ch, st.Revision).Take(&existing).Error; err != nil {
+			return nil, err
+		}
+		return s.postAgain(ctx, tx, &existing, at)
 	}
 	j, err := s.jobs.Enqueue(ctx, tx, JobDeliver, deliveryJob{DeliveryID: d.ID}, jobs.Options{RunAt: at, Key: idemKey(d)})
 	if err != nil {
@@ -115,6 +122,35 @@ func (s *Service) scheduleOne(ctx context.Context, tx *gorm.DB, a workflow.Actor
 	}
 	return d, s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.schedule", ObjectType: "story", ObjectID: st.ID,
 		Details: map[string]any{"delivery_id": d.ID, "channel": ch, "method": d.Method, "revision": d.Revision, "run_at": at}})
+}
+
+// postAgain answers a second post of one revision to one channel. Queued,
+// sending, sent or failed: the existing delivery stands (a failed one has
+// Retry). Cancelled before it was ever sent (refused at send time, or
+// taken down while queued): it is queued again, since no receiver has seen
+// its idempotency key. Deleted after being sent: receivers drop a repeated
+// idempotency key, so posting again needs a new approved revision.
+func (s *Service) postAgain(ctx context.Context, tx *gorm.DB, d *models.Delivery, at time.Time) (*models.Delivery, error) {
+	switch {
+	case d.State == models.DeliveryDeleted || (d.State == models.DeliveryCancelled && d.SentAt != nil):
+		return nil, apperr.New(http.StatusConflict, "Revision "+fmt.Sprint(d.Revision)+" was already posted to "+channels.Label(d.Channel)+
+			" and then taken down. To post it again, edit the story so a new revision is approved.")
+	case d.State != models.DeliveryCancelled:
+		return d, nil
+	}
+	if err := s.jobs.Requeue(ctx, tx, d.JobID); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if err := tx.Model(&models.Job{}).Where("id = ?", d.JobID).Updates(map[string]any{"run_at": at, "attempts": 0}).Error; err != nil {
+		return nil, err
+	}
+	upd := map[string]any{"state": models.DeliveryQueued, "run_at": at, "last_error": "", "takedown_reason": "", "created_by": d.CreatedBy, "updated_at": now}
+	if err := tx.Model(d).Updates(upd).Error; err != nil {
+		return nil, err
+	}
+	return d, s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.schedule", ObjectType: "story", ObjectID: d.StoryID,
+		Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel, "method": d.Method, "revision": d.Revision, "run_at": at, "again": true}})
 }
 
 // idemKey is the delivery's idempotency key: story, channel and revision.
@@ -141,30 +177,46 @@ func (s *Service) Delivery(ctx context.Context, id string) (*models.Delivery, er
 }
 
 // Retry queues a failed delivery again (its job starts over with fresh
-// attempts). The gate is asked again when it runs.
+// attempts), or sends now a delivery waiting out its backoff after a failed
+// attempt. The gate is asked again when it runs.
 func (s *Service) Retry(ctx context.Context, id string) (*models.Delivery, error) {
 	d, err := s.Delivery(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if d.State != models.DeliveryFailed {
-		return d, apperr.New(http.StatusConflict, "Only a failed delivery can be retried.")
+	if d.State != models.DeliveryFailed && !(d.State == models.DeliveryQueued && d.Attempts > 0) {
+		return d, apperr.New(http.StatusConflict, "Only a failed delivery, or one waiting to try again, can be retried.")
 	}
-	return d, s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var j models.Job
-		if err := tx.Where("id = ?", d.JobID).Limit(1).Find(&j).Error; err != nil {
-			return err
+	if d.JobID == "" {
+		return d, errors.New("export: delivery without a job")
+	}
+	if err := s.jobs.Requeue(ctx, nil, d.JobID); err != nil {
+		if errors.Is(err, jobs.ErrNotRetryable) {
+			return d, apperr.Wrap(http.StatusConflict, "This delivery is being sent right now.", err)
 		}
-		now := s.now()
-		if j.ID == "" {
-			return errors.New("export: delivery without a job")
-		}
-		if err := tx.Model(&j).Updates(map[string]any{"status": models.JobPending, "attempts": 0, "run_at": now, "finished_at": nil, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(d).Updates(map[string]any{"state": models.DeliveryQueued, "run_at": now, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.retry", ObjectType: "story", ObjectID: d.StoryID, Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel}})
-	})
+		return d, err
+	}
+	return d, nil
+}
+
+// retryDeliver runs when a delivery's job is put back in the queue (by an
+// admin on Admin → Jobs, or by Retry): a failed delivery becomes queued
+// again so the job sends it, and a queued one is due now.
+func (s *Service) retryDeliver(ctx context.Context, tx *gorm.DB, j *models.Job) error {
+	var p deliveryJob
+	if err := jobs.Decode(j, &p); err != nil {
+		return err
+	}
+	var d models.Delivery
+	if err := tx.Where("id = ?", p.DeliveryID).Limit(1).Find(&d).Error; err != nil || d.ID == "" {
+		return err
+	}
+	if d.State != models.DeliveryFailed && d.State != models.DeliveryQueued {
+		return nil // sent, cancelled or taken down: the job finds nothing to do
+	}
+	now := s.now()
+	if err := tx.Model(&d).Updates(map[string]any{"state": models.DeliveryQueued, "run_at": now, "updated_at": now}).Error; err != nil {
+		return err
+	}
+	return s.audit.Record(ctx, tx, audit.Entry{Action: "delivery.retry", ObjectType: "story", ObjectID: d.StoryID, Details: map[string]any{"delivery_id": d.ID, "channel": d.Channel}})
 }

@@ -116,6 +116,7 @@ func New(d Deps) *Service {
 func (s *Service) Register(q *jobs.Queue) {
 	q.Handle(JobDeliver, s.HandleDeliver)
 	q.Handle(JobDelete, s.HandleDelete)
+	q.OnRetry(JobDeliver, s.retryDeliver)
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

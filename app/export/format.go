@@ -84,12 +84,34 @@ func formatWith(p Post, r Rule) (Formatted, error) {
 
 // linkFacets marks every URL with its UTF-8 byte range (AT Protocol facets
 // index bytes, not characters).
+// A link stops before trailing punctuation (".", ",", ")" without its "("
+// …), as Bluesky's own client marks it.
 func linkFacets(text string) []Facet {
 	var out []Facet
 	for _, m := range urlRE.FindAllStringIndex(text, -1) {
-		out = append(out, Facet{ByteStart: m[0], ByteEnd: m[1], URI: text[m[0]:m[1]]})
+		end := m[0] + len(trimURL(text[m[0]:m[1]]))
+		out = append(out, Facet{ByteStart: m[0], ByteEnd: end, URI: text[m[0]:end]})
 	}
 	return out
+}
+
+// trimURL drops trailing punctuation that ends a sentence rather than the
+// link, and a closing bracket that has no opening one inside the link.
+func trimURL(u string) string {
+	for len(u) > 0 {
+		last := u[len(u)-1]
+		switch {
+		case strings.IndexByte(".,;:!?'\"*", last) >= 0:
+			u = u[:len(u)-1]
+		case last == ')' && strings.Count(u, "(") < strings.Count(u, ")"):
+			u = u[:len(u)-1]
+		case last == ']' && strings.Count(u, "[") < strings.Count(u, "]"):
+			u = u[:len(u)-1]
+		default:
+			return u
+		}
+	}
+	return u
 }
 
 func countMastodon(text string) int { return countURLs(text, 23, utf8.RuneCountInString) }

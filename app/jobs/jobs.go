@@ -6,6 +6,13 @@
 // admin after their last attempt. It is written here rather than taken from
 // River because it must run on both databases through the app's own GORM
 // connection, including SQLite's single writer connection.
+//
+// A claimed job holds a short lease that a heartbeat renews while it runs, so
+// a dead worker's jobs are claimable again within seconds. Workers are
+// grouped in lanes (sets of job kinds with their own workers), so patient
+// mail never waits behind slow deliveries. Stop ends a replica's work
+// gracefully: no new claims, jobs in flight finish and record their results
+// within the grace period, and what cannot finish is released at once.
 package jobs
 
 import (
@@ -17,6 +24,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,9 +65,23 @@ type Queue struct {
 	worker   string
 	mu       sync.RWMutex
 	handlers map[string]Handler
-	// Lease is how long a claimed job is reserved; a worker that dies
-	// releases its job when the lease runs out.
+	// retryHooks prepare a job's subject when an admin retries it.
+	retryHooks map[string]RetryHook
+	// Lease is how long a claimed job is reserved without a heartbeat; a
+	// worker that dies releases its job when the lease runs out. A running
+	// job's lease is renewed every Lease/3.
 	Lease time.Duration
+	// Timeout bounds one attempt of a handler.
+	Timeout time.Duration
+	replica string
+
+	// Graceful stop (see Start and Stop).
+	stopClaims chan struct{} // closed: claim nothing more
+	hardCtx    context.Context
+	hardStop   context.CancelFunc
+	wg         sync.WaitGroup
+	stopOnce   sync.Once
+	hard       bool
 	// Backoff returns the delay before attempt n+1 after n failures.
 	Backoff func(attempts int) time.Duration
 	now     func() time.Time
@@ -68,11 +90,52 @@ type Queue struct {
 // New returns a queue over db.
 func New(db *gorm.DB, log *slog.Logger) *Queue {
 	host, _ := os.Hostname()
-	return &Queue{
-		db: db, log: log, worker: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]),
-		handlers: map[string]Handler{}, Lease: 5 * time.Minute, Backoff: DefaultBackoff,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	hard, cancel := context.WithCancel(context.Background())
+	q := &Queue{
+		db: db, log: log, handlers: map[string]Handler{}, Lease: 20 * time.Second, Timeout: 5 * time.Minute, Backoff: DefaultBackoff,
+		now:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		stopClaims: make(chan struct{}), hardCtx: hard, hardStop: cancel,
 	}
+	q.SetReplica(host)
+	return q
+}
+
+// SetReplica names the replica this queue works for. It must stay the same
+// when the replica restarts and differ between replicas running at once
+// (the app uses STORYKEEP_REPLICA_ID, or host name and listen address), so
+// that ReleaseReplica can free the jobs a crashed predecessor held.
+func (q *Queue) SetReplica(id string) {
+	q.replica = id
+	q.worker = fmt.Sprintf("%s#%d/%s", id, os.Getpid(), uuid.NewString()[:8])
+}
+
+// Worker is this queue's worker id, written to jobs.locked_by.
+func (q *Queue) Worker() string { return q.worker }
+
+// ReleaseReplica makes the jobs that an earlier process of this replica held
+// (it crashed or was killed) claimable again at once, instead of waiting out
+// their leases. Call it at start, before Start.
+func (q *Queue) ReleaseReplica(ctx context.Context) (int, error) {
+	var held []models.Job
+	if err := q.db.WithContext(ctx).Select("id, locked_by").Where("status = ? AND locked_by <> ?", models.JobRunning, q.worker).Find(&held).Error; err != nil {
+		return 0, fmt.Errorf("jobs: release: %w", err)
+	}
+	n := 0
+	for _, j := range held {
+		if !strings.HasPrefix(j.LockedBy, q.replica+"#") {
+			continue
+		}
+		res := q.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND locked_by = ? AND status = ?", j.ID, j.LockedBy, models.JobRunning).
+			Updates(map[string]any{"status": models.JobPending, "locked_by": "", "locked_until": nil, "run_at": q.now(), "updated_at": q.now()})
+		if res.Error != nil {
+			return n, fmt.Errorf("jobs: release: %w", res.Error)
+		}
+		n += int(res.RowsAffected)
+	}
+	if n > 0 {
+		q.log.Info("released jobs of the previous process", "replica", q.replica, "jobs", n)
+	}
+	return n, nil
 }
 
 // DefaultBackoff waits 10 s, 20 s, 40 s … up to an hour, with ±20 % jitter so
@@ -144,32 +207,51 @@ func Decode(j *models.Job, v any) error {
 	return nil
 }
 
+// kinds selects the job kinds a lane claims: In, or all but NotIn.
+type kinds struct{ In, NotIn []string }
+
 // claim reserves the next due job (or one whose lease ran out) for this worker.
-func (q *Queue) claim(ctx context.Context) (*models.Job, error) {
+func (q *Queue) claim(ctx context.Context, k kinds) (*models.Job, error) {
 	now := q.now()
 	until := now.Add(q.Lease)
 	lock := ""
 	if q.db.Dialector.Name() == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	filter, args := "", []any{models.JobRunning, q.worker, until, now, models.JobPending, now, models.JobRunning, now}
+	if len(k.In) > 0 {
+		filter, args = " AND kind IN ?", append(args, k.In)
+	} else if len(k.NotIn) > 0 {
+		filter, args = " AND kind NOT IN ?", append(args, k.NotIn)
+	}
 	var jobs []models.Job
 	err := q.db.WithContext(ctx).Raw(`UPDATE jobs SET status = ?, locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id = (SELECT id FROM jobs WHERE (status = ? AND run_at <= ?) OR (status = ? AND locked_until < ?)
+		WHERE id = (SELECT id FROM jobs WHERE ((status = ? AND run_at <= ?) OR (status = ? AND locked_until < ?))`+filter+`
 		            ORDER BY run_at, id LIMIT 1`+lock+`)
-		RETURNING *`,
-		models.JobRunning, q.worker, until, now, models.JobPending, now, models.JobRunning, now).Scan(&jobs).Error
+		RETURNING *`, args...).Scan(&jobs).Error
 	if err != nil || len(jobs) == 0 {
 		return nil, err
 	}
 	return &jobs[0], nil
 }
 
-// RunOnce claims and runs one due job. It reports whether there was one.
+// RunOnce claims and runs one due job of any kind. It reports whether there was one.
 func (q *Queue) RunOnce(ctx context.Context) (bool, error) {
-	j, err := q.claim(ctx)
+	return q.runOnce(ctx, kinds{})
+}
+
+func (q *Queue) runOnce(ctx context.Context, k kinds) (bool, error) {
+	select {
+	case <-q.stopClaims:
+		return false, nil
+	default:
+	}
+	j, err := q.claim(ctx, k)
 	if err != nil || j == nil {
 		return false, err
 	}
+	stopBeat := q.heartbeat(j)
+	defer stopBeat()
 	q.mu.RLock()
 	h := q.handlers[j.Kind]
 	q.mu.RUnlock()
@@ -188,9 +270,39 @@ func (q *Queue) safeRun(ctx context.Context, h Handler, j *models.Job) (err erro
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, q.Lease)
+	// A handler outlives the caller's context (a SIGTERM): it ends at the
+	// hard stop, or its timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.Timeout)
 	defer cancel()
+	stop := context.AfterFunc(q.hardCtx, cancel)
+	defer stop()
 	return h(ctx, j)
+}
+
+// heartbeat renews j's lease every Lease/3 until the returned func is called.
+func (q *Queue) heartbeat(j *models.Job) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(q.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				now := q.now()
+				err := q.db.Model(&models.Job{}).Where("id = ? AND locked_by = ? AND status = ?", j.ID, q.worker, models.JobRunning).
+					Updates(map[string]any{"locked_until": now.Add(q.Lease), "updated_at": now}).Error
+				if err != nil {
+					q.log.Warn("job heartbeat", "kind", j.Kind, "job", j.ID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // finish records the outcome of a run, unless the job was cancelled or
@@ -201,6 +313,10 @@ func (q *Queue) finish(ctx context.Context, j *models.Job, runErr error) error {
 	var perm *PermanentError
 	var ra *RetryAfterError
 	switch {
+	case runErr != nil && q.hardStopped():
+		// Cut off by the end of the grace period: release the job for
+		// another worker now, without counting the attempt.
+		upd["status"], upd["run_at"], upd["attempts"], upd["last_error"] = models.JobPending, now, max(j.Attempts-1, 0), "released at shutdown"
 	case runErr == nil:
 		upd["status"], upd["finished_at"], upd["last_error"] = models.JobDone, now, ""
 	case errors.As(runErr, &perm) || j.Attempts >= j.MaxAttempts:
@@ -213,7 +329,25 @@ func (q *Queue) finish(ctx context.Context, j *models.Job, runErr error) error {
 		}
 		upd["status"], upd["run_at"], upd["last_error"] = models.JobPending, now.Add(delay), truncate(runErr.Error())
 	}
-	return q.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND locked_by = ? AND status = ?", j.ID, q.worker, models.JobRunning).Updates(upd).Error
+	// The result matters (a post the receiver accepted must not be sent
+	// again), so a lost connection is retried a few times.
+	var err error
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			time.Sleep(time.Duration(i) * 500 * time.Millisecond)
+		}
+		err = q.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND locked_by = ? AND status = ?", j.ID, q.worker, models.JobRunning).Updates(upd).Error
+		if err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func (q *Queue) hardStopped() bool {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return q.hard
 }
 
 func truncate(s string) string {
@@ -241,6 +375,84 @@ func (q *Queue) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// Lane is a set of job kinds with its own workers. A lane without kinds
+// takes every kind no other lane names.
+type Lane struct {
+	Name    string
+	Workers int
+	Kinds   []string
+}
+
+// Start runs the lanes' workers until Stop, polling every interval when
+// idle. Handlers get a context that Stop cancels only when its grace ends.
+func (q *Queue) Start(interval time.Duration, lanes ...Lane) {
+	var named []string
+	for _, l := range lanes {
+		named = append(named, l.Kinds...)
+	}
+	for _, l := range lanes {
+		k := kinds{In: l.Kinds}
+		if len(l.Kinds) == 0 {
+			k = kinds{NotIn: named}
+		}
+		for i := 0; i < max(l.Workers, 1); i++ {
+			q.wg.Add(1)
+			go func() {
+				defer q.wg.Done()
+				q.work(k, interval, l.Name)
+			}()
+		}
+	}
+}
+
+func (q *Queue) work(k kinds, interval time.Duration, lane string) {
+	ctx := q.hardCtx
+	for {
+		ran, err := q.runOnce(ctx, k)
+		if err != nil && ctx.Err() == nil {
+			q.log.Warn("job queue", "lane", lane, "err", err)
+		}
+		if ran && err == nil {
+			continue
+		}
+		select {
+		case <-q.stopClaims:
+			return
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Stop ends the workers started by Start: nothing new is claimed, jobs in
+// flight may finish and record their results until ctx ends (the shutdown
+// grace); then their handlers are cancelled and their jobs released for
+// another worker at once. It returns once every worker has returned.
+func (q *Queue) Stop(ctx context.Context) error {
+	q.stopOnce.Do(func() { close(q.stopClaims) })
+	done := make(chan struct{})
+	go func() { q.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	q.mu.Lock()
+	q.hard = true
+	q.mu.Unlock()
+	q.hardStop()
+	// Handlers see their context end and finish releases their jobs; one
+	// that ignores its context is not waited for long.
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
+	// A job whose release was not written is released here.
+	res := q.db.Model(&models.Job{}).Where("status = ? AND locked_by = ?", models.JobRunning, q.worker).
+		Updates(map[string]any{"status": models.JobPending, "locked_by": "", "locked_until": nil, "run_at": q.now(), "updated_at": q.now()})
+	q.log.Warn("job workers cut off at the end of the shutdown grace; their jobs are released", "unrecorded", res.RowsAffected)
+	return res.Error
+}
+
 // Cancel stops a pending job (e.g. a delivery whose consent was revoked). A
 // job already running finishes its attempt; its result is then ignored.
 func (q *Queue) Cancel(ctx context.Context, tx *gorm.DB, id string) error {
@@ -251,17 +463,75 @@ func (q *Queue) Cancel(ctx context.Context, tx *gorm.DB, id string) error {
 		Updates(map[string]any{"status": models.JobCancelled, "finished_at": q.now(), "updated_at": q.now()}).Error
 }
 
-// Retry puts a dead job back in the queue with fresh attempts (admin action).
+// RetryHook runs inside the transaction that puts a job back in the queue,
+// so the job's subject (e.g. a failed delivery) is made ready to run again
+// with it. Without one, a retried job may find nothing to do.
+type RetryHook func(ctx context.Context, tx *gorm.DB, j *models.Job) error
+
+// OnRetry registers the retry hook for kind.
+func (q *Queue) OnRetry(kind string, h RetryHook) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.retryHooks == nil {
+		q.retryHooks = map[string]RetryHook{}
+	}
+	q.retryHooks[kind] = h
+}
+
+// ErrNotRetryable is returned by Retry for a job that is neither dead nor
+// waiting out a backoff.
+var ErrNotRetryable = errors.New("only a dead job, or one waiting to retry, can be retried")
+
+// Retry is the admin's action: a dead job goes back in the queue with fresh
+// attempts, and a job waiting out its backoff after a failure runs now.
+// The kind's retry hook runs in the same transaction.
 func (q *Queue) Retry(ctx context.Context, id string) error {
-	res := q.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND status = ?", id, models.JobDead).
-		Updates(map[string]any{"status": models.JobPending, "attempts": 0, "run_at": q.now(), "finished_at": nil, "updated_at": q.now()})
-	if res.Error != nil {
-		return res.Error
+	return q.requeue(ctx, nil, id, false)
+}
+
+// Requeue is Retry for a job in any state but running: the caller (e.g. a
+// publisher retrying a failed delivery) knows its subject needs another run.
+func (q *Queue) Requeue(ctx context.Context, tx *gorm.DB, id string) error {
+	return q.requeue(ctx, tx, id, true)
+}
+
+func (q *Queue) requeue(ctx context.Context, tx *gorm.DB, id string, force bool) error {
+	if tx == nil {
+		tx = q.db
 	}
-	if res.RowsAffected == 0 {
-		return errors.New("only a dead job can be retried")
-	}
-	return nil
+	return tx.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var j models.Job
+		if err := tx.Where("id = ?", id).Limit(1).Find(&j).Error; err != nil {
+			return err
+		}
+		now := q.now()
+		upd := map[string]any{"status": models.JobPending, "run_at": now, "finished_at": nil, "updated_at": now}
+		switch {
+		case j.ID == "":
+			return ErrNotRetryable
+		case j.Status == models.JobPending && j.Attempts > 0:
+			// waiting out its backoff: run now, attempts kept
+		case j.Status == models.JobDead || (force && j.Status != models.JobRunning && j.Status != models.JobPending):
+			upd["attempts"] = 0
+		case force && j.Status == models.JobPending:
+		default:
+			return ErrNotRetryable
+		}
+		res := tx.Model(&models.Job{}).Where("id = ? AND status = ?", j.ID, j.Status).Updates(upd)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotRetryable // changed meanwhile
+		}
+		q.mu.RLock()
+		h := q.retryHooks[j.Kind]
+		q.mu.RUnlock()
+		if h != nil {
+			return h(ctx, tx, &j)
+		}
+		return nil
+	})
 }
 
 // List returns jobs in a state, most recently updated first.

@@ -162,7 +162,7 @@ func TestExpiredLeaseIsReclaimed(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	q.now = func() time.Time { return now }
 	q.Enqueue(context.Background(), nil, "slow", nil, Options{})
-	if j, _ := q.claim(context.Background()); j == nil {
+	if j, _ := q.claim(context.Background(), kinds{}); j == nil {
 		t.Fatal("no claim")
 	} // this worker "dies" holding the job
 	other := New(gdb, quiet)

@@ -349,3 +349,42 @@ func (l *Local) removeStaleTemps() {
 		}
 	}
 }
+
+// Leftovers implements LeftoverStore: temp files of uploads older than
+// olderThan (an upload killed mid-stream leaves one until the store opens
+// a day later).
+func (l *Local) Leftovers(_ context.Context, olderThan time.Duration) ([]Leftover, error) {
+	d, err := l.root.Open(filepath.FromSlash(localTmpDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: temp dir: %w", err)
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, fmt.Errorf("storage: temp dir: %w", err)
+	}
+	var out []Leftover
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || time.Since(fi.ModTime()) <= olderThan {
+			continue
+		}
+		out = append(out, Leftover{Kind: "temp file", Key: localTmpDir + "/" + e.Name(), Size: fi.Size(), Started: fi.ModTime()})
+	}
+	return out, nil
+}
+
+// RemoveLeftover implements LeftoverStore.
+func (l *Local) RemoveLeftover(_ context.Context, lo Leftover) error {
+	name, ok := strings.CutPrefix(lo.Key, localTmpDir+"/")
+	if !ok || name == "" || strings.ContainsAny(name, `/\`) {
+		return fmt.Errorf("storage: %q is not a temp file: %w", lo.Key, ErrInvalidKey)
+	}
+	if err := l.root.Remove(filepath.Join(filepath.FromSlash(localTmpDir), name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: remove temp file: %w", err)
+	}
+	return nil
+}

@@ -112,6 +112,16 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, conte
 	up, err := s.client.PutObject(ctx, s.bucket, key, newPutReader(ctx, r, size), size,
 		minio.PutObjectOptions{ContentType: ct, PartSize: s3PartSize})
 	if err != nil {
+		// minio-go aborts a failed multipart upload with the caller's
+		// context, which is often the reason it failed (client gone,
+		// SIGTERM): abort again with a context of our own, so the parts do
+		// not stay in the bucket. What still cannot be aborted (storage
+		// down) is listed and removed by `storykeep media check --fix`.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if aerr := s.client.RemoveIncompleteUpload(actx, s.bucket, key); aerr != nil {
+			return Info{}, errors.Join(s.err(ctx, "put", key, err), fmt.Errorf("storage: abort multipart upload of %q: %w", key, aerr))
+		}
 		return Info{}, s.err(ctx, "put", key, err)
 	}
 	mod := up.LastModified
@@ -283,4 +293,28 @@ func (s *S3) err(ctx context.Context, op, key string, err error) error {
 		return fmt.Errorf("storage: %s %q: %w", op, key, ErrInvalidRange)
 	}
 	return fmt.Errorf("storage: %s %q in bucket %q: %w", op, key, s.bucket, ctxErr(ctx, err))
+}
+
+// Leftovers implements LeftoverStore: incomplete multipart uploads started
+// more than olderThan ago.
+func (s *S3) Leftovers(ctx context.Context, olderThan time.Duration) ([]Leftover, error) {
+	var out []Leftover
+	cut := time.Now().Add(-olderThan)
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, "", true) {
+		if u.Err != nil {
+			return out, s.err(ctx, "list multipart uploads", "", u.Err)
+		}
+		if u.Initiated.Before(cut) {
+			out = append(out, Leftover{Kind: "incomplete multipart upload", Key: u.Key, UploadID: u.UploadID, Size: u.Size, Started: u.Initiated})
+		}
+	}
+	return out, nil
+}
+
+// RemoveLeftover implements LeftoverStore: it aborts the multipart upload.
+func (s *S3) RemoveLeftover(ctx context.Context, l Leftover) error {
+	if err := (&minio.Core{Client: s.client}).AbortMultipartUpload(ctx, s.bucket, l.Key, l.UploadID); err != nil {
+		return s.err(ctx, "abort multipart upload", l.Key, err)
+	}
+	return nil
 }

@@ -54,3 +54,20 @@ type Store interface {
 	// Ready reports whether the store can be used (bucket exists, disk writable).
 	Ready(ctx context.Context) error
 }
+
+// Leftover is what an interrupted upload can leave in a store besides
+// objects: an incomplete S3 multipart upload, or a local temp file.
+type Leftover struct {
+	Kind     string
+	Key      string // object key, or temp file name
+	UploadID string // S3 multipart upload id
+	Size     int64
+	Started  time.Time
+}
+
+// LeftoverStore is implemented by stores that can hold leftovers; `storykeep
+// media check` lists them and --fix removes them.
+type LeftoverStore interface {
+	Leftovers(ctx context.Context, olderThan time.Duration) ([]Leftover, error)
+	RemoveLeftover(ctx context.Context, l Leftover) error
+}

@@ -32,8 +32,12 @@ func (s *Server) adminJobs(c echo.Context) error {
 			retrying = append(retrying, j)
 		}
 	}
+	open, err := s.export.OpenTakedowns(ctx)
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "admin_jobs", Page{Title: "Jobs", Data: map[string]any{
-		"Counts": counts, "Dead": dead, "Retrying": retrying,
+		"OpenTakedowns": open, "Counts": counts, "Dead": dead, "Retrying": retrying,
 		"States": []string{models.JobPending, models.JobRunning, models.JobDone, models.JobDead, models.JobCancelled},
 	}})
 }
@@ -41,7 +45,7 @@ func (s *Server) adminJobs(c echo.Context) error {
 func (s *Server) adminJobRetry(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := s.jobs.Retry(ctx, c.Param("id")); err != nil {
-		return apperr.Wrap(http.StatusConflict, "Only a job that has failed every attempt can be retried.", err)
+		return apperr.Wrap(http.StatusConflict, "Only a job that has failed every attempt, or one waiting to try again, can be retried.", err)
 	}
 	if err := s.audit.Record(ctx, nil, audit.Entry{Action: "job.retry", ObjectType: "job", ObjectID: c.Param("id")}); err != nil {
 		return err

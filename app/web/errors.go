@@ -2,16 +2,14 @@ package web
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/apperr"
+	"github.com/storykeep/storykeep/app/db"
 )
 
 var headings = map[int]string{
@@ -32,12 +30,10 @@ func isNotFound(err error) bool {
 	return ok && e.Status == http.StatusNotFound
 }
 
-// isUnavailable recognises a database that cannot be reached.
+// isUnavailable recognises a database that cannot be reached, or that
+// dropped the connection (e.g. PostgreSQL's SQLSTATE 57P01 on a restart).
 func isUnavailable(err error) bool {
-	var ne net.Error
-	return errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) ||
-		errors.Is(err, context.DeadlineExceeded) ||
-		strings.Contains(err.Error(), "database is closed") || strings.Contains(err.Error(), "connection refused")
+	return db.IsUnavailable(err)
 }
 
 // handleError is the one place errors become responses: the real error is

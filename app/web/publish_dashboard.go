@@ -45,7 +45,11 @@ func (s *Server) publishDashboard(c echo.Context) error {
 	for _, ch := range export.Social() {
 		labels[ch.Key] = ch.Label
 	}
+	open, err := s.export.OpenTakedowns(ctx)
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "publish_dashboard", Page{Title: "Publishing", Data: map[string]any{
-		"Bars": bars, "Top": top, "Total": total, "Labels": labels, "Width": len(bars) * 20, "Height": height,
+		"OpenTakedowns": open, "Bars": bars, "Top": top, "Total": total, "Labels": labels, "Width": len(bars) * 20, "Height": height,
 	}})
 }

@@ -124,6 +124,21 @@ func (s *Server) publishRetry(c echo.Context) error {
 	return s.redirect(c, "/stories/"+d.StoryID+"/publish")
 }
 
+// publishRemovedByHand closes a takedown a person did on the network
+// themselves (the automatic delete keeps failing, or cannot be done).
+func (s *Server) publishRemovedByHand(c echo.Context) error {
+	note := strings.TrimSpace(c.FormValue("note"))
+	if len(note) > 500 {
+		note = note[:500]
+	}
+	d, err := s.export.ConfirmRemovedByHand(c.Request().Context(), c.Param("id"), note)
+	if err != nil {
+		return err
+	}
+	s.flash(c, "Recorded: the post was removed by hand.")
+	return s.redirect(c, "/stories/"+d.StoryID+"/publish")
+}
+
 // publishBundle downloads the export bundle for manual posting. It is built
 // in memory first so a failure is a clean error page, not half a ZIP.
 func (s *Server) publishBundle(c echo.Context) error {

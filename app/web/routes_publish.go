@@ -30,6 +30,7 @@ func (s *Server) publishRoutes() []Route {
 		{post, "/stories/:id/takedown", publishManage, s.publishTakedown},
 		{get, "/stories/:id/export.zip", publishManage, s.publishBundle},
 		{post, "/deliveries/:id/retry", publishManage, s.publishRetry},
+		{post, "/deliveries/:id/removed", publishManage, s.publishRemovedByHand},
 		{get, "/publishing", publishView, s.publishDashboard},
 		{get, "/admin/channels", channelsManage, s.channelAccounts},
 		{post, "/admin/channels/:id", channelsManage, s.channelAccountSave},

@@ -206,10 +206,21 @@ type PDS struct {
 	Records     map[string]map[string]any // rkey -> record
 	Blobs       int
 	RateLimited int
+	Password    string // the app password createSession accepts ("app-pass")
+	SignIns     int    // createSession calls that succeeded
+	Refreshes   int    // refreshSession calls that succeeded
+	gen         int    // access tokens of older generations have expired
+	Langs       []any  // langs of the last record created
 }
 
+// ExpireAccess makes every access token issued so far expire (refresh
+// tokens stay valid), as a PDS does after about two hours.
+func (f *PDS) ExpireAccess() { f.Mu.Lock(); f.gen++; f.Mu.Unlock() }
+
+func (f *PDS) access() string { return fmt.Sprintf("jwt-access:%s:%d", f.Password, f.gen) }
+
 func NewPDS(t *testing.T) *PDS {
-	f := &PDS{Records: map[string]map[string]any{}}
+	f := &PDS{Records: map[string]map[string]any{}, Password: "app-pass"}
 	mux := http.NewServeMux()
 	xerr := func(w http.ResponseWriter, status int, name, msg string) {
 		w.Header().Set("Content-Type", "application/json")
@@ -217,20 +228,44 @@ func NewPDS(t *testing.T) *PDS {
 		fmt.Fprintf(w, `{"error":%q,"message":%q}`, name, msg)
 	}
 	authed := func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Header.Get("Authorization") != "Bearer jwt-access" {
+		f.Mu.Lock()
+		want, pw := f.access(), f.Password
+		f.Mu.Unlock()
+		got := r.Header.Get("Authorization")
+		switch {
+		case got == "Bearer "+want:
+			return true
+		case strings.HasPrefix(got, "Bearer jwt-access:"+pw+":"):
+			xerr(w, 400, "ExpiredToken", "Token has expired")
+		default:
 			xerr(w, 401, "AuthenticationRequired", "Authentication Required")
-			return false
 		}
-		return true
+		return false
 	}
+	mux.HandleFunc("POST /xrpc/com.atproto.server.refreshSession", func(w http.ResponseWriter, r *http.Request) {
+		f.Mu.Lock()
+		defer f.Mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer jwt-refresh:"+f.Password {
+			xerr(w, 400, "ExpiredToken", "Token has been revoked")
+			return
+		}
+		f.Refreshes++
+		fmt.Fprintf(w, `{"accessJwt":%q,"refreshJwt":%q,"handle":"hospital.bsky.social","did":"did:plc:hospital"}`, f.access(), "jwt-refresh:"+f.Password)
+	})
 	mux.HandleFunc("POST /xrpc/com.atproto.server.createSession", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Identifier, Password string }
 		_ = json.NewDecoder(r.Body).Decode(&in)
-		if in.Identifier != "hospital.bsky.social" || in.Password != "app-pass" {
+		f.Mu.Lock()
+		pw := f.Password
+		f.Mu.Unlock()
+		if in.Identifier != "hospital.bsky.social" || in.Password != pw {
 			xerr(w, 401, "AuthenticationRequired", "Invalid identifier or password")
 			return
 		}
-		fmt.Fprint(w, `{"accessJwt":"jwt-access","refreshJwt":"jwt-refresh","handle":"hospital.bsky.social","did":"did:plc:hospital"}`)
+		f.Mu.Lock()
+		f.SignIns++
+		fmt.Fprintf(w, `{"accessJwt":%q,"refreshJwt":%q,"handle":"hospital.bsky.social","did":"did:plc:hospital"}`, f.access(), "jwt-refresh:"+pw)
+		f.Mu.Unlock()
 	})
 	mux.HandleFunc("POST /xrpc/com.atproto.repo.uploadBlob", func(w http.ResponseWriter, r *http.Request) {
 		if !authed(w, r) {
@@ -276,6 +311,7 @@ func NewPDS(t *testing.T) *PDS {
 			return
 		}
 		f.Records[in.Rkey] = in.Record
+		f.Langs, _ = in.Record["langs"].([]any)
 		fmt.Fprintf(w, `{"uri":"at://%s/app.bsky.feed.post/%s","cid":"bafyrei1"}`, in.Repo, in.Rkey)
 	})
 	mux.HandleFunc("POST /xrpc/com.atproto.repo.deleteRecord", func(w http.ResponseWriter, r *http.Request) {
