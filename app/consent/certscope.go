@@ -14,12 +14,12 @@ const (
 	ScopeAttachment  = "signed-scope.json"
 )
 
-// SignedScope is what the record stores about what was signed: the
+// ScopeSummary is what the record stores about what was signed: the
 // signer's choices and the references that tie them to the frozen content
 // and the form. It travels in the certificate (signed-scope.json) so the
 // choices can be compared with the database years later. It names nobody:
 // the evidence copy given to third parties carries it too.
-type SignedScope struct {
+type ScopeSummary struct {
 	Format             string    `json:"format"`
 	RecordID           string    `json:"record_id"`
 	StoryID            string    `json:"story_id"`
@@ -35,18 +35,21 @@ type SignedScope struct {
 	Representative     bool      `json:"signed_by_representative"`
 	SignatureSHA256    string    `json:"signature_image_sha256"`
 	SignedAt           time.Time `json:"signed_at"`
+	// ScopeDigest is the record's signed-scope digest (see SignedScope and
+	// docs/consent-digest.md): the SHA-256 over the canonical scope.
+	ScopeDigest string `json:"scope_digest,omitempty"`
 }
 
 // SignedScopeFormat names the layout of signed-scope.json.
 const SignedScopeFormat = "storykeep-signed-scope/1"
 
 // ScopeOf returns the signed scope of rec.
-func ScopeOf(rec *models.ConsentRecord) SignedScope {
-	return SignedScope{Format: SignedScopeFormat, RecordID: rec.ID, StoryID: rec.StoryID, ContentDigest: rec.Digest,
+func ScopeOf(rec *models.ConsentRecord) ScopeSummary {
+	return ScopeSummary{Format: SignedScopeFormat, RecordID: rec.ID, StoryID: rec.StoryID, ContentDigest: rec.Digest,
 		Channels: nonNil(parseList(rec.Channels)), MediaIDs: nonNil(parseList(rec.MediaIDs)), NameUsage: rec.NameUsage,
 		ExpiresOn: rec.ExpiresOn.UTC().Format("2006-01-02"), TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
 		TemplateTextSHA256: rec.TemplateTextSHA256, Language: rec.Language, Representative: rec.RepName != "",
-		SignatureSHA256: rec.SignatureSHA256, SignedAt: rec.SignedAt.UTC().Truncate(time.Second)}
+		SignatureSHA256: rec.SignatureSHA256, SignedAt: rec.SignedAt.UTC().Truncate(time.Second), ScopeDigest: rec.ScopeDigest}
 }
 
 func nonNil(s []string) []string {

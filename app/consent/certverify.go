@@ -29,7 +29,7 @@ type CertificateCheck struct {
 	StampedAt   time.Time
 	TSA         string
 	Record      *models.ConsentRecord
-	Scope       *SignedScope
+	Scope       *ScopeSummary
 	Problems    []string
 }
 
@@ -93,7 +93,7 @@ func (s *Service) CheckCertificate(ctx context.Context, b []byte) (*CertificateC
 		c.problem("the PDF lacks %s or %s", FrozenAttachment, ScopeAttachment)
 		return c, nil
 	}
-	var scope SignedScope
+	var scope ScopeSummary
 	if err := json.Unmarshal(scopeJSON, &scope); err != nil {
 		c.problem("%s: %v", ScopeAttachment, err)
 		return c, nil
