@@ -31,6 +31,7 @@ func (s *Server) routes() []Route {
 		s.consentRoutes(),
 		s.publicRoutes(),
 		s.publishRoutes(),
+		s.ssoRoutes(),
 	} {
 		all = append(all, section...)
 	}

@@ -25,7 +25,9 @@ import (
 	"github.com/storykeep/storykeep/app/export"
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
@@ -69,6 +71,10 @@ type Deps struct {
 	Export *export.Service
 	// Website serves the public story pages, feeds and sitemap.
 	Website *website.Service
+	// SSO is the staff identity provider (nil when single sign-on is off).
+	SSO *sso.Client
+	// Mail sends invitation and password-reset links.
+	Mail mail.Sender
 }
 
 // Server holds the handlers' dependencies; handlers are its methods.
@@ -99,6 +105,8 @@ type Server struct {
 	templates  *consent.Templates
 	export     *export.Service
 	website    *website.Service
+	sso        *sso.Client
+	mail       mail.Sender
 }
 
 // New builds the server and its router. It fails if any template is broken.
@@ -119,6 +127,7 @@ func New(d Deps) (*Server, error) {
 	s.templates = d.Templates
 	s.export = d.Export
 	s.website = d.Website
+	s.sso, s.mail = d.SSO, d.Mail
 
 	sm := scs.New()
 	s.sessionStore = auth.NewSessionStore(d.DB)
