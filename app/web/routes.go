@@ -32,6 +32,7 @@ func (s *Server) routes() []Route {
 		s.publicRoutes(),
 		s.publishRoutes(),
 		s.ssoRoutes(),
+		s.inviteRoutes(),
 	} {
 		all = append(all, section...)
 	}
