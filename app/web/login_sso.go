@@ -132,3 +132,10 @@ func (s *Server) ssoLogoutURL(idToken string) string {
 	}
 	return s.sso.LogoutURL(idToken, s.cfg.PublicURL+"/login?signed_out=1")
 }
+
+// signedInWithSSO reports whether this session came from the identity
+// provider, which enforces its own multi-factor sign-in (so the admin
+// two-step requirement applies to password sessions only).
+func (s *Server) signedInWithSSO(c echo.Context) bool {
+	return s.sso != nil && s.sessions.GetString(c.Request().Context(), ssoIDTokenKey) != ""
+}

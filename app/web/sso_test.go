@@ -319,3 +319,16 @@ func TestSSOProviderDownBreakGlassStillSignsIn(t *testing.T) {
 	}
 	bg.Get("/admin/users").Expect(http.StatusOK)
 }
+
+// TestSSOAdminIsNotAskedForLocalTwoStep: the provider enforces multi-factor
+// sign-in, so REQUIRE_ADMIN_2FA applies to password sessions only.
+func TestSSOAdminIsNotAskedForLocalTwoStep(t *testing.T) {
+	env, _ := newSSOEnv(t, func(c *config.Config) { c.RequireAdmin2FA = true })
+	c := env.Client()
+	ssoSignIn(t, c, "lee").Expect(http.StatusSeeOther)
+	c.Get("/admin/users").Expect(http.StatusOK)
+	pw, _ := env.SignedIn(models.RoleAdmin)
+	if loc := pw.Get("/admin/users").Location(); loc != "/account/2fa" {
+		t.Fatalf("a password admin must still enrol: %q", loc)
+	}
+}
