@@ -120,6 +120,11 @@ func (s *Service) SignInSSO(ctx context.Context, in SSOLogin) (*models.User, err
 			return err
 		}
 		u.MustChangePassword = false
+		// Signing in with the provider answers any pending invitation: its
+		// link must not later set a password.
+		if err := tx.Model(&models.UserLink{}).Where("user_id = ? AND purpose = ? AND used_at IS NULL", u.ID, models.LinkInvite).Update("used_at", now).Error; err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "session.sso_login", ObjectType: "user", ObjectID: u.ID, Details: map[string]any{"issuer": in.Issuer, "role": u.Role}})
 	})
 	if err != nil {

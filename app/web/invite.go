@@ -90,14 +90,6 @@ func (s *Server) inviteSubmit(c echo.Context) error {
 	if err != nil {
 		return s.staffLinkGone(c, err)
 	}
-	if c.FormValue("sso") == "1" && s.sso != nil {
-		// Straight to single sign-on: the link is spent; the first sign-in
-		// links the account by its email.
-		if _, err := s.users.UseLink(ctx, models.LinkInvite, token, ""); err != nil {
-			return s.staffLinkGone(c, err)
-		}
-		return s.ssoStart(c)
-	}
 	if !s.users.PasswordsAllowed(u.Email) {
 		return apperr.New(http.StatusForbidden, "Staff sign in with their organisation account here; there is no Storykeep password to set.")
 	}

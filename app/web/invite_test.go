@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/config"
@@ -142,11 +140,12 @@ func TestInvitationStraightToSSO(t *testing.T) {
 	link := mailedLink(t, srv, "ana@hospital.test", "Storykeep: your invitation")
 	ana := env.Client()
 	page := ana.Get(link).Expect(http.StatusOK)
-	if page.Doc.Find("input[name=password]").Length() != 0 || page.Doc.Find("button").FilterFunction(func(_ int, b *goquery.Selection) bool { return b.Text() == "Sign in with Hospital ID" }).Length() != 1 {
+	if page.Doc.Find("input[name=password]").Length() != 0 || page.Doc.Find(`a#sso[href="/login/sso"]`).Text() != "Sign in with Hospital ID" {
 		t.Fatal("with local passwords off the invitation leads straight to single sign-on")
 	}
-	res := ana.Post(link, url.Values{"sso": {"1"}}).Expect(http.StatusSeeOther)
-	back := ssotest.Login(t, res.Header.Get("Location"), "ana")
+	// Setting a password through the link is refused.
+	ana.Post(link, url.Values{"password": {"a much longer passphrase"}, "confirm": {"a much longer passphrase"}}).Expect(http.StatusForbidden)
+	back := ssotest.Login(t, ssoStart(t, ana), "ana")
 	ana.Get(back.RequestURI()).Expect(http.StatusSeeOther)
 	ana.Get("/").Expect(http.StatusOK)
 	u, _ := env.App.Users.GetByEmail(context.Background(), "ana@hospital.test")

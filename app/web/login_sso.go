@@ -29,7 +29,9 @@ const (
 // ssoRoutes: staff single sign-on (issue 25). They answer 404 when SSO is off.
 func (s *Server) ssoRoutes() []Route {
 	return []Route{
-		{post, "/login/sso", authz.Public, s.ssoStart},
+		// A link, not a form: the page's CSP (form-action 'self') would stop
+		// a form submission that redirects to the provider.
+		{get, "/login/sso", authz.Public, s.ssoStart},
 		{get, sso.CallbackPath, authz.Public, s.ssoCallback},
 	}
 }
@@ -59,7 +61,7 @@ func (s *Server) ssoStart(c echo.Context) error {
 	s.sessions.Put(ctx, ssoNonceKey, a.Nonce)
 	s.sessions.Put(ctx, ssoVerifierKey, a.Verifier)
 	s.sessions.Put(ctx, ssoStartedKey, strconv.FormatInt(a.Started.Unix(), 10))
-	s.sessions.Put(ctx, ssoNextKey, safeNext(c.FormValue("next")))
+	s.sessions.Put(ctx, ssoNextKey, safeNext(c.QueryParam("next")))
 	return c.Redirect(http.StatusSeeOther, to)
 }
 

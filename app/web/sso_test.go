@@ -61,7 +61,7 @@ func newSSOEnv(t *testing.T, mods ...func(*config.Config)) (*apptest.Env, *ssote
 // ssoStart presses "Sign in with …" and returns the provider URL.
 func ssoStart(t *testing.T, c *apptest.Client) string {
 	t.Helper()
-	res := c.Post("/login/sso", nil).Expect(http.StatusSeeOther)
+	res := c.Get("/login/sso").Expect(http.StatusSeeOther)
 	return res.Header.Get("Location")
 }
 
@@ -93,7 +93,7 @@ func TestSSOCodeFlowThroughTheRouter(t *testing.T) {
 	env, op := newSSOEnv(t)
 	c := env.Client()
 	page := c.Get("/login").Expect(http.StatusOK)
-	if btn := page.Doc.Find(`form[action="/login/sso"] button`).Text(); btn != "Sign in with Hospital ID" {
+	if btn := page.Doc.Find(`a#sso`).Text(); btn != "Sign in with Hospital ID" || !strings.HasPrefix(page.Doc.Find(`a#sso`).AttrOr("href", ""), "/login/sso") {
 		t.Fatalf("sign-in button %q", btn)
 	}
 	authURL := ssoStart(t, c)
@@ -310,7 +310,7 @@ func TestSSOProviderDownBreakGlassStillSignsIn(t *testing.T) {
 		c.BreakGlassEmail = "breakglass@hospital.test"
 	})
 	op2.Stop()
-	env2.Client().Post("/login/sso", nil).Expect(http.StatusServiceUnavailable).Contains("Hospital ID cannot be reached right now")
+	env2.Client().Get("/login/sso").Expect(http.StatusServiceUnavailable).Contains("Hospital ID cannot be reached right now")
 
 	// The break-glass admin still signs in with a password.
 	bg := env.Client()

@@ -35,6 +35,8 @@ type OP struct {
 	URL    string
 	server *httptest.Server
 
+	clients map[string]*storage.Client
+
 	mu     sync.Mutex
 	users  map[string]*storage.User
 	groups map[string][]string
@@ -49,8 +51,8 @@ func Start(t testing.TB, redirectURI string) *OP {
 		t.Fatal(err)
 	}
 	o := &OP{URL: "http://" + ln.Addr().String(), users: map[string]*storage.User{}, groups: map[string][]string{}}
-	clients := map[string]*storage.Client{ClientID: storage.WebClient(ClientID, ClientSecret, redirectURI)}
-	st := &opStorage{Storage: storage.NewStorageWithClients(userStore{o}, clients), op: o}
+	o.clients = map[string]*storage.Client{ClientID: storage.WebClient(ClientID, ClientSecret, redirectURI)}
+	st := &opStorage{Storage: storage.NewStorageWithClients(userStore{o}, o.clients), op: o}
 	// exampleop logs each request through slog's default logger; keep it quiet.
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	router := exampleop.SetupServer(o.URL, st, nil, false)
@@ -69,6 +71,12 @@ func Start(t testing.TB, redirectURI string) *OP {
 	o.server.Start()
 	t.Cleanup(o.server.Close)
 	return o
+}
+
+// AllowRedirect registers the redirect URI of a Storykeep started after the
+// provider (its address was not known yet). Call it before any sign-in.
+func (o *OP) AllowRedirect(redirectURI string) {
+	o.clients[ClientID] = storage.WebClient(ClientID, ClientSecret, redirectURI)
 }
 
 // Stop takes the provider down (connections are refused from then on).
