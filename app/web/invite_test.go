@@ -189,3 +189,26 @@ func TestPasswordResetByEmail(t *testing.T) {
 		t.Fatal("a throttled reset request still sent an email")
 	}
 }
+
+// TestTemporaryPasswordMustBeChanged: accounts that still get a temporary
+// password (the first admin, `storykeep user create` without --password)
+// must choose their own before anything else.
+func TestTemporaryPasswordMustBeChanged(t *testing.T) {
+	env := apptest.New(t)
+	temp := "temporary passphrase 1234"
+	if _, err := env.App.Users.Create(audit.WithActor(context.Background(), audit.System), users.NewUser{Email: "sam@hospital.test", Name: "Sam Teller", Role: models.RoleStoryteller, Password: temp, MustChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	sam := env.Client()
+	if res := sam.Login("sam@hospital.test", temp).Expect(http.StatusSeeOther); res.Location() != "/account/password" {
+		t.Fatalf("temporary password must be changed first, went to %q", res.Location())
+	}
+	if sam.Get("/").Location() != "/account/password" {
+		t.Fatal("other pages must wait until the password is changed")
+	}
+	sam.Post("/account/password", url.Values{"current": {temp}, "new": {"short"}}).Expect(http.StatusUnprocessableEntity).Contains("at least 12 characters")
+	sam.Post("/account/password", url.Values{"current": {"wrong one"}, "new": {"a much longer passphrase"}}).Expect(http.StatusUnprocessableEntity).Contains("Your current password is not right.")
+	sam.Post("/account/password", url.Values{"current": {temp}, "new": {"a much longer passphrase"}}).Expect(http.StatusSeeOther)
+	sam.Get("/").Expect(http.StatusOK).Contains("Welcome, Sam Teller").Contains("Your password has been changed.")
+	env.Client().Login("sam@hospital.test", "a much longer passphrase").Expect(http.StatusSeeOther)
+}
