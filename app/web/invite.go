@@ -127,9 +127,16 @@ func (s *Server) forgotSubmit(c echo.Context) error {
 	if u != nil {
 		text := fmt.Sprintf("Hello %s,\n\nSomeone (probably you) asked to reset your Storykeep password.\n\nOpen this link to choose a new one:\n%s/password/reset/%s\n\nThe link works once and for %d minutes. If you did not ask, ignore this email; your password stays as it is.\n",
 			u.Name, s.cfg.PublicURL, token, s.cfg.ResetLinkMinutes)
-		if err := s.mail.Send(ctx, mail.Message{To: u.Email, Subject: "Storykeep: reset your password", Text: text}); err != nil {
-			s.log.Error("password reset email failed", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		}
+		// Sent after answering, so the answer takes as long whether or not
+		// the address has an account.
+		rid := c.Response().Header().Get(echo.HeaderXRequestID)
+		go func(m mail.Message) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if err := s.mail.Send(ctx, m); err != nil {
+				s.log.Error("password reset email failed", "err", err, "request_id", rid)
+			}
+		}(mail.Message{To: u.Email, Subject: "Storykeep: reset your password", Text: text})
 	}
 	return s.render(c, http.StatusOK, "password_forgot", Page{Title: "Reset your password", Narrow: true, Data: map[string]any{"Sent": true}})
 }

@@ -26,6 +26,16 @@ func withSMTP(srv *smtptest.Server) func(*config.Config) {
 
 var staffLinkRE = regexp.MustCompile(`https?://[^/\s]+(/(?:invite|password/reset)/[A-Za-z0-9_-]+)`)
 
+// waitMessages waits until srv has received n messages.
+func waitMessages(t *testing.T, srv *smtptest.Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(srv.Messages()) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d emails arrived, want %d", len(srv.Messages()), n)
+		}
+	}
+}
+
 // mailedLink returns the path of the link in the last email, checking it went to.
 func mailedLink(t *testing.T, srv *smtptest.Server, to, subject string) string {
 	t.Helper()
@@ -167,6 +177,8 @@ func TestPasswordResetByEmail(t *testing.T) {
 	if unknown.Text("main") != known.Text("main") {
 		t.Fatalf("answers differ:\n%s\n%s", unknown.Text("main"), known.Text("main"))
 	}
+	waitMessages(t, srv, 1)
+	time.Sleep(200 * time.Millisecond)
 	if n := len(srv.Messages()); n != 1 {
 		t.Fatalf("%d emails, want 1 (none for the unknown address)", n)
 	}
@@ -179,12 +191,14 @@ func TestPasswordResetByEmail(t *testing.T) {
 	c.Get(link).Expect(http.StatusGone)
 	// Expired.
 	c.Post("/password/forgot", url.Values{"email": {u.Email}}).Expect(http.StatusOK)
+	waitMessages(t, srv, 2)
 	link2 := mailedLink(t, srv, u.Email, "Storykeep: reset your password")
 	env.App.DB.Model(&models.UserLink{}).Where("purpose = ? AND used_at IS NULL", models.LinkReset).Update("expires_at", time.Now().UTC().Add(-time.Second))
 	c.Post(link2, url.Values{"password": {"yet another passphrase"}, "confirm": {"yet another passphrase"}}).Expect(http.StatusGone)
 	// Throttled like sign-in: the third request in the window sends nothing.
 	before := len(srv.Messages())
 	c.Post("/password/forgot", url.Values{"email": {u.Email}}).Expect(http.StatusOK).Contains("If a Storykeep account with a password uses that address")
+	time.Sleep(300 * time.Millisecond)
 	if len(srv.Messages()) != before {
 		t.Fatal("a throttled reset request still sent an email")
 	}
