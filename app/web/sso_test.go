@@ -332,3 +332,17 @@ func TestSSOAdminIsNotAskedForLocalTwoStep(t *testing.T) {
 		t.Fatalf("a password admin must still enrol: %q", loc)
 	}
 }
+
+// TestSSOKeepsWhereThePersonWasGoing: the page asked for before signing in
+// is where the provider's sign-in ends; an outside address is not.
+func TestSSOKeepsWhereThePersonWasGoing(t *testing.T) {
+	env, _ := newSSOEnv(t)
+	for next, want := range map[string]string{"/stories": "/stories", "https://evil.example/": "/"} {
+		c := env.Client()
+		res := c.Get("/login/sso?next=" + url.QueryEscape(next)).Expect(http.StatusSeeOther)
+		back := ssotest.Login(t, res.Header.Get("Location"), "ana")
+		if got := c.Get(back.RequestURI()).Expect(http.StatusSeeOther).Location(); got != want {
+			t.Fatalf("next %q: went to %q, want %q", next, got, want)
+		}
+	}
+}
