@@ -34,6 +34,7 @@ import (
 	"github.com/storykeep/storykeep/app/media"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/pdfseal"
+	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
@@ -77,6 +78,8 @@ type App struct {
 	// Website publishes stories to the public site; its Gate is the
 	// consent capability's answer, asked on every public request.
 	Website *website.Service
+	// SSO is the staff identity provider (nil when single sign-on is off).
+	SSO *sso.Client
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -166,6 +169,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Users = users.New(gdb, a.Audit, keys, users.Limits{PerAccount: cfg.LoginMaxFailures, PerIP: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow})
+	if a.SSO, err = sso.New(cfg); err != nil {
+		return nil, err
+	}
+	if !cfg.LocalPasswords {
+		a.Users.RestrictPasswords(func(email string) bool { return email == cfg.BreakGlassEmail })
+	}
 	a.Patients = patients.New(gdb, a.Audit, keys)
 	a.Interviews = interviews.New(gdb, a.Audit)
 	a.Comments = comments.New(gdb, a.Audit)
@@ -229,7 +238,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
 	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
-		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export,
+		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -8,12 +9,14 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/storykeep/storykeep/app/mail/smtptest"
 )
 
 // staffMember is someone the admin invites in the journey.
 type staffMember struct {
 	name, email, role, label string
-	tempPassword             string
+	invitation               string // path of the emailed invitation link
 }
 
 // signIn fills the sign-in form on /login and submits it with the button.
@@ -57,7 +60,7 @@ func usersTable(p *Page) [][]string {
 		tr.cells[3].innerText.trim()])`)
 }
 
-var tempPasswordRe = regexp.MustCompile(`^\S{12,}$`)
+var invitationRe = regexp.MustCompile(`https?://[^/\s]+(/invite/[A-Za-z0-9_-]+)`)
 
 // TestStaffJourney is step 1 of the browser journey (issue 7): first-run
 // admin sign-in and forced password change, inviting a storyteller, a
@@ -65,7 +68,9 @@ var tempPasswordRe = regexp.MustCompile(`^\S{12,}$`)
 // axe-core on every staff page on the way.
 func TestStaffJourney(t *testing.T) {
 	t.Parallel()
-	srv := StartServer(t)
+	mailbox := smtptest.Start(t, smtptest.Options{})
+	srv := StartServer(t, "STORYKEEP_MAIL_MODE=smtp", "STORYKEEP_SMTP_HOST="+mailbox.Host, fmt.Sprintf("STORYKEEP_SMTP_PORT=%d", mailbox.Port),
+		"STORYKEEP_SMTP_TLS=none", "STORYKEEP_SMTP_FROM=stories@hospital.example")
 	b := NewBrowser(t, srv.URL)
 	admin := b.NewPage("admin")
 	const adminPassword = "lantern orchard velvet 47"
@@ -146,18 +151,20 @@ func TestStaffJourney(t *testing.T) {
 		admin.Choose("#role", m.label)
 		admin.Click(`form[action="/admin/users"] button[type=submit]`)
 		admin.WantPath("/admin/users")
-		if f, want := admin.Text(".flash"), m.name+" can now sign in as "+m.label+"."; f != want {
+		if f, want := admin.Text(".flash"), "An invitation was emailed to "+m.email+". "+m.name+" will join as "+m.label+"."; f != want {
 			t.Errorf("flash after inviting %s: %q, want %q", m.name, f, want)
 		}
-		if s := admin.Text(".notice strong"); s != "Temporary password for "+m.email+":" {
-			t.Errorf("temporary password notice: %q", s)
+		if n := admin.Texts("main code"); len(n) != 0 {
+			t.Errorf("the users page shows something like a password: %v", n)
 		}
-		m.tempPassword = admin.Text(".notice code")
-		if !tempPasswordRe.MatchString(m.tempPassword) {
-			t.Fatalf("temporary password for %s looks wrong: %q", m.email, m.tempPassword)
+		mail := mailbox.Last(t)
+		link := invitationRe.FindStringSubmatch(mail.Text)
+		if !strings.Contains(mail.To, m.email) || link == nil {
+			t.Fatalf("invitation email to %q: %q", mail.To, mail.Text)
 		}
+		m.invitation = link[1]
 		if i == 0 {
-			admin.CheckA11y() // users page with flash and the one-time password
+			admin.CheckA11y() // users page with the flash
 		}
 	}
 
@@ -171,20 +178,24 @@ func TestStaffJourney(t *testing.T) {
 			t.Errorf("users table has no row %v: %v", want, rows)
 		}
 	}
-	admin.Open("/admin/users") // the one-time password is gone on reload
-	if n := admin.Texts(".notice code"); len(n) != 0 {
-		t.Errorf("temporary password still shown after reload: %v", n)
-	}
 	admin.Screenshot("users")
 	admin.Open("/") // the dashboard once the team exists
 	admin.Screenshot("dashboard")
 
-	// The storyteller signs in in a fresh browser context with the temporary
-	// password, must choose their own, and sees their dashboard.
+	// The storyteller opens the emailed link in a fresh browser context,
+	// chooses a password, is offered two-step sign-in, and sees their dashboard.
 	st := staff[0]
 	teller := b.NewPage("storyteller")
-	signIn(teller, st.email, st.tempPassword)
-	changePassword(teller, st.tempPassword, "harbour maple cinder 81")
+	teller.Open(st.invitation)
+	if h := teller.Heading(); h != "Welcome to Storykeep, "+st.name {
+		t.Fatalf("invitation page heading %q", h)
+	}
+	teller.CheckA11y()
+	teller.Type("#password", "harbour maple cinder 81")
+	teller.Type("#confirm", "harbour maple cinder 81")
+	teller.Click(`main form button[type=submit]`)
+	teller.WantPath("/account/2fa")
+	teller.Open("/")
 	if h := teller.Heading(); h != "Welcome, "+st.name {
 		t.Fatalf("storyteller dashboard heading %q", h)
 	}
@@ -205,8 +216,11 @@ func TestStaffJourney(t *testing.T) {
 		t.Fatalf("audit heading %q", h)
 	}
 	actions := admin.Texts("main table tbody tr td:nth-child(4)")
-	if n := countOf(actions, "user.create"); n != 4 { // the first admin and three invitations
-		t.Errorf("audit log shows %d user.create entries, want 4: %v", n, actions)
+	if n := countOf(actions, "user.create"); n != 1 { // the first admin
+		t.Errorf("audit log shows %d user.create entries, want 1: %v", n, actions)
+	}
+	if n := countOf(actions, "user.invite"); n != 3 {
+		t.Errorf("audit log shows %d user.invite entries, want 3: %v", n, actions)
 	}
 	if n := countOf(actions, "session.login"); n < 2 {
 		t.Errorf("audit log shows %d sign-ins, want the admin's and the storyteller's: %v", n, actions)

@@ -159,9 +159,9 @@ func photoJPEG(t *testing.T, dir string) string {
 	return path
 }
 
-// inviteStaff adds m through Users → Invite a user and records the
-// temporary password shown once.
-func inviteStaff(p *Page, m *staffMember) {
+// inviteStaff adds m through Users → Invite a user and keeps the link of
+// the invitation emailed to them.
+func inviteStaff(p *Page, mail *smtptest.Server, m *staffMember) {
 	p.t.Helper()
 	p.Open("/admin/users/new")
 	if h := p.Heading(); h != "Invite a user" {
@@ -172,22 +172,28 @@ func inviteStaff(p *Page, m *staffMember) {
 	p.Choose("#role", m.label)
 	p.Click(`form[action="/admin/users"] button[type=submit]`)
 	p.WantPath("/admin/users")
-	if f, want := p.Text(".flash"), m.name+" can now sign in as "+m.label+"."; f != want {
+	if f, want := p.Text(".flash"), "An invitation was emailed to "+m.email+". "+m.name+" will join as "+m.label+"."; f != want {
 		p.t.Errorf("flash after inviting %s: %q, want %q", m.name, f, want)
 	}
-	m.tempPassword = p.Text(".notice code")
-	if !tempPasswordRe.MatchString(m.tempPassword) {
-		p.t.Fatalf("temporary password for %s looks wrong: %q", m.email, m.tempPassword)
+	msg := mail.Last(p.t)
+	link := invitationRe.FindStringSubmatch(msg.Text)
+	if !strings.Contains(msg.To, m.email) || link == nil {
+		p.t.Fatalf("invitation email to %q: %q", msg.To, msg.Text)
 	}
+	m.invitation = link[1]
 }
 
-// staffPage signs m in, in a fresh browser context, through the forced
-// password change.
+// staffPage opens m's invitation in a fresh browser context and chooses a
+// password, which signs them in.
 func staffPage(b *Browser, m *staffMember) *Page {
 	b.t.Helper()
 	p := b.NewPage(m.role)
-	signIn(p, m.email, m.tempPassword)
-	changePassword(p, m.tempPassword, "new "+m.role+" passphrase 2024")
+	p.Open(m.invitation)
+	p.Type("#password", "new "+m.role+" passphrase 2024")
+	p.Type("#confirm", "new "+m.role+" passphrase 2024")
+	p.Click(`main form button[type=submit]`)
+	p.WantPath("/account/2fa")
+	p.Open("/")
 	if h := p.Heading(); h != "Welcome, "+m.name {
 		b.t.Fatalf("%s dashboard heading %q", m.role, h)
 	}
@@ -244,7 +250,7 @@ func TestPatientJourney(t *testing.T) {
 	reviewer := &staffMember{name: "Rita Reviewer", email: "rita.reviewer@hospital.example", role: "reviewer", label: "Legal reviewer"}
 	publisher := &staffMember{name: "Paul Publisher", email: "paul.publisher@hospital.example", role: "publisher", label: "Publisher"}
 	for _, m := range []*staffMember{teller, reviewer, publisher} {
-		inviteStaff(admin, m)
+		inviteStaff(admin, mail, m)
 	}
 	admin.Open("/admin/channels")
 	admin.Do(chromedp.SetValue(chromedp.CSS("#method-mastodon"), "mastodon"))

@@ -81,6 +81,22 @@ type Config struct {
 	// SiteTitle names the public website (issue 6) in its pages and feeds.
 	SiteTitle string
 
+	// Staff single sign-on with OpenID Connect (issue 25); see docs/sso.md.
+	// SSO is on when OIDCIssuer is set.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCScopes       string
+	OIDCGroupsClaim  string
+	OIDCProviderName string
+	OIDCRoleMap      string // group=role,group=role
+	OIDCCreateUsers  bool
+	OIDCHelpContact  string
+	LocalPasswords   bool
+	BreakGlassEmail  string
+	InviteLinkHours  int
+	ResetLinkMinutes int
+
 	effective map[string]string // setting name -> value after env and flags, for Redacted
 }
 
@@ -205,6 +221,19 @@ var Settings = []Setting{
 	{Name: "organisation-name", Env: "STORYKEEP_ORGANISATION_NAME", Default: "Our hospital", Help: "the organisation named on consent forms, emails and certificates", bind: str(func(c *Config) *string { return &c.OrganisationName })},
 	{Name: "consent-reminder-days", Env: "STORYKEEP_CONSENT_REMINDER_DAYS", Default: "3,7", Help: "days after sending on which an unopened consent request is emailed again, comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentReminderDays })},
 	{Name: "site-title", Env: "STORYKEEP_SITE_TITLE", Default: "Patient stories", Help: "title of the public website of published stories, its feeds and sitemap", bind: str(func(c *Config) *string { return &c.SiteTitle })},
+	{Name: "oidc-issuer", Env: "STORYKEEP_OIDC_ISSUER", Default: "", Help: "OpenID Connect issuer URL of the staff identity provider (Entra ID, Okta, Keycloak…); empty turns single sign-on off", bind: str(func(c *Config) *string { return &c.OIDCIssuer })},
+	{Name: "oidc-client-id", Env: "STORYKEEP_OIDC_CLIENT_ID", Default: "", Help: "client id Storykeep is registered under at the identity provider", bind: str(func(c *Config) *string { return &c.OIDCClientID })},
+	{Name: "oidc-client-secret", Env: "STORYKEEP_OIDC_CLIENT_SECRET", Default: "", Secret: true, Help: "client secret from the identity provider", bind: str(func(c *Config) *string { return &c.OIDCClientSecret })},
+	{Name: "oidc-scopes", Env: "STORYKEEP_OIDC_SCOPES", Default: "openid,email,profile", Help: "scopes asked for, comma-separated (openid is always included)", bind: str(func(c *Config) *string { return &c.OIDCScopes })},
+	{Name: "oidc-groups-claim", Env: "STORYKEEP_OIDC_GROUPS_CLAIM", Default: "groups", Help: "claim of the ID token or userinfo that lists the user's groups", bind: str(func(c *Config) *string { return &c.OIDCGroupsClaim })},
+	{Name: "oidc-provider-name", Env: "STORYKEEP_OIDC_PROVIDER_NAME", Default: "single sign-on", Help: "name on the sign-in button: Sign in with <name>", bind: str(func(c *Config) *string { return &c.OIDCProviderName })},
+	{Name: "oidc-role-map", Env: "STORYKEEP_OIDC_ROLE_MAP", Default: "", Help: "provider groups that may use Storykeep and their roles, as group=role pairs separated by commas (e.g. sk-admins=admin,sk-writers=storyteller); applied at every sign-in", bind: str(func(c *Config) *string { return &c.OIDCRoleMap })},
+	{Name: "oidc-create-users", Env: "STORYKEEP_OIDC_CREATE_USERS", Default: "true", Help: "create an account at first single sign-on for someone in a mapped group (false: an admin must invite them first)", bind: boolean(func(c *Config) *bool { return &c.OIDCCreateUsers })},
+	{Name: "oidc-help-contact", Env: "STORYKEEP_OIDC_HELP_CONTACT", Default: "your IT service desk", Help: "whom staff should ask when the provider does not give them access, shown in the refusal message", bind: str(func(c *Config) *string { return &c.OIDCHelpContact })},
+	{Name: "local-passwords", Env: "STORYKEEP_LOCAL_PASSWORDS", Default: "true", Help: "allow sign-in with Storykeep passwords; false leaves them only to the break-glass admin (needs OIDC_ISSUER and BREAK_GLASS_EMAIL)", bind: boolean(func(c *Config) *bool { return &c.LocalPasswords })},
+	{Name: "break-glass-email", Env: "STORYKEEP_BREAK_GLASS_EMAIL", Default: "", Help: "the one admin account that may still sign in with a password when LOCAL_PASSWORDS is false (for when the identity provider is down)", bind: str(func(c *Config) *string { return &c.BreakGlassEmail })},
+	{Name: "invite-link-hours", Env: "STORYKEEP_INVITE_LINK_HOURS", Default: "72", Help: "hours an emailed invitation link works", bind: integer(func(c *Config) *int { return &c.InviteLinkHours })},
+	{Name: "reset-link-minutes", Env: "STORYKEEP_RESET_LINK_MINUTES", Default: "60", Help: "minutes an emailed password-reset link works", bind: integer(func(c *Config) *int { return &c.ResetLinkMinutes })},
 }
 
 // days reads a comma-separated list of whole days (each at least 1).
@@ -355,6 +384,9 @@ func (c *Config) finish(cookieSecure string) error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("STORYKEEP_LOG_FORMAT: must be text or json, got %q", c.LogFormat)
+	}
+	if err := c.finishSSO(); err != nil {
+		return err
 	}
 	if c.SessionIdleTimeout > c.SessionLifetime {
 		return fmt.Errorf("STORYKEEP_SESSION_IDLE_TIMEOUT (%s) must not be longer than STORYKEEP_SESSION_LIFETIME (%s)", c.SessionIdleTimeout, c.SessionLifetime)

@@ -35,6 +35,9 @@ type Service struct {
 	keys     *crypto.Keyring
 	throttle *auth.Throttle
 	limits   Limits
+	// passwordsFor, when set, says which accounts may sign in with a
+	// password (single sign-on with local passwords off; see sso.go).
+	passwordsFor func(email string) bool
 }
 
 // New returns the service.
@@ -190,7 +193,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, ip string) 
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, err
 	}
-	if !auth.CheckPassword(password, u.PasswordHash) || !u.Active() {
+	if !auth.CheckPassword(password, u.PasswordHash) || !u.Active() || !s.passwordAllowed(email) {
 		_ = s.throttle.Fail(ctx, "acct:"+email)
 		_ = s.throttle.Fail(ctx, "ip:"+ip)
 		_ = s.audit.Record(ctx, nil, audit.Entry{Action: "session.login_failed", ObjectType: "user", ObjectID: u.ID})

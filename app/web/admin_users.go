@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/models"
 )
@@ -16,12 +15,7 @@ func (s *Server) adminUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	return s.render(c, http.StatusOK, "admin_users", Page{Title: "Users", Data: map[string]any{
-		"Users": list, "Roles": models.Roles,
-		"NewPassword": s.sessions.PopString(ctx, "new_password"),
-		"NewEmail":    s.sessions.PopString(ctx, "new_email"),
-	}})
+	return s.render(c, http.StatusOK, "admin_users", Page{Title: "Users", Data: map[string]any{"Users": list, "Roles": models.Roles}})
 }
 
 func (s *Server) adminUserNew(c echo.Context) error {
@@ -30,8 +24,9 @@ func (s *Server) adminUserNew(c echo.Context) error {
 
 func (s *Server) adminUserCreate(c echo.Context) error {
 	form := map[string]string{"name": c.FormValue("name"), "email": c.FormValue("email"), "role": c.FormValue("role")}
-	pw := auth.RandomPassword()
-	u, err := s.users.Create(c.Request().Context(), users.NewUser{Email: form["email"], Name: form["name"], Role: form["role"], Password: pw, MustChangePassword: true})
+	// An emailed single-use link (issue 25): no password is ever shown here.
+	ctx := c.Request().Context()
+	u, token, err := s.users.Invite(ctx, users.NewUser{Email: form["email"], Name: form["name"], Role: form["role"]}, s.inviteTTL())
 	var fe users.FieldErrors
 	if errors.As(err, &fe) {
 		return s.render(c, http.StatusUnprocessableEntity, "admin_user_new", Page{Title: "Invite a user", Narrow: true, Form: form, Errors: fe, Data: map[string]any{"Roles": models.Roles}})
@@ -39,10 +34,12 @@ func (s *Server) adminUserCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	s.sessions.Put(ctx, "new_password", pw)
-	s.sessions.Put(ctx, "new_email", u.Email)
-	s.flash(c, u.Name+" can now sign in as "+roleLabels[u.Role]+".")
+	if err := s.sendInvitation(ctx, u, token); err != nil {
+		s.log.Error("invitation email failed", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		s.flash(c, "The account for "+u.Name+" was created, but the invitation email could not be sent. Check the mail settings, then use “Send new invitation”.")
+		return s.redirect(c, "/admin/users")
+	}
+	s.flash(c, "An invitation was emailed to "+u.Email+". "+u.Name+" will join as "+roleLabels[u.Role]+".")
 	return s.redirect(c, "/admin/users")
 }
 

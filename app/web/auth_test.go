@@ -131,43 +131,6 @@ func TestForbiddenAndUnknownRoutes(t *testing.T) {
 	}
 }
 
-func TestAdminCreatesStorytellerWhoSignsIn(t *testing.T) {
-	env := apptest.New(t)
-	admin, _ := env.SignedIn(models.RoleAdmin)
-	// Malformed form: each field gets its error, values are kept.
-	res := admin.Post("/admin/users", url.Values{"name": {""}, "email": {"not-an-email"}, "role": {"boss"}}).Expect(http.StatusUnprocessableEntity)
-	res.Contains("Enter the person's name.").Contains("Enter an email address like name@hospital.org.").Contains("Choose one of: admin, storyteller, reviewer, publisher.")
-	if res.Doc.Find("#email").AttrOr("value", "") != "not-an-email" || res.Doc.Find("#email").AttrOr("aria-invalid", "") != "true" {
-		t.Fatal("submitted email should be kept and marked invalid")
-	}
-	res = admin.Post("/admin/users", url.Values{"name": {"Sam Teller"}, "email": {"Sam@Hospital.test"}, "role": {"storyteller"}}).Expect(http.StatusSeeOther)
-	list := admin.Get(res.Location()).Expect(http.StatusOK).Contains("Sam Teller can now sign in as Storyteller.")
-	temp := list.Text(".notice code")
-	if len(temp) < 20 {
-		t.Fatalf("temporary password not shown: %q", temp)
-	}
-	// Shown once only.
-	if admin.Get("/admin/users").Doc.Find(".notice code").Length() != 0 {
-		t.Fatal("temporary password shown twice")
-	}
-	// Duplicate email.
-	admin.Post("/admin/users", url.Values{"name": {"Sam 2"}, "email": {"sam@hospital.test"}, "role": {"reviewer"}}).Expect(http.StatusUnprocessableEntity).Contains("A user with this email already exists.")
-
-	sam := env.Client()
-	res = sam.Login("sam@hospital.test", temp).Expect(http.StatusSeeOther)
-	if res.Location() != "/account/password" {
-		t.Fatalf("temporary password must be changed first, went to %q", res.Location())
-	}
-	if sam.Get("/").Location() != "/account/password" {
-		t.Fatal("other pages must wait until the password is changed")
-	}
-	sam.Post("/account/password", url.Values{"current": {temp}, "new": {"short"}}).Expect(http.StatusUnprocessableEntity).Contains("at least 12 characters")
-	sam.Post("/account/password", url.Values{"current": {"wrong one"}, "new": {"a much longer passphrase"}}).Expect(http.StatusUnprocessableEntity).Contains("Your current password is not right.")
-	sam.Post("/account/password", url.Values{"current": {temp}, "new": {"a much longer passphrase"}}).Expect(http.StatusSeeOther)
-	sam.Get("/").Expect(http.StatusOK).Contains("Welcome, Sam Teller").Contains("Your password has been changed.")
-	env.Client().Login("sam@hospital.test", "a much longer passphrase").Expect(http.StatusSeeOther)
-}
-
 func TestRoleChangeAndLastAdminGuard(t *testing.T) {
 	env := apptest.New(t)
 	admin, me := env.SignedIn(models.RoleAdmin)

@@ -15,7 +15,7 @@ func (s *Server) loginForm(c echo.Context) error {
 	if currentUser(c) != nil {
 		return s.redirect(c, "/")
 	}
-	data := map[string]any{"Next": safeNext(c.QueryParam("next"))}
+	data := s.loginPageData(map[string]any{"Next": safeNext(c.QueryParam("next"))})
 	if c.QueryParam("signed_out") == "1" {
 		data["Notice"] = "You have signed out."
 	}
@@ -31,7 +31,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		return s.render(c, e.Status, "login", Page{Title: "Sign in", Narrow: true, Data: map[string]any{"Email": email, "Next": next, "Error": e.Msg}})
+		return s.render(c, e.Status, "login", Page{Title: "Sign in", Narrow: true, Data: s.loginPageData(map[string]any{"Email": email, "Next": next, "Error": e.Msg})})
 	}
 	// A new session token on every privilege change prevents session fixation.
 	if err := s.sessions.RenewToken(ctx); err != nil {
@@ -107,8 +107,12 @@ func (s *Server) logout(c echo.Context) error {
 			return err
 		}
 	}
+	idToken := s.sessions.GetString(ctx, ssoIDTokenKey)
 	if err := s.sessions.Destroy(ctx); err != nil {
 		return err
+	}
+	if to := s.ssoLogoutURL(idToken); to != "" {
+		return c.Redirect(http.StatusSeeOther, to) // RP-initiated logout at the provider
 	}
 	return s.redirect(c, "/login?signed_out=1")
 }

@@ -120,7 +120,7 @@ func (s *Server) require(p authz.Perm, h echo.HandlerFunc) echo.HandlerFunc {
 		if u.MustChangePassword && path != "/account/password" {
 			return s.redirect(c, "/account/password")
 		}
-		if s.cfg.RequireAdmin2FA && u.Role == models.RoleAdmin && !u.TOTPEnabled && !strings.HasPrefix(path, "/account/") {
+		if s.cfg.RequireAdmin2FA && u.Role == models.RoleAdmin && !u.TOTPEnabled && !strings.HasPrefix(path, "/account/") && !s.signedInWithSSO(c) {
 			return s.redirect(c, "/account/2fa")
 		}
 		if !s.authz.Allowed(authz.Subject{UserID: u.ID, Role: u.Role}, p) {

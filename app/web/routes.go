@@ -31,6 +31,8 @@ func (s *Server) routes() []Route {
 		s.consentRoutes(),
 		s.publicRoutes(),
 		s.publishRoutes(),
+		s.ssoRoutes(),
+		s.inviteRoutes(),
 	} {
 		all = append(all, section...)
 	}

@@ -26,7 +26,9 @@ import (
 	"github.com/storykeep/storykeep/app/export"
 	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/jobs"
+	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
@@ -70,6 +72,10 @@ type Deps struct {
 	Export *export.Service
 	// Website serves the public story pages, feeds and sitemap.
 	Website *website.Service
+	// SSO is the staff identity provider (nil when single sign-on is off).
+	SSO *sso.Client
+	// Mail sends invitation and password-reset links.
+	Mail mail.Sender
 }
 
 // Server holds the handlers' dependencies; handlers are its methods.
@@ -101,6 +107,8 @@ type Server struct {
 	export     *export.Service
 	website    *website.Service
 	verifier   *disclosure.Verifier // checks public image bytes (cached)
+	sso        *sso.Client
+	mail       mail.Sender
 }
 
 // New builds the server and its router. It fails if any template is broken.
@@ -122,6 +130,7 @@ func New(d Deps) (*Server, error) {
 	s.export = d.Export
 	s.website = d.Website
 	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
+	s.sso, s.mail = d.SSO, d.Mail
 
 	sm := scs.New()
 	s.sessionStore = auth.NewSessionStore(d.DB)
