@@ -215,7 +215,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Export.Gate = gate
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
-	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
+	a.Web, err = web.New(web.Deps{Keys: keys, Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
 		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
@@ -241,6 +241,20 @@ func (a *App) Close() error {
 	return s.Close()
 }
 
+// HTTPServer is the server Serve runs, with its time limits: headers must
+// arrive within 10 s (slow-header clients, F4); a non-upload body has its own
+// deadline (web.readBody); ReadTimeout bounds a whole upload.
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // Serve listens on the configured address until ctx is cancelled, then shuts
 // down gracefully, letting requests in flight finish. ready, if not nil,
 // receives the bound address once listening.
@@ -249,13 +263,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 	if err != nil {
 		return fmt.Errorf("STORYKEEP_LISTEN %s: %w", a.Config.ListenAddr, err)
 	}
-	srv := &http.Server{
-		Handler:           a.Web.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute,
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := a.HTTPServer()
 	go a.housekeeping(ctx)
 	for i := 0; i < a.Config.Workers; i++ {
 		go a.Jobs.Run(ctx, 2*time.Second)

@@ -18,7 +18,7 @@ import (
 // run one at a time in arrival order, a request that waits too long gets a
 // 503 with Retry-After, and probes answer while pages queue.
 func TestAdmissionQueuesInOrderAndSparesProbes(t *testing.T) {
-	a := newAdmission(1, 300*time.Millisecond, prometheus.NewRegistry())
+	a := newAdmission(1, 1, 300*time.Millisecond, prometheus.NewRegistry())
 	e := echo.New()
 	e.Use(a.middleware)
 	var (

@@ -1,0 +1,87 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/models"
+)
+
+// TestF6OpenRedirectAfterSignIn: the finding's tab trick, through the real
+// sign-in form, lands on the home page.
+func TestF6OpenRedirectAfterSignIn(t *testing.T) {
+	env := apptest.New(t)
+	u, pw := env.CreateUser(models.RoleStoryteller)
+	c := env.Client()
+	form := c.Get("/login?next=/%09/evil.example").Expect(http.StatusOK)
+	if v := form.Doc.Find("input[name=next]").AttrOr("value", "/"); v != "/" {
+		t.Fatalf("the sign-in form carries next=%q", v)
+	}
+	for _, next := range []string{"/\t/evil.example", "/\\evil.example", "/%2f%2fevil.example", "javascript:alert(1)"} {
+		c := env.Client()
+		res := c.Post("/login", url.Values{"email": {u.Email}, "password": {pw}, "next": {next}}).Expect(http.StatusSeeOther)
+		if loc := res.Header.Get("Location"); loc != "/" {
+			t.Fatalf("next %q: redirected to %q", next, loc)
+		}
+	}
+	// A signed-out visit to a page with a query comes back to it whole.
+	c = env.Client()
+	loc := c.Get("/stories?q=a%20b&page=2").Header.Get("Location")
+	lu, _ := url.Parse(loc)
+	if lu.Query().Get("next") != "/stories?q=a%20b&page=2" {
+		t.Fatalf("sign-in link %q", loc)
+	}
+}
+
+// TestF14CSRFBoundToSession: a planted cookie with a matching token, another
+// session's token, a token from before sign-in and a token in the query
+// string are all refused; the client's own token works.
+func TestF14CSRFBoundToSession(t *testing.T) {
+	env := apptest.New(t)
+	u, pw := env.CreateUser(models.RoleStoryteller)
+	victim := env.Client()
+	before := victim.CSRF()
+	victim.Login(u.Email, pw).Expect(http.StatusSeeOther)
+	after := victim.CSRF()
+	if before == after {
+		t.Fatal("the CSRF token did not change at sign-in")
+	}
+	post := func(c *apptest.Client, path string, form url.Values, query string) *apptest.Resp {
+		req, _ := http.NewRequest(http.MethodPost, env.Server.URL+path+query, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return c.Do(req)
+	}
+	read := url.Values{}
+	// The token from before sign-in.
+	post(victim, "/inbox/read-all", url.Values{"_csrf": {before}}, "").Expect(http.StatusForbidden)
+	// The old double-submit attack: plant a nonce cookie and send it as the token.
+	planted := env.Client()
+	planted.Login(u.Email, pw).Expect(http.StatusSeeOther)
+	su, _ := url.Parse(env.Server.URL)
+	planted.Jar().SetCookies(su, []*http.Cookie{{Name: "storykeep_csrf", Value: strings.Repeat("A", 43), Path: "/"}})
+	post(planted, "/inbox/read-all", url.Values{"_csrf": {strings.Repeat("A", 43)}}, "").Expect(http.StatusForbidden)
+	// Another session's token (the attacker's own).
+	attacker, _ := env.SignedIn(models.RoleStoryteller)
+	post(victim, "/inbox/read-all", url.Values{"_csrf": {attacker.CSRF()}}, "").Expect(http.StatusForbidden)
+	// The right token, but in the query string.
+	post(victim, "/inbox/read-all", read, "?_csrf="+url.QueryEscape(victim.CSRF())).Expect(http.StatusForbidden)
+	// The right token in the form, and in the header.
+	post(victim, "/inbox/read-all", url.Values{"_csrf": {victim.CSRF()}}, "").Expect(http.StatusSeeOther)
+	req, _ := http.NewRequest(http.MethodPost, env.Server.URL+"/inbox/read-all", nil)
+	req.Header.Set("X-CSRF-Token", victim.CSRF())
+	victim.Do(req).Expect(http.StatusSeeOther)
+	// The token rendered into pages is the one that works.
+	page := victim.Get("/account/password").Expect(http.StatusOK)
+	if got := page.Doc.Find("input[name=_csrf]").First().AttrOr("value", ""); got != victim.CSRF() {
+		t.Fatalf("the page's token %q is not the session's %q", got, victim.CSRF())
+	}
+	// Sign-out rotates it again.
+	signedIn := victim.CSRF()
+	victim.Post("/logout", nil).Expect(http.StatusSeeOther)
+	if victim.CSRF() == signedIn {
+		t.Fatal("the CSRF token outlived sign-out")
+	}
+}
