@@ -5,8 +5,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -85,3 +87,49 @@ func TestF14CSRFBoundToSession(t *testing.T) {
 		t.Fatal("the CSRF token outlived sign-out")
 	}
 }
+
+// TestF12CredentialChangesEndOtherSessions: a password change ends the
+// user's other sessions and keeps the one it was made in; an admin's 2FA
+// reset ends all of them; turning 2FA off asks for the password again.
+func TestF12CredentialChangesEndOtherSessions(t *testing.T) {
+	env := apptest.New(t)
+	u, pw := env.CreateUser(models.RoleStoryteller)
+	a, b := env.Client(), env.Client()
+	a.Login(u.Email, pw).Expect(http.StatusSeeOther)
+	b.Login(u.Email, pw).Expect(http.StatusSeeOther)
+	b.Get("/").Expect(http.StatusOK)
+	a.Post("/account/password", url.Values{"current": {pw}, "new": {"a brand new passphrase here"}}).Expect(http.StatusSeeOther)
+	a.Get("/").Expect(http.StatusOK)
+	if loc := b.Get("/").Location(); !strings.HasPrefix(loc, "/login") {
+		t.Fatalf("the other session survived the password change: %q", loc)
+	}
+
+	// 2FA: enrolling and turning off need the password.
+	pw = "a brand new passphrase here"
+	secret := a.Get("/account/2fa").Doc.Find("input[name=secret]").AttrOr("value", "")
+	a.Post("/account/2fa", url.Values{"secret": {secret}, "code": {totpNow(secret)}}).Expect(http.StatusUnprocessableEntity).Contains("Your password is not right")
+	a.Post("/account/2fa", url.Values{"secret": {secret}, "code": {totpNow(secret)}, "password": {pw}}).Expect(http.StatusSeeOther)
+	a.Post("/account/2fa/disable", nil).Expect(http.StatusUnprocessableEntity).Contains("Your password is not right")
+	if stored, _ := env.App.Users.Get(t.Context(), u.ID); !stored.TOTPEnabled {
+		t.Fatal("2FA was turned off without the password")
+	}
+	a.Post("/account/2fa/disable", url.Values{"password": {pw}}).Expect(http.StatusSeeOther)
+	if stored, _ := env.App.Users.Get(t.Context(), u.ID); stored.TOTPEnabled {
+		t.Fatal("2FA stayed on")
+	}
+
+	// An admin's 2FA reset ends every session of the user.
+	c := env.Client()
+	c.Login(u.Email, pw).Expect(http.StatusSeeOther)
+	c.Get("/").Expect(http.StatusOK)
+	if err := env.App.Users.DisableTOTP(t.Context(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, cl := range map[string]*apptest.Client{"a": a, "c": c} {
+		if loc := cl.Get("/").Location(); !strings.HasPrefix(loc, "/login") {
+			t.Fatalf("session %s survived the 2FA reset: %q", name, loc)
+		}
+	}
+}
+
+func totpNow(secret string) string { return auth.TOTPCode(secret, time.Now()) }
