@@ -9,6 +9,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/auth"
+	"github.com/storykeep/storykeep/app/website"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -133,3 +134,27 @@ func TestF12CredentialChangesEndOtherSessions(t *testing.T) {
 }
 
 func totpNow(secret string) string { return auth.TOTPCode(secret, time.Now()) }
+
+// TestF19StaffPagesAndMediaAreNotStored: staff pages (a patient's details, a
+// story) and staff media carry no-store; the public page keeps its caching.
+func TestF19StaffPagesAndMediaAreNotStored(t *testing.T) {
+	env := apptest.New(t)
+	withGate(env, website.NameFull)
+	storyID, assetID := publishedStory(t, env)
+	admin, _ := env.SignedIn(models.RoleAdmin)
+	var st models.Story
+	env.App.DB.Where("id = ?", storyID).Take(&st)
+	for _, p := range []string{"/", "/patients/" + st.PatientID, "/stories/" + storyID, "/media/" + assetID + "/r/thumbnail", "/account/password"} {
+		res := admin.Get(p).Expect(http.StatusOK)
+		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Errorf("%s: Cache-Control %q, want no-store", p, cc)
+		}
+	}
+	if cc := env.Client().Get("/login").Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("sign-in page: Cache-Control %q", cc)
+	}
+	res := env.Client().Get("/p/walks-again").Expect(http.StatusOK)
+	if cc := res.Header.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("public page: Cache-Control %q, want no-cache as before", cc)
+	}
+}

@@ -105,9 +105,17 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 // visitors are sent to sign in; signed-in users without the permission get 403.
 func (s *Server) require(p authz.Perm, h echo.HandlerFunc) echo.HandlerFunc {
 	if p == authz.Public {
-		return h
+		return func(c echo.Context) error {
+			if privatePublic(c.Path()) {
+				c.Response().Header().Set("Cache-Control", "no-store")
+			}
+			return h(c)
+		}
 	}
 	return func(c echo.Context) error {
+		// Staff pages show patient details: no browser or proxy keeps them
+		// (F19). Handlers may still set their own (downloads, streams).
+		c.Response().Header().Set("Cache-Control", "no-store")
 		u := currentUser(c)
 		if u == nil {
 			if c.Request().Method == http.MethodGet {
@@ -134,6 +142,12 @@ func (s *Server) require(p authz.Perm, h echo.HandlerFunc) echo.HandlerFunc {
 // nextEscaper puts a path with its query into the next parameter readably,
 // escaping only what would end or change the parameter.
 var nextEscaper = strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23")
+
+// privatePublic: routes open without a staff sign-in that still show a
+// person's details (the patient's consent and revocation pages, sign-in).
+func privatePublic(path string) bool {
+	return strings.HasPrefix(path, "/c/") || strings.HasPrefix(path, "/r/") || strings.HasPrefix(path, "/login")
+}
 
 // safeNext keeps a post-sign-in redirect on this site (F6). It accepts only
 // a plain local path (and query): printable ASCII without spaces or
