@@ -158,3 +158,25 @@ func TestF19StaffPagesAndMediaAreNotStored(t *testing.T) {
 		t.Errorf("public page: Cache-Control %q, want no-cache as before", cc)
 	}
 }
+
+// TestF21FeedsCarryNoRemoteImages: a remote image in a published story's
+// body reaches neither the page nor the Atom and JSON feeds; remote links get
+// rel="nofollow noopener".
+func TestF21FeedsCarryNoRemoteImages(t *testing.T) {
+	env := apptest.New(t)
+	withGate(env, website.NameFull)
+	storyID, _ := publishedStory(t, env)
+	if err := env.App.DB.Exec("UPDATE stories SET body = body || ? WHERE id = ?", "\n\n![px](http://evil.example/track.png) See [more](https://evil.example/more).", storyID).Error; err != nil {
+		t.Fatal(err)
+	}
+	c := env.Client()
+	for _, p := range []string{"/p/walks-again", "/feed.json", "/feed.atom"} {
+		body := c.Get(p).Expect(http.StatusOK).Body
+		if strings.Contains(body, "evil.example/track.png") {
+			t.Errorf("%s carries the remote image", p)
+		}
+		if !strings.Contains(body, "evil.example/more") || !strings.Contains(body, "nofollow noopener") {
+			t.Errorf("%s: the remote link is missing or lacks noopener", p)
+		}
+	}
+}
