@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -208,7 +209,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		}
 		return err == nil, err
 	}
-	a.Export = export.New(export.Deps{DB: gdb, Audit: a.Audit, Keys: keys, Jobs: a.Jobs, Stories: a.Stories, Store: store, Log: log, PublicURL: cfg.PublicURL})
+	a.Export = export.New(export.Deps{AllowHosts: strings.Split(cfg.OutboundAllowHosts, ","), DB: gdb, Audit: a.Audit, Keys: keys, Jobs: a.Jobs, Stories: a.Stories, Store: store, Log: log, PublicURL: cfg.PublicURL})
 	a.Export.Register(a.Jobs)
 	// Consent is the gate every delivery passes at send time, supplies the
 	// certificate for export bundles, and takes posts down when it ends.

@@ -43,6 +43,9 @@ func Config(t testing.TB, mods ...func(*config.Config)) *config.Config {
 	env := map[string]string{
 		"STORYKEEP_DATA_DIR":     t.TempDir(),
 		"STORYKEEP_DATABASE_URL": dbc.Driver + ":" + dbc.DSN,
+		// Test receivers (exporttest, httptest) listen on loopback; allow
+		// it explicitly, as an admin would an on-premises host (F16).
+		"STORYKEEP_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost,::1",
 	}
 	if dbc.Driver == "postgres" {
 		env["STORYKEEP_DATABASE_URL"] = dbc.DSN
