@@ -33,9 +33,6 @@ var (
 
 func newPolicy() *bluemonday.Policy {
 	p := bluemonday.UGCPolicy().RequireNoFollowOnLinks(true).AddTargetBlankToFullyQualifiedLinks(false)
-	// Only local images survive (the transformer already dropped the rest;
-	// this holds even if it missed one): a path on this site, not "//host".
-	p.AllowAttrs("src").Matching(localURL).OnElements("img")
 	p.RequireParseableURLs(true)
 	return p
 }
@@ -70,7 +67,7 @@ func (remoteTransformer) Transform(doc *ast.Document, reader text.Reader, _ pars
 		}
 		switch v := n.(type) {
 		case *ast.Image:
-			if Remote(string(v.Destination)) {
+			if !localURL.MatchString(string(v.Destination)) {
 				images = append(images, v)
 			}
 		}
@@ -82,15 +79,24 @@ func (remoteTransformer) Transform(doc *ast.Document, reader text.Reader, _ pars
 	}
 }
 
-// imgTag finds images left without a src by the policy.
-var imgTag = regexp.MustCompile(`<img(?:\s+alt="[^"]*")?(?:\s+title="[^"]*")?\s*/?>`)
+// imgTag is an <img> element as bluemonday writes it, with its src if any.
+var imgTag = regexp.MustCompile(`<img\b[^>]*>`)
+var srcAttr = regexp.MustCompile(`\ssrc="([^"]*)"`)
 
-// stripRemoteImages drops <img> elements the policy left without a source.
+// stripRemoteImages drops every <img> that is not a path on this site: the
+// transformer already turned remote images into text, and this holds even
+// if it missed one (the UGC policy itself allows any http(s) image).
 func stripRemoteImages(b []byte) []byte {
 	if !bytes.Contains(b, []byte("<img")) {
 		return b
 	}
-	return imgTag.ReplaceAll(b, nil)
+	return imgTag.ReplaceAllFunc(b, func(tag []byte) []byte {
+		m := srcAttr.FindSubmatch(tag)
+		if m == nil || !localURL.Match([]byte(html.UnescapeString(string(m[1])))) {
+			return nil
+		}
+		return tag
+	})
 }
 
 // anchor matches the opening tags bluemonday writes for links: its own
