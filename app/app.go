@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -230,14 +231,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		}
 		return err == nil, err
 	}
-	a.Export = export.New(export.Deps{DB: gdb, Audit: a.Audit, Keys: keys, Jobs: a.Jobs, Stories: a.Stories, Store: store, Log: log, PublicURL: cfg.PublicURL})
+	a.Export = export.New(export.Deps{AllowHosts: strings.Split(cfg.OutboundAllowHosts, ","), DB: gdb, Audit: a.Audit, Keys: keys, Jobs: a.Jobs, Stories: a.Stories, Store: store, Log: log, PublicURL: cfg.PublicURL})
 	a.Export.Register(a.Jobs)
 	// Consent is the gate every delivery passes at send time, supplies the
 	// certificate for export bundles, and takes posts down when it ends.
 	a.Export.Gate = gate
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
-	a.Web, err = web.New(web.Deps{Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
+	a.Web, err = web.New(web.Deps{Keys: keys, Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
 		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
@@ -263,6 +264,20 @@ func (a *App) Close() error {
 	return s.Close()
 }
 
+// HTTPServer is the server Serve runs, with its time limits: headers must
+// arrive within 10 s (slow-header clients, F4); a non-upload body has its own
+// deadline (web.readBody); ReadTimeout bounds a whole upload.
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // Serve listens on the configured address until ctx is cancelled, then shuts
 // down gracefully, letting requests in flight finish. ready, if not nil,
 // receives the bound address once listening.
@@ -271,13 +286,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 	if err != nil {
 		return fmt.Errorf("STORYKEEP_LISTEN %s: %w", a.Config.ListenAddr, err)
 	}
-	srv := &http.Server{
-		Handler:           a.Web.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute,
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := a.HTTPServer()
 	go a.housekeeping(ctx)
 	if _, err := a.Jobs.ReleaseReplica(ctx); err != nil {
 		a.Log.Warn("jobs of the previous process not released; they wait out their leases", "err", err)

@@ -227,6 +227,7 @@ func TestPatientJourney(t *testing.T) {
 	masto := exporttest.NewMastodon(t)
 	srv := StartServer(t,
 		"STORYKEEP_MAIL_MODE=smtp",
+		"STORYKEEP_OUTBOUND_ALLOW_HOSTS=127.0.0.1",
 		"STORYKEEP_SMTP_HOST="+mail.Host,
 		"STORYKEEP_SMTP_PORT="+strconv.Itoa(mail.Port),
 		"STORYKEEP_SMTP_TLS=none",

@@ -35,6 +35,9 @@ type User struct {
 	MustChangePassword bool
 	TOTPSecret         string `gorm:"column:totp_secret"` // sealed with the data key
 	TOTPEnabled        bool   `gorm:"column:totp_enabled"`
+	// TOTPLastStep is the last time step (Unix seconds / 30) whose code
+	// signed in; a code is accepted once (F13).
+	TOTPLastStep int64 `gorm:"column:totp_last_step"`
 	DisabledAt         *time.Time
 	LastLoginAt        *time.Time
 	CreatedAt          time.Time

@@ -43,6 +43,9 @@ func Config(t testing.TB, mods ...func(*config.Config)) *config.Config {
 	env := map[string]string{
 		"STORYKEEP_DATA_DIR":     t.TempDir(),
 		"STORYKEEP_DATABASE_URL": dbc.Driver + ":" + dbc.DSN,
+		// Test receivers (exporttest, httptest) listen on loopback; allow
+		// it explicitly, as an admin would an on-premises host (F16).
+		"STORYKEEP_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost,::1",
 	}
 	if dbc.Driver == "postgres" {
 		env["STORYKEEP_DATABASE_URL"] = dbc.DSN
@@ -169,19 +172,31 @@ func (c *Client) Get(path string) *Resp {
 	return c.Do(req)
 }
 
-// CSRF returns the CSRF token cookie, fetching the sign-in page first if needed.
+// CSRF returns the CSRF token that goes with the client's cookies (the
+// session and the CSRF nonce), fetching the sign-in page first if needed.
 func (c *Client) CSRF() string {
 	u, _ := url.Parse(c.env.Server.URL)
-	for _, ck := range c.hc.Jar.Cookies(u) {
-		if ck.Name == "storykeep_csrf" {
-			return ck.Value
+	token := func() string {
+		var sess, nonce string
+		for _, ck := range c.hc.Jar.Cookies(u) {
+			switch ck.Name {
+			case "storykeep_csrf":
+				nonce = ck.Value
+			case "storykeep_session":
+				sess = ck.Value
+			}
 		}
+		if nonce == "" {
+			return ""
+		}
+		return c.env.App.Web.CSRFTokenFor(sess, nonce)
+	}
+	if t := token(); t != "" {
+		return t
 	}
 	c.Get("/login")
-	for _, ck := range c.hc.Jar.Cookies(u) {
-		if ck.Name == "storykeep_csrf" {
-			return ck.Value
-		}
+	if t := token(); t != "" {
+		return t
 	}
 	c.env.T.Fatal("no CSRF cookie")
 	return ""
@@ -264,3 +279,6 @@ func (e *Env) MarkApproved(t testing.TB, storyID string, chans ...string) {
 		t.Fatal(err)
 	}
 }
+
+// Jar is the client's cookie jar (to plant cookies as an attacker would).
+func (c *Client) Jar() http.CookieJar { return c.hc.Jar }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/storykeep/storykeep/models"
 )
@@ -71,4 +72,42 @@ func (t *Throttle) Fail(ctx context.Context, key string) error {
 // Reset forgets the failures of key (after a successful sign-in).
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	return t.db.WithContext(ctx).Where("key = ?", hashKey(key)).Delete(&models.LoginThrottle{}).Error
+}
+
+// Claim takes one attempt for key before the attempt is checked (F15): it
+// counts the attempt as a failure up front, in one conditional UPDATE, so
+// parallel guesses cannot all pass a check that none has counted yet. It
+// reports false, with the wait, once limit attempts are in the window. Call
+// Refund when the attempt turns out right (or is not made).
+func (t *Throttle) Claim(ctx context.Context, key string, limit int) (bool, time.Duration, error) {
+	db := t.db.WithContext(ctx)
+	k, now := hashKey(key), t.now()
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.LoginThrottle{Key: k, Failures: 0, WindowStart: now}).Error; err != nil {
+		return false, 0, err
+	}
+	// A window that has ended starts again; of two racing resets only the
+	// first matches, because it moves window_start past the cutoff.
+	if err := db.Model(&models.LoginThrottle{}).Where("key = ? AND window_start < ?", k, now.Add(-t.window)).
+		Updates(map[string]any{"failures": 0, "window_start": now}).Error; err != nil {
+		return false, 0, err
+	}
+	res := db.Model(&models.LoginThrottle{}).Where("key = ? AND failures < ?", k, limit).Update("failures", gorm.Expr("failures + 1"))
+	if res.Error != nil {
+		return false, 0, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return true, 0, nil
+	}
+	var row models.LoginThrottle
+	if err := db.Where("key = ?", k).Take(&row).Error; err != nil {
+		return false, 0, err
+	}
+	return false, max(row.WindowStart.Add(t.window).Sub(now), 0), nil
+}
+
+// Refund gives back an attempt Claim took (a right password, or an attempt
+// abandoned because another key was blocked).
+func (t *Throttle) Refund(ctx context.Context, key string) error {
+	return t.db.WithContext(ctx).Model(&models.LoginThrottle{}).Where("key = ? AND failures > 0", hashKey(key)).
+		Update("failures", gorm.Expr("failures - 1")).Error
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/base64"
 	"image/png"
 	"net/url"
@@ -31,8 +32,25 @@ func NewTOTPKey(issuer, account string) (secret, qrDataURL string, err error) {
 
 // ValidTOTP checks a six-digit code, allowing one step of clock drift.
 func ValidTOTP(code, secret string, at time.Time) bool {
-	ok, err := totp.ValidateCustom(code, secret, at, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	return err == nil && ok
+	_, ok := TOTPStep(code, secret, at)
+	return ok
+}
+
+// TOTPStep checks a six-digit code, allowing one step of clock drift, and
+// returns the time step (Unix seconds / 30) it belongs to, so a caller can
+// accept each step's code once (F13). Later steps are tried first.
+func TOTPStep(code, secret string, at time.Time) (int64, bool) {
+	if len(code) != 6 {
+		return 0, false
+	}
+	now := at.Unix() / 30
+	for _, step := range []int64{now + 1, now, now - 1} {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step, true
+		}
+	}
+	return 0, false
 }
 
 // TOTPCode returns the current code for secret (tests and tooling).

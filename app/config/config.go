@@ -62,6 +62,11 @@ type Config struct {
 	// MaxConcurrentRequests is how many page requests run at once; more wait
 	// in arrival order (see web/limit.go).
 	MaxConcurrentRequests int
+	// MaxRequestsPerIP is how many of those one client IP may hold (F4).
+	MaxRequestsPerIP int
+	// OutboundAllowHosts are channel hosts Storykeep may send to although
+	// they resolve to internal addresses (comma-separated; F16).
+	OutboundAllowHosts string
 
 	MailMode     string
 	SMTPHost     string
@@ -208,6 +213,8 @@ var Settings = []Setting{
 	{Name: "workers", Env: "STORYKEEP_WORKERS", Default: "2", Help: "background job workers in this replica (renditions, reminders, deliveries)", bind: integer(func(c *Config) *int { return &c.Workers })},
 	{Name: "replica-id", Env: "STORYKEEP_REPLICA_ID", Default: "", Help: "name of this replica, the same across its restarts and different from every other replica's, so a restart frees the jobs its previous process held; empty: host name and listen address", bind: str(func(c *Config) *string { return &c.ReplicaID })},
 	{Name: "max-concurrent-requests", Env: "STORYKEEP_MAX_CONCURRENT_REQUESTS", Default: "0", Help: "page requests handled at once by this replica; more wait their turn (up to 10 s, then 503). Streams and probes are not counted. 0: 2 per CPU core on SQLite, 4 on PostgreSQL", bind: countOrAuto(func(c *Config) *int { return &c.MaxConcurrentRequests })},
+	{Name: "max-requests-per-ip", Env: "STORYKEEP_MAX_REQUESTS_PER_IP", Default: "0", Help: "page requests one client IP may have handled at once; its others wait. 0: half of max-concurrent-requests (at least 1). Behind a proxy, set trust-proxy so clients are told apart", bind: countOrAuto(func(c *Config) *int { return &c.MaxRequestsPerIP })},
+	{Name: "outbound-allow-hosts", Env: "STORYKEEP_OUTBOUND_ALLOW_HOSTS", Default: "", Help: "comma-separated host names (or IPs) that channel URLs may use although they resolve to loopback, private or link-local addresses, e.g. an on-premises Mastodon; others are refused", bind: str(func(c *Config) *string { return &c.OutboundAllowHosts })},
 	{Name: "shutdown-grace", Env: "STORYKEEP_SHUTDOWN_GRACE", Default: "15s", Help: "time given to requests in flight on SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 	{Name: "mail-mode", Env: "STORYKEEP_MAIL_MODE", Default: "log", Help: "log (development: emails, including their links, are written to the log) or smtp", bind: oneOf(func(c *Config) *string { return &c.MailMode }, "log", "smtp")},
 	{Name: "smtp-host", Env: "STORYKEEP_SMTP_HOST", Default: "", Help: "SMTP server host name (required when MAIL_MODE is smtp)", bind: str(func(c *Config) *string { return &c.SMTPHost })},

@@ -7,7 +7,9 @@ package crypto
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,6 +22,8 @@ import (
 type Keyring struct {
 	active string
 	aeads  map[string]cipher.AEAD
+	// macKey is derived from the active key for MACs (see MACKey).
+	macKey []byte
 }
 
 // ParseKeys builds a keyring from "id:base64key,id2:base64key2" (newest first).
@@ -46,6 +50,9 @@ func ParseKeys(spec string) (*Keyring, error) {
 		k.aeads[id] = aead
 		if k.active == "" {
 			k.active = id
+			m := hmac.New(sha256.New, raw)
+			m.Write([]byte("storykeep mac key"))
+			k.macKey = m.Sum(nil)
 		}
 	}
 	if k.active == "" {
@@ -135,6 +142,14 @@ func (k *Keyring) Open(sealed, aad string) (string, error) {
 		return "", ErrUndecryptable
 	}
 	return string(pt), nil
+}
+
+// MACKey returns a key for purpose, derived from the active data key (so
+// replicas sharing STORYKEEP_ENCRYPTION_KEYS agree). It is never used to seal.
+func (k *Keyring) MACKey(purpose string) []byte {
+	m := hmac.New(sha256.New, k.macKey)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // ActiveKeyID names the key new values are sealed with.

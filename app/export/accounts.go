@@ -78,8 +78,10 @@ func (s *Service) SaveAccount(ctx context.Context, userID, channel string, in Ac
 	}
 	in.URL, in.Handle = strings.TrimSpace(in.URL), strings.TrimSpace(in.Handle)
 	if in.Method != models.MethodBundle {
-		if u, err := url.Parse(in.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if u, err := url.Parse(in.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 			fe["url"] = "Enter an absolute https:// address."
+		} else if err := s.outbound.CheckURL(ctx, in.URL); err != nil {
+			fe["url"] = "Storykeep does not send to this address: " + err.Error() + ". An admin can allow an on-premises host with STORYKEEP_OUTBOUND_ALLOW_HOSTS."
 		}
 	}
 	if in.Method == models.MethodBluesky && in.Handle == "" {
@@ -96,6 +98,11 @@ func (s *Service) SaveAccount(ctx context.Context, userID, channel string, in Ac
 		return err
 	}
 	secret := cur.Secret
+	// A stored secret goes only to the address it was entered for: a new
+	// address or method needs the secret again (F16).
+	if in.Secret == "" && cur.Channel != "" && (cur.URL != in.URL || cur.Method != in.Method) {
+		secret = ""
+	}
 	if in.Secret != "" {
 		sealed, err := s.keys.Seal(in.Secret, aad(channel))
 		if err != nil {
@@ -104,7 +111,11 @@ func (s *Service) SaveAccount(ctx context.Context, userID, channel string, in Ac
 		secret = sealed
 	}
 	if secret == "" && in.Method != models.MethodBundle {
-		fe["secret"] = map[string]string{models.MethodWebhook: "Enter the signing secret.", models.MethodMastodon: "Enter the access token.", models.MethodBluesky: "Enter an app password."}[in.Method]
+		if cur.Secret != "" {
+			fe["secret"] = "The address changed: enter the secret again for the new one."
+		} else {
+			fe["secret"] = map[string]string{models.MethodWebhook: "Enter the signing secret.", models.MethodMastodon: "Enter the access token.", models.MethodBluesky: "Enter an app password."}[in.Method]
+		}
 	}
 	if len(fe) > 0 {
 		return fe

@@ -71,8 +71,11 @@ type Deps struct {
 	Store     storage.Store
 	Log       *slog.Logger
 	PublicURL string
-	// HTTP is the client adapters use; nil means one with a 30 s timeout.
+	// HTTP is the client adapters use; nil means one with a 30 s timeout
+	// that refuses internal addresses (see Outbound).
 	HTTP *http.Client
+	// AllowHosts are channel hosts allowed although internal (F16).
+	AllowHosts []string
 }
 
 // Service schedules, sends and takes down social posts.
@@ -88,6 +91,7 @@ type Service struct {
 	adapters  map[string]Adapter
 	verifier  *disclosure.Verifier
 	now       func() time.Time
+	outbound  *Outbound
 
 	// Gate is asked before every send; DenyAll until consent plugs in.
 	Gate ConsentGate
@@ -97,12 +101,13 @@ type Service struct {
 
 // New returns the service with every adapter registered.
 func New(d Deps) *Service {
+	out := NewOutbound(d.AllowHosts)
 	hc := d.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = out.Client(30 * time.Second)
 	}
 	s := &Service{db: d.DB, audit: d.Audit, keys: d.Keys, jobs: d.Jobs, stories: d.Stories, store: d.Store, log: d.Log, publicURL: d.PublicURL,
-		Gate: DenyAll{}, Certificates: NoCertificates{},
+		Gate: DenyAll{}, Certificates: NoCertificates{}, outbound: out,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 	s.adapters = map[string]Adapter{}

@@ -3,11 +3,14 @@ package export
 import (
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/storykeep/storykeep/app/jobs"
 )
@@ -22,7 +25,7 @@ func checkResponse(res *http.Response, what string) error {
 		return nil
 	}
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 2048))
-	err := fmt.Errorf("%s: HTTP %d: %s", what, res.StatusCode, strings.TrimSpace(string(body)))
+	err := fmt.Errorf("%s: HTTP %d: %s", what, res.StatusCode, excerpt(body))
 	switch {
 	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusGone:
 		return fmt.Errorf("%w (%v)", ErrGone, err)
@@ -62,3 +65,31 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 
 // isGone reports a 404/410 answer.
 func isGone(err error) bool { return errors.Is(err, ErrGone) }
+
+// maxExcerpt is how much of a network's error answer is kept: staff see it
+// on the publish panel and the jobs page (F16), so it is short and plain.
+const maxExcerpt = 160
+
+var (
+	tags   = regexp.MustCompile(`(?s)<[^>]*>?`)
+	spaces = regexp.MustCompile(`\s+`)
+)
+
+// excerpt is the start of an error body as plain text: markup removed,
+// control characters and runs of space collapsed, cut at maxExcerpt runes.
+func excerpt(body []byte) string {
+	s := strings.ToValidUTF8(string(body), "")
+	s = tags.ReplaceAllString(s, " ")
+	s = html.UnescapeString(s)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '<' || r == '>' {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+	if r := []rune(s); len(r) > maxExcerpt {
+		s = string(r[:maxExcerpt]) + "…"
+	}
+	return s
+}

@@ -174,32 +174,64 @@ var (
 // a TOTP code first when the user has one).
 func (s *Service) Authenticate(ctx context.Context, email, password, ip string) (*models.User, error) {
 	email = NormaliseEmail(email)
+	// Each attempt is counted before the password is checked, atomically, so
+	// parallel guesses get no more checks than the limit (F15); a right
+	// password gives its attempts back.
+	var claimed []string
+	refund := func() {
+		for _, k := range claimed {
+			_ = s.throttle.Refund(ctx, k)
+		}
+	}
 	for _, k := range []struct {
 		key string
 		max int
 	}{{"acct:" + email, s.limits.PerAccount}, {"ip:" + ip, s.limits.PerIP}} {
-		blocked, wait, err := s.throttle.Blocked(ctx, k.key, k.max)
+		ok, wait, err := s.throttle.Claim(ctx, k.key, k.max)
 		if err != nil {
+			refund()
 			return nil, err
 		}
-		if blocked {
+		if !ok {
+			refund()
 			_ = s.audit.Record(ctx, nil, audit.Entry{Action: "session.login_throttled", ObjectType: "session", Details: map[string]any{"scope": strings.SplitN(k.key, ":", 2)[0]}})
 			mins := int(wait.Minutes()) + 1
 			return nil, apperr.New(429, fmt.Sprintf("Too many failed sign-in attempts. Wait %d minute%s and try again, or ask an admin to reset your password.", mins, plural(mins)))
 		}
+		claimed = append(claimed, k.key)
 	}
 	var u models.User
 	err := s.db.WithContext(ctx).Where("email = ?", email).Take(&u).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		refund()
 		return nil, err
 	}
 	if !auth.CheckPassword(password, u.PasswordHash) || !u.Active() || !s.passwordAllowed(email) {
-		_ = s.throttle.Fail(ctx, "acct:"+email)
-		_ = s.throttle.Fail(ctx, "ip:"+ip)
 		_ = s.audit.Record(ctx, nil, audit.Entry{Action: "session.login_failed", ObjectType: "user", ObjectID: u.ID})
 		return nil, ErrBadCredentials
 	}
+	refund()
 	return &u, nil
+}
+
+// ConfirmPassword asks a signed-in user for their password again before a
+// sensitive change (turning two-step sign-in off or re-enrolling, F13). Wrong
+// answers count against the account like failed sign-ins.
+func (s *Service) ConfirmPassword(ctx context.Context, u *models.User, password string) error {
+	key := "acct:" + u.Email
+	ok, wait, err := s.throttle.Claim(ctx, key, s.limits.PerAccount)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.New(429, fmt.Sprintf("Too many wrong passwords. Wait %d minutes and try again.", int(wait.Minutes())+1))
+	}
+	if !auth.CheckPassword(password, u.PasswordHash) {
+		_ = s.audit.Record(ctx, nil, audit.Entry{Action: "user.password_confirm_failed", ObjectType: "user", ObjectID: u.ID})
+		return FieldErrors{"password": "Your password is not right."}
+	}
+	_ = s.throttle.Refund(ctx, key)
+	return nil
 }
 
 func plural(n int) string {
@@ -210,16 +242,28 @@ func plural(n int) string {
 }
 
 // CheckTOTP verifies a second-factor code for u, throttled like passwords.
+// Each code works once: the step it belongs to must be later than the last
+// step used, and recording it is one conditional UPDATE, so the same code
+// sent twice in parallel signs in once (F13).
 func (s *Service) CheckTOTP(ctx context.Context, u *models.User, code string) error {
 	key := "totp:" + u.ID
-	if blocked, wait, err := s.throttle.Blocked(ctx, key, s.limits.PerAccount); err != nil {
+	ok, wait, err := s.throttle.Claim(ctx, key, s.limits.PerAccount)
+	if err != nil {
 		return err
-	} else if blocked {
+	}
+	if !ok {
 		return apperr.New(429, fmt.Sprintf("Too many wrong codes. Wait %d minutes and try again.", int(wait.Minutes())+1))
 	}
 	secret, err := s.keys.Open(u.TOTPSecret, "user:"+u.ID+":totp")
-	if err != nil || !auth.ValidTOTP(strings.TrimSpace(code), secret, time.Now()) {
-		_ = s.throttle.Fail(ctx, key)
+	step, valid := auth.TOTPStep(strings.TrimSpace(code), secret, time.Now())
+	if err == nil && valid {
+		res := s.db.WithContext(ctx).Model(&models.User{}).Where("id = ? AND totp_last_step < ?", u.ID, step).UpdateColumn("totp_last_step", step)
+		if res.Error != nil {
+			return res.Error
+		}
+		valid = res.RowsAffected == 1
+	}
+	if err != nil || !valid {
 		_ = s.audit.Record(ctx, nil, audit.Entry{Action: "session.totp_failed", ObjectType: "user", ObjectID: u.ID})
 		return ErrBadCode
 	}
@@ -240,6 +284,12 @@ func (s *Service) RecordLogin(ctx context.Context, u *models.User, ip string) er
 }
 
 // update applies fields to user id and audits action, in one transaction.
+// endsSessions are the changes after which none of the user's sessions may
+// go on (F12): whoever held a session may be who the change locks out. A
+// user changing their own credentials keeps the session they did it in under
+// a new token (the web layer renews it).
+var endsSessions = map[string]bool{"user.change_password": true, "user.reset_password": true, "user.totp_enable": true, "user.totp_disable": true, "user.disable": true}
+
 func (s *Service) update(ctx context.Context, id, action string, fields map[string]any, details map[string]any) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		fields["updated_at"] = time.Now().UTC()
@@ -249,6 +299,11 @@ func (s *Service) update(ctx context.Context, id, action string, fields map[stri
 		}
 		if res.RowsAffected == 0 {
 			return apperr.NotFound("That user does not exist.")
+		}
+		if endsSessions[action] {
+			if err := tx.Where("user_id = ?", id).Delete(&models.Session{}).Error; err != nil {
+				return err
+			}
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, ObjectType: "user", ObjectID: id, Details: details})
 	})
@@ -341,7 +396,7 @@ func (s *Service) EnableTOTP(ctx context.Context, u *models.User, secret, code s
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, u.ID, "user.totp_enable", map[string]any{"totp_secret": sealed, "totp_enabled": true}, nil)
+	return s.update(ctx, u.ID, "user.totp_enable", map[string]any{"totp_secret": sealed, "totp_enabled": true, "totp_last_step": 0}, nil)
 }
 
 // DisableTOTP turns off two-factor sign-in for u.

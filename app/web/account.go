@@ -26,7 +26,8 @@ func (s *Server) passwordSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Other sessions of this user keep working; this one gets a fresh token.
+	// The user's other sessions have ended (F12); this one goes on under a
+	// fresh token.
 	if err := s.sessions.RenewToken(c.Request().Context()); err != nil {
 		return err
 	}
@@ -59,7 +60,11 @@ func (s *Server) totpForm(c echo.Context) error {
 func (s *Server) totpEnable(c echo.Context) error {
 	u := currentUser(c)
 	secret := c.FormValue("secret")
-	err := s.users.EnableTOTP(c.Request().Context(), u, secret, c.FormValue("code"))
+	// Enrolling asks for the password again (F13).
+	err := s.users.ConfirmPassword(c.Request().Context(), u, c.FormValue("password"))
+	if err == nil {
+		err = s.users.EnableTOTP(c.Request().Context(), u, secret, c.FormValue("code"))
+	}
 	var fe users.FieldErrors
 	if errors.As(err, &fe) {
 		qr, qerr := qrFor(u.Email, secret)
@@ -71,6 +76,10 @@ func (s *Server) totpEnable(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Other sessions have ended (F12); this one goes on under a new token.
+	if err := s.sessions.RenewToken(c.Request().Context()); err != nil {
+		return err
+	}
 	s.flash(c, "Two-step sign-in is on. You will be asked for a code each time you sign in.")
 	return s.redirect(c, "/account/2fa")
 }
@@ -80,7 +89,19 @@ func (s *Server) totpDisable(c echo.Context) error {
 	if s.cfg.RequireAdmin2FA && u.Role == models.RoleAdmin {
 		return echo.NewHTTPError(http.StatusForbidden, "Admins must keep two-step sign-in on.")
 	}
+	// Turning it off asks for the password again (F13).
+	err := s.users.ConfirmPassword(c.Request().Context(), u, c.FormValue("password"))
+	var fe users.FieldErrors
+	if errors.As(err, &fe) {
+		return s.totpPage(c, http.StatusUnprocessableEntity, "", "", fe)
+	}
+	if err != nil {
+		return err
+	}
 	if err := s.users.DisableTOTP(c.Request().Context(), u.ID); err != nil {
+		return err
+	}
+	if err := s.sessions.RenewToken(c.Request().Context()); err != nil {
 		return err
 	}
 	s.flash(c, "Two-step sign-in is off.")

@@ -153,8 +153,8 @@ func TestTwoFactorSignIn(t *testing.T) {
 	if secret == "" || page.Doc.Find("img[alt]").Length() != 1 {
 		t.Fatal("enrolment page must show a QR code with alt text and carry the secret")
 	}
-	c.Post("/account/2fa", url.Values{"secret": {secret}, "code": {"000000"}}).Expect(http.StatusUnprocessableEntity).Contains("That code does not match")
-	c.Post("/account/2fa", url.Values{"secret": {secret}, "code": {auth.TOTPCode(secret, time.Now())}}).Expect(http.StatusSeeOther)
+	c.Post("/account/2fa", url.Values{"secret": {secret}, "code": {"000000"}, "password": {"correct horse battery admin"}}).Expect(http.StatusUnprocessableEntity).Contains("That code does not match")
+	c.Post("/account/2fa", url.Values{"secret": {secret}, "code": {auth.TOTPCode(secret, time.Now())}, "password": {"correct horse battery admin"}}).Expect(http.StatusSeeOther)
 	stored, _ := env.App.Users.Get(t.Context(), u.ID)
 	if !stored.TOTPEnabled || strings.Contains(stored.TOTPSecret, secret) {
 		t.Fatal("TOTP must be on and its secret sealed at rest")

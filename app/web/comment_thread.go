@@ -34,7 +34,7 @@ func (s *Server) commentsPartial(c echo.Context, storyID, returnTo string) (Comm
 	if err != nil {
 		return CommentsPartial{}, err
 	}
-	csrf, _ := c.Get("csrf").(string)
+	csrf := s.csrfToken(c)
 	return CommentsPartial{StoryID: storyID, Items: items, CanPost: s.may(c, authz.CommentsCreate), CSRF: csrf,
 		Return: commentReturn(storyID, returnTo), MaxBody: comments.MaxBody}, nil
 }

@@ -34,13 +34,13 @@ type consentEnv struct {
 	patient string
 }
 
-func newConsentEnv(t *testing.T) *consentEnv {
+func newConsentEnv(t *testing.T, mods ...func(*config.Config)) *consentEnv {
 	t.Helper()
 	srv := smtptest.Start(t, smtptest.Options{})
-	env := apptest.New(t, func(c *config.Config) {
+	env := apptest.New(t, append([]func(*config.Config){func(c *config.Config) {
 		c.MailMode, c.SMTPHost, c.SMTPPort, c.SMTPTLS, c.SMTPFrom = "smtp", srv.Host, srv.Port, "none", "stories@hospital.test"
 		c.OrganisationName = "Hospital Señora de la Peña"
-	})
+	}}, mods...)...)
 	c, u := env.SignedIn(models.RoleStoryteller)
 	ctx := audit.WithActor(context.Background(), audit.System)
 	p, err := env.App.Patients.Create(ctx, u.ID, patients.Input{FullName: "María López", PreferredName: "María", DOB: "1984-07-21",

@@ -83,9 +83,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	// Rendering must not depend on the database or the session when those are what failed.
 	p.User = currentUser(c)
 	p.Version = Version
-	if tok, ok := c.Get("csrf").(string); ok {
-		p.CSRF = tok
-	}
+	p.CSRF = s.csrfToken(c)
 	if rerr := s.renderer.write(c, status, "error", p); rerr != nil {
 		s.log.Error("rendering error page", "err", rerr, "request_id", rid)
 		_ = c.String(status, heading+": "+msg)

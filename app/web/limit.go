@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,10 +20,24 @@ import (
 // collector fifty half-built pages. Streams (uploads, media, bundles) and
 // probes are not admitted through it: they would hold a slot for minutes,
 // and a probe must answer while pages queue.
+//
+// One client IP holds at most perIP slots at once (F4); its further requests
+// wait for one of its own slots, so a single client cannot starve the rest.
 type admission struct {
 	slots   chan struct{}
 	maxWait time.Duration
 	waiting prometheus.Gauge
+
+	perIP int
+	mu    sync.Mutex
+	ips   map[string]*ipSlots
+}
+
+// ipSlots are one client IP's slots; users counts requests holding or
+// waiting for one, so the entry goes when the last leaves.
+type ipSlots struct {
+	ch    chan struct{}
+	users int
 }
 
 // unlimited are routes that bypass admission (see admission).
@@ -47,8 +62,17 @@ func maxConcurrent(c *config.Config) int {
 	return per * runtime.GOMAXPROCS(0)
 }
 
-func newAdmission(n int, maxWait time.Duration, reg *prometheus.Registry) *admission {
-	a := &admission{slots: make(chan struct{}, n), maxWait: maxWait, waiting: prometheus.NewGauge(prometheus.GaugeOpts{
+// maxPerIP is STORYKEEP_MAX_REQUESTS_PER_IP, or when 0 half the slots
+// (at least one), so one client always leaves room for others.
+func maxPerIP(c *config.Config, n int) int {
+	if c.MaxRequestsPerIP > 0 {
+		return min(c.MaxRequestsPerIP, n)
+	}
+	return max(1, n/2)
+}
+
+func newAdmission(n, perIP int, maxWait time.Duration, reg *prometheus.Registry) *admission {
+	a := &admission{slots: make(chan struct{}, n), perIP: perIP, ips: map[string]*ipSlots{}, maxWait: maxWait, waiting: prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "storykeep_http_requests_waiting", Help: "Page requests waiting for a free slot (STORYKEEP_MAX_CONCURRENT_REQUESTS).",
 	})}
 	reg.MustRegister(a.waiting)
@@ -63,26 +87,61 @@ func (a *admission) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if stateless[p] || uploadRoutes[p] || unlimited[p] {
 			return next(c)
 		}
-		select {
-		case a.slots <- struct{}{}:
-		default:
-			a.waiting.Inc()
-			t := time.NewTimer(a.maxWait)
-			select {
-			case a.slots <- struct{}{}:
-				t.Stop()
-				a.waiting.Dec()
-			case <-t.C:
-				a.waiting.Dec()
-				c.Response().Header().Set("Retry-After", "2")
-				return echo.NewHTTPError(http.StatusServiceUnavailable, "Storykeep is very busy right now. Wait a moment and try again.")
-			case <-c.Request().Context().Done():
-				t.Stop()
-				a.waiting.Dec()
-				return c.Request().Context().Err()
+		ip := a.ipSlots(c.RealIP())
+		defer a.leave(c.RealIP(), ip)
+		t := time.NewTimer(a.maxWait)
+		defer t.Stop()
+		for _, ch := range []chan struct{}{ip.ch, a.slots} {
+			if err := a.acquire(c, ch, t.C); err != nil {
+				if ch == a.slots {
+					<-ip.ch
+				}
+				return err
 			}
 		}
+		defer func() { <-ip.ch }()
 		defer func() { <-a.slots }()
 		return next(c)
+	}
+}
+
+// acquire takes a slot from ch, waiting until timeout fires or the client
+// goes away.
+func (a *admission) acquire(c echo.Context, ch chan struct{}, timeout <-chan time.Time) error {
+	select {
+	case ch <- struct{}{}:
+		return nil
+	default:
+	}
+	a.waiting.Inc()
+	defer a.waiting.Dec()
+	select {
+	case ch <- struct{}{}:
+		return nil
+	case <-timeout:
+		c.Response().Header().Set("Retry-After", "2")
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "Storykeep is very busy right now. Wait a moment and try again.")
+	case <-c.Request().Context().Done():
+		return c.Request().Context().Err()
+	}
+}
+
+func (a *admission) ipSlots(ip string) *ipSlots {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.ips[ip]
+	if s == nil {
+		s = &ipSlots{ch: make(chan struct{}, a.perIP)}
+		a.ips[ip] = s
+	}
+	s.users++
+	return s
+}
+
+func (a *admission) leave(ip string, s *ipSlots) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s.users--; s.users == 0 {
+		delete(a.ips, ip)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // run one at a time in arrival order, a request that waits too long gets a
 // 503 with Retry-After, and probes answer while pages queue.
 func TestAdmissionQueuesInOrderAndSparesProbes(t *testing.T) {
-	a := newAdmission(1, 300*time.Millisecond, prometheus.NewRegistry())
+	a := newAdmission(1, 1, 300*time.Millisecond, prometheus.NewRegistry())
 	e := echo.New()
 	e.Use(a.middleware)
 	var (
@@ -105,5 +105,50 @@ func TestMaxConcurrent(t *testing.T) {
 		if got := maxConcurrent(&c.cfg); got != c.want {
 			t.Errorf("%+v: %d, want %d", c.cfg.DatabaseURL, got, c.want)
 		}
+	}
+}
+
+// TestF4SlotsPerIP: one client IP holds at most perIP slots; its next
+// request waits (here: times out) while another client is served.
+func TestF4SlotsPerIP(t *testing.T) {
+	a := newAdmission(4, 2, 300*time.Millisecond, prometheus.NewRegistry())
+	e := echo.New()
+	e.IPExtractor = func(r *http.Request) string { return r.Header.Get("X-Test-IP") }
+	e.Use(a.middleware)
+	entered, release := make(chan struct{}, 10), make(chan struct{})
+	e.GET("/slow", func(c echo.Context) error { entered <- struct{}{}; <-release; return c.String(http.StatusOK, "ok") })
+	e.GET("/fast", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	get := func(path, ip string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("X-Test-IP", ip)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); get("/slow", "10.0.0.1") }()
+		<-entered
+	}
+	if st := get("/fast", "10.0.0.1"); st != http.StatusServiceUnavailable {
+		t.Fatalf("a third request from the same IP got %d, want to wait and 503", st)
+	}
+	if st := get("/fast", "10.0.0.2"); st != http.StatusOK {
+		t.Fatalf("another client got %d", st)
+	}
+	close(release)
+	wg.Wait()
+	if st := get("/fast", "10.0.0.1"); st != http.StatusOK {
+		t.Fatalf("after its requests ended, the first client got %d", st)
+	}
+	if len(a.ips) != 0 {
+		t.Fatalf("per-IP entries left behind: %d", len(a.ips))
 	}
 }

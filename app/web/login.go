@@ -50,6 +50,8 @@ func (s *Server) completeLogin(c echo.Context, u *models.User, next string) erro
 	s.sessions.Remove(ctx, "pending_uid")
 	s.sessions.Remove(ctx, "pending_next")
 	s.sessions.Put(ctx, auth.UserKey, u.ID)
+	// A new CSRF nonce too: no token from before sign-in works after it (F14).
+	s.renewCSRF(c)
 	c.SetRequest(c.Request().WithContext(audit.WithActor(ctx, audit.Actor{ID: u.ID, Label: u.Email, IP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)})))
 	if err := s.users.RecordLogin(c.Request().Context(), u, c.RealIP()); err != nil {
 		return err
@@ -111,6 +113,7 @@ func (s *Server) logout(c echo.Context) error {
 	if err := s.sessions.Destroy(ctx); err != nil {
 		return err
 	}
+	s.renewCSRF(c)
 	if to := s.ssoLogoutURL(idToken); to != "" {
 		return c.Redirect(http.StatusSeeOther, to) // RP-initiated logout at the provider
 	}

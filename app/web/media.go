@@ -116,6 +116,9 @@ func (s *Server) mediaUpload(typ string) echo.HandlerFunc {
 		if err != nil {
 			return apperr.New(http.StatusBadRequest, "Choose one or more files to upload.")
 		}
+		if err := s.checkUploadCSRF(c, mr); err != nil {
+			return err
+		}
 		var stored []string
 		var problems []string
 		n := 0

@@ -28,7 +28,10 @@ func (s *Server) streamObject(c echo.Context, key, contentType, fileName string)
 	}
 	h := c.Response().Header()
 	h.Set("Accept-Ranges", "bytes")
-	h.Set("Cache-Control", "private, max-age=300")
+	// Staff and patient media: not kept by the browser or any cache (F19;
+	// shared workstations, the back button after sign-out). The public
+	// crop overrides this just before the header is written.
+	h.Set("Cache-Control", "private, no-store")
 	h.Set("Content-Type", contentType)
 	if fileName != "" {
 		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": fileName}))

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -104,13 +105,21 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 // visitors are sent to sign in; signed-in users without the permission get 403.
 func (s *Server) require(p authz.Perm, h echo.HandlerFunc) echo.HandlerFunc {
 	if p == authz.Public {
-		return h
+		return func(c echo.Context) error {
+			if privatePublic(c.Path()) {
+				c.Response().Header().Set("Cache-Control", "no-store")
+			}
+			return h(c)
+		}
 	}
 	return func(c echo.Context) error {
+		// Staff pages show patient details: no browser or proxy keeps them
+		// (F19). Handlers may still set their own (downloads, streams).
+		c.Response().Header().Set("Cache-Control", "no-store")
 		u := currentUser(c)
 		if u == nil {
 			if c.Request().Method == http.MethodGet {
-				return s.redirect(c, "/login?next="+safeNext(c.Request().URL.RequestURI()))
+				return s.redirect(c, "/login?next="+nextEscaper.Replace(safeNext(c.Request().URL.RequestURI())))
 			}
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again; your last change was not saved.")
 		}
@@ -130,12 +139,49 @@ func (s *Server) require(p authz.Perm, h echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// nextEscaper puts a path with its query into the next parameter readably,
+// escaping only what would end or change the parameter.
+var nextEscaper = strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23")
+
+// privatePublic: routes open without a staff sign-in that still show a
+// person's details (the patient's consent and revocation pages, sign-in).
+func privatePublic(path string) bool {
+	return strings.HasPrefix(path, "/c/") || strings.HasPrefix(path, "/r/") || strings.HasPrefix(path, "/login")
+}
+
+// safeNext keeps a post-sign-in redirect on this site (F6). It accepts only
+// a plain local path (and query): printable ASCII without spaces or
+// backslashes, starting with one slash, neither raw nor once decoded. Browsers
+// drop tabs and newlines and read a backslash as a slash, so "/\t/evil" or
+// "/\\evil" would leave the site; anything odd means the home page.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !localPath(next, '!') {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	// The decoded path, too: a proxy or browser quirk that decodes
+	// %2F, %5C or %09 must not find "//" or a backslash either.
+	if !localPath(u.Path, ' ') {
 		return "/"
 	}
 	return next
+}
+
+// localPath: p starts with exactly one slash and holds only printable ASCII
+// above floor, and no backslash.
+func localPath(p string, floor byte) bool {
+	if len(p) == 0 || len(p) > 2048 || p[0] != '/' || (len(p) > 1 && p[1] == '/') {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if b := p[i]; b < floor || b >= 0x7f || b == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // metricsAuth guards /metrics with a bearer token; without a configured token

@@ -166,9 +166,7 @@ func (s *Server) render(c echo.Context, status int, name string, p Page) error {
 }
 
 func (s *Server) fillPage(c echo.Context, p *Page) {
-	if tok, ok := c.Get("csrf").(string); ok {
-		p.CSRF = tok
-	}
+	p.CSRF = s.csrfToken(c)
 	p.User = currentUser(c)
 	p.Version = Version
 	if p.Flash == "" {

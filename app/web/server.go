@@ -22,6 +22,7 @@ import (
 	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/consent"
+	"github.com/storykeep/storykeep/app/crypto"
 	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/export"
 	"github.com/storykeep/storykeep/app/interviews"
@@ -76,6 +77,9 @@ type Deps struct {
 	SSO *sso.Client
 	// Mail sends invitation and password-reset links.
 	Mail mail.Sender
+	// Keys derive the CSRF signing key; nil means a random key per process
+	// (tests that build the server alone).
+	Keys *crypto.Keyring
 }
 
 // Server holds the handlers' dependencies; handlers are its methods.
@@ -90,6 +94,7 @@ type Server struct {
 	media    *assets.Service
 	store    storage.Store
 	sessions *scs.SessionManager
+	csrf     *csrfGuard
 	// sessionStore is the database store behind sessions.
 	sessionStore *auth.SessionStore
 	renderer     *Renderer
@@ -159,6 +164,9 @@ func New(d Deps) (*Server, error) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestID())
 	e.Use(s.accessLog)
+	// Before anything slow: a request's body is read (bounded in size and
+	// time) and its CSRF token checked before it takes an admission slot (F4).
+	e.Use(readBody)
 	// Outside Recover, so a panic's error page is written inside the
 	// compressing writer of its own request (see compress).
 	gz, err := compress()
@@ -171,27 +179,22 @@ func New(d Deps) (*Server, error) {
 		return err
 	}}))
 	e.Use(s.securityHeaders)
-	e.Use(newAdmission(maxConcurrent(d.Config), 10*time.Second, s.metrics.reg).middleware)
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] }}))
+	s.csrf = &csrfGuard{secure: d.Config.CookieSecure, sm: sm}
+	if d.Keys != nil {
+		s.csrf.key = d.Keys.MACKey("csrf")
+	} else {
+		s.csrf.key = []byte(newNonce())
+	}
+	e.Use(s.csrf.middleware)
+	n := maxConcurrent(d.Config)
+	e.Use(newAdmission(n, maxPerIP(d.Config, n), 10*time.Second, s.metrics.reg).middleware)
 	e.Use(skipFor(stateless, echo.WrapMiddleware(func(next http.Handler) http.Handler {
 		load := sm.LoadAndSave(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			load.ServeHTTP(w, r.WithContext(auth.WithSessionUser(r.Context())))
+			ctx := context.WithValue(auth.WithSessionUser(r.Context()), sessionLoadedKey{}, true)
+			load.ServeHTTP(w, r.WithContext(ctx))
 		})
 	})))
-	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper: func(c echo.Context) bool { return stateless[c.Path()] },
-		// Header and query first: reading the form would buffer a streamed upload.
-		TokenLookup:    "header:X-CSRF-Token,query:_csrf,form:_csrf",
-		CookieName:     "storykeep_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   d.Config.CookieSecure,
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Storykeep. Go back, reload the page and try again.").SetInternal(err)
-		},
-	}))
 	e.Use(skipFor(stateless, s.loadUser))
 	for _, rt := range s.routes() {
 		e.Add(rt.Method, rt.Path, s.require(rt.Perm, rt.Handler))
