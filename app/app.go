@@ -148,6 +148,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Media = assets.New(gdb, store, a.Audit, media.Options{})
 	a.Media.Jobs = a.Jobs
 	a.Media.SetLimits(int64(cfg.MaxImageMB)<<20, int64(cfg.MaxAudioMB)<<20, int64(cfg.MaxVideoMB)<<20)
+	media.SetDecodeBudget(int64(cfg.ImageDecodeBudgetMB) << 20)
 	a.Jobs.Handle(assets.JobRenditions, a.Media.HandleRenditions)
 	a.Jobs.Handle(assets.JobSweepUploads, a.Media.HandleSweepUploads)
 	if err := a.Media.ScheduleUploadSweep(ctx, time.Now().UTC().Add(time.Hour)); err != nil {

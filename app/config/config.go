@@ -56,6 +56,11 @@ type Config struct {
 	// MaxConcurrentRequests is how many page requests run at once; more wait
 	// in arrival order (see web/limit.go).
 	MaxConcurrentRequests int
+	// ImageDecodeBudgetMB is the memory all image decodes may hold at once
+	// (media.SetDecodeBudget); MaxConcurrentUploads is the uploads' own
+	// admission lane (web/limit_uploads.go), 0 for automatic.
+	ImageDecodeBudgetMB  int
+	MaxConcurrentUploads int
 
 	MailMode     string
 	SMTPHost     string
@@ -183,6 +188,8 @@ var Settings = []Setting{
 	{Name: "log-format", Env: "STORYKEEP_LOG_FORMAT", Default: "text", Help: "text or json", bind: str(func(c *Config) *string { return &c.LogFormat })},
 	{Name: "workers", Env: "STORYKEEP_WORKERS", Default: "2", Help: "background job workers in this replica (renditions, reminders, deliveries)", bind: integer(func(c *Config) *int { return &c.Workers })},
 	{Name: "max-concurrent-requests", Env: "STORYKEEP_MAX_CONCURRENT_REQUESTS", Default: "0", Help: "page requests handled at once by this replica; more wait their turn (up to 10 s, then 503). Streams and probes are not counted. 0: 2 per CPU core on SQLite, 4 on PostgreSQL", bind: countOrAuto(func(c *Config) *int { return &c.MaxConcurrentRequests })},
+	{Name: "image-decode-budget-mb", Env: "STORYKEEP_IMAGE_DECODE_BUDGET_MB", Default: "320", Help: "memory, in MiB, that all photo decodes of this replica may use at once (uploads and renditions); a photo needing more is refused, others wait their turn", bind: integer(func(c *Config) *int { return &c.ImageDecodeBudgetMB })},
+	{Name: "max-concurrent-uploads", Env: "STORYKEEP_MAX_CONCURRENT_UPLOADS", Default: "0", Help: "uploads handled at once by this replica, apart from page requests; more wait their turn (up to 30 s, then 503). 0: 4 per CPU core", bind: countOrAuto(func(c *Config) *int { return &c.MaxConcurrentUploads })},
 	{Name: "shutdown-grace", Env: "STORYKEEP_SHUTDOWN_GRACE", Default: "15s", Help: "time given to requests in flight on SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 	{Name: "mail-mode", Env: "STORYKEEP_MAIL_MODE", Default: "log", Help: "log (development: emails, including their links, are written to the log) or smtp", bind: oneOf(func(c *Config) *string { return &c.MailMode }, "log", "smtp")},
 	{Name: "smtp-host", Env: "STORYKEEP_SMTP_HOST", Default: "", Help: "SMTP server host name (required when MAIL_MODE is smtp)", bind: str(func(c *Config) *string { return &c.SMTPHost })},
