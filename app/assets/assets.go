@@ -11,6 +11,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/google/uuid"
@@ -40,6 +41,10 @@ type Service struct {
 	audit  *audit.Log
 	opts   media.Options
 	Binder Binder
+	// quota bounds resumable uploads (SetUploadQuota); startMu serialises
+	// their quota check and start.
+	quota   *UploadQuota
+	startMu sync.Mutex
 	// Jobs, when set, gets a renditions job for every upload.
 	Jobs *jobs.Queue
 }

@@ -84,15 +84,17 @@ func TestResumableUpload(t *testing.T) {
 		t.Fatalf("staging left behind: %d objects, %d rows", staging, rows)
 	}
 
-	// A file the pipeline refuses leaves nothing either.
+	// A file the pipeline refuses is refused at its first chunk (finding
+	// F17: nothing unacceptable is staged) and leaves nothing either.
 	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`)
 	_, st = jsonReq(t, env, teller, http.MethodPost, "/stories/"+storyID+"/uploads", strings.NewReader(fmt.Sprintf(`{"file_name":"x.png","size":%d}`, len(svg))), "application/json")
 	id = st["id"].(string)
-	jsonReq(t, env, teller, http.MethodPut, "/uploads/"+id+"?offset=0", bytes.NewReader(svg), "application/octet-stream")
-	res, out = jsonReq(t, env, teller, http.MethodPost, "/uploads/"+id+"/complete", nil, "")
-	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out["problems"]), "x.png") {
+	res, out = jsonReq(t, env, teller, http.MethodPut, "/uploads/"+id+"?offset=0", bytes.NewReader(svg), "application/octet-stream")
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out), "x.png") {
 		t.Fatalf("refused file: %d %v", res.Status, out)
 	}
+	res, _ = jsonReq(t, env, teller, http.MethodPost, "/uploads/"+id+"/complete", nil, "")
+	res.Expect(http.StatusNotFound)
 	env.App.Store.List(t.Context(), "staging/", func(storage.Info) error { staging++; return nil })
 	if staging != 0 {
 		t.Fatal("refused upload left staging objects")
