@@ -161,6 +161,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Media.Jobs = a.Jobs
 	a.Media.Log = log
 	a.Media.SetLimits(int64(cfg.MaxImageMB)<<20, int64(cfg.MaxAudioMB)<<20, int64(cfg.MaxVideoMB)<<20)
+	media.SetDecodeBudget(int64(cfg.ImageDecodeBudgetMB) << 20)
+	a.Media.SetUploadQuota(assets.UploadQuota{MaxOpenPerUser: cfg.UploadMaxOpenPerUser, MaxStagedPerUser: int64(cfg.UploadMaxStagedMBPerUser) << 20,
+		MaxStagedTotal: int64(cfg.UploadMaxStagedMBTotal) << 20, StaleAfter: cfg.UploadStaleAfter})
 	a.Jobs.Handle(assets.JobRenditions, a.Media.HandleRenditions)
 	a.Jobs.Handle(assets.JobSweepUploads, a.Media.HandleSweepUploads)
 	if err := a.Media.ScheduleUploadSweep(ctx, time.Now().UTC().Add(time.Hour)); err != nil {

@@ -81,6 +81,7 @@ type Interview struct {
 	ID            string `gorm:"primaryKey"`
 	PatientID     string
 	InterviewerID string
+	CreatedBy     string // who scheduled it; with the interviewer, its owners
 	ScheduledAt   time.Time
 	Location      string
 	Remote        bool

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/google/uuid"
@@ -50,6 +51,10 @@ type Service struct {
 	Binder Binder
 	// Described, when set, is told of alt text, caption and focal point changes.
 	Described DescribeHook
+	// quota bounds resumable uploads (SetUploadQuota); startMu serialises
+	// their quota check and start.
+	quota   *UploadQuota
+	startMu sync.Mutex
 	// Jobs, when set, gets a renditions job for every upload.
 	Jobs *jobs.Queue
 	// Log receives upload and storage failures with their cause (ids and

@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -21,9 +22,44 @@ import (
 // keep requests few, small enough that a dropped connection loses little.
 const ChunkSize = 8 << 20
 
-// StalePending is how long an unfinished upload is kept before the sweep
-// removes it and its chunks.
-const StalePending = 24 * time.Hour
+// UploadQuota bounds resumable uploads (finding F17): staged chunks sit in
+// storage until the upload completes, so without limits one user could stage
+// terabytes. Bytes count the declared size of every open upload, reserved at
+// start. Zero fields take the defaults.
+type UploadQuota struct {
+	MaxOpenPerUser   int           // unfinished uploads one user may have
+	MaxStagedPerUser int64         // bytes
+	MaxStagedTotal   int64         // bytes, all users
+	StaleAfter       time.Duration // an upload untouched this long is swept
+}
+
+// DefaultUploadQuota fits a few long videos per user at once.
+var DefaultUploadQuota = UploadQuota{MaxOpenPerUser: 5, MaxStagedPerUser: 8 << 30, MaxStagedTotal: 50 << 30, StaleAfter: 6 * time.Hour}
+
+// SetUploadQuota changes the resumable upload quota; call it while wiring.
+func (s *Service) SetUploadQuota(q UploadQuota) {
+	d := DefaultUploadQuota
+	if q.MaxOpenPerUser <= 0 {
+		q.MaxOpenPerUser = d.MaxOpenPerUser
+	}
+	if q.MaxStagedPerUser <= 0 {
+		q.MaxStagedPerUser = d.MaxStagedPerUser
+	}
+	if q.MaxStagedTotal <= 0 {
+		q.MaxStagedTotal = d.MaxStagedTotal
+	}
+	if q.StaleAfter <= 0 {
+		q.StaleAfter = d.StaleAfter
+	}
+	s.quota = &q
+}
+
+func (s *Service) uploadQuota() UploadQuota {
+	if s.quota == nil {
+		return DefaultUploadQuota
+	}
+	return *s.quota
+}
 
 // JobSweepUploads is the job kind that removes abandoned uploads.
 const JobSweepUploads = "media.sweep_uploads"
@@ -41,7 +77,35 @@ func (s *Service) StartUpload(ctx context.Context, owner Owner, fileName string,
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.Must(uuid.NewV7()).String(), OwnerType: owner.Type, OwnerID: owner.ID, UserID: userID,
 		FileName: CleanFileName(fileName), SizeBytes: size, CreatedAt: now, UpdatedAt: now}
-	return u, s.db.WithContext(ctx).Create(u).Error
+	q := s.uploadQuota()
+	// Check and insert under one lock, so parallel starts of one replica do
+	// not all pass the check (the transaction does the same on SQLite).
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	return u, s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var mine struct {
+			N     int64
+			Bytes int64
+		}
+		if err := tx.Model(&models.Upload{}).Select("COUNT(*) AS n, COALESCE(SUM(size_bytes), 0) AS bytes").
+			Where("user_id = ?", userID).Scan(&mine).Error; err != nil {
+			return err
+		}
+		if mine.N >= int64(q.MaxOpenPerUser) {
+			return apperr.New(429, fmt.Sprintf("You have %d unfinished uploads, the most allowed at once. Let them finish (or wait for abandoned ones to be cleared), then try again.", mine.N))
+		}
+		if mine.Bytes+size > q.MaxStagedPerUser {
+			return apperr.New(429, fmt.Sprintf("Your unfinished uploads would exceed %d MB. Let them finish, then try again.", q.MaxStagedPerUser>>20))
+		}
+		var total int64
+		if err := tx.Model(&models.Upload{}).Select("COALESCE(SUM(size_bytes), 0)").Scan(&total).Error; err != nil {
+			return err
+		}
+		if total+size > q.MaxStagedTotal {
+			return apperr.New(503, "Storykeep is receiving too many large uploads right now. Try again later.")
+		}
+		return tx.Create(u).Error
+	})
 }
 
 func (s *Service) maxSize() int64 {
@@ -71,6 +135,25 @@ func (s *Service) PutChunk(ctx context.Context, u *models.Upload, offset int64, 
 	}
 	if n <= 0 || n > ChunkSize || offset+n > u.SizeBytes {
 		return apperr.New(422, fmt.Sprintf("A chunk must be 1 to %d bytes and must not go past the file's size.", ChunkSize))
+	}
+	if offset == 0 {
+		// Type-check the first chunk before anything is staged: a file that
+		// Ingest would refuse (type, or too large for its kind) stops here.
+		br := bufio.NewReaderSize(r, media.SniffLen)
+		head, err := br.Peek(int(min(n, media.SniffLen)))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return apperr.Wrap(400, "That chunk could not be read; send it again.", err)
+		}
+		opts := s.opts
+		if _, err := media.Sniff(head, u.FileName, u.SizeBytes, opts); err != nil {
+			s.discardUpload(context.WithoutCancel(ctx), u)
+			var rej *media.RejectError
+			if errors.As(err, &rej) {
+				return apperr.New(422, rej.Msg)
+			}
+			return err
+		}
+		r = br
 	}
 	key := stagingKey(u.ID, u.Chunks)
 	if _, err := s.store.Put(ctx, key, io.LimitReader(r, n), n, "application/octet-stream"); err != nil {
@@ -151,11 +234,11 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	}
 }
 
-// HandleSweepUploads removes uploads untouched for StalePending, with their
-// chunks, and schedules the next sweep in an hour.
+// HandleSweepUploads removes uploads untouched for the quota's StaleAfter,
+// with their chunks, and schedules the next sweep in an hour.
 func (s *Service) HandleSweepUploads(ctx context.Context, j *models.Job) error {
 	var stale []models.Upload
-	if err := s.db.WithContext(ctx).Where("updated_at < ?", time.Now().UTC().Add(-StalePending)).Find(&stale).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("updated_at < ?", time.Now().UTC().Add(-s.uploadQuota().StaleAfter)).Find(&stale).Error; err != nil {
 		return err
 	}
 	for i := range stale {

@@ -10,11 +10,22 @@ var (
 	PatientsView = Perm{"patients", "view"}
 	// PatientsManage creates and edits patients (storytellers and admins).
 	PatientsManage = Perm{"patients", "manage"}
+	// PatientsContact changes a patient's date of birth, email or phone
+	// (finding F10): role-wide for admins, "_own" for storytellers on the
+	// patients of their stories (patients.Entitled).
+	PatientsContact = Perm{"patients", "contact"}
 	// InterviewsView lists interviews; interviews carry patient notes, so
 	// only the people who run them see them.
 	InterviewsView = Perm{"interviews", "view"}
 	// InterviewsManage schedules interviews, edits notes and changes status.
 	InterviewsManage = Perm{"interviews", "manage"}
+	// InterviewsOpen reads one interview (its notes and recordings) and
+	// InterviewsEdit changes it (notes, status, recordings): role-wide for
+	// admins, "_own" for storytellers, whose interviews are those they run or
+	// scheduled and those of the patients of their stories (finding F11,
+	// interviews.Owners).
+	InterviewsOpen = Perm{"interviews", "open"}
+	InterviewsEdit = Perm{"interviews", "edit"}
 	// CommentsView reads a story's internal comment thread.
 	CommentsView = Perm{"comments", "view"}
 	// CommentsCreate posts a comment; every staff role may discuss a story.

@@ -67,6 +67,16 @@ type Config struct {
 	// OutboundAllowHosts are channel hosts Storykeep may send to although
 	// they resolve to internal addresses (comma-separated; F16).
 	OutboundAllowHosts string
+	// ImageDecodeBudgetMB is the memory all image decodes may hold at once
+	// (media.SetDecodeBudget); MaxConcurrentUploads is the uploads' own
+	// admission lane (web/limit_uploads.go), 0 for automatic.
+	ImageDecodeBudgetMB  int
+	MaxConcurrentUploads int
+	// Resumable upload quota (assets.UploadQuota, finding F17).
+	UploadMaxOpenPerUser     int
+	UploadMaxStagedMBPerUser int
+	UploadMaxStagedMBTotal   int
+	UploadStaleAfter         time.Duration
 
 	MailMode     string
 	SMTPHost     string
@@ -215,6 +225,12 @@ var Settings = []Setting{
 	{Name: "max-concurrent-requests", Env: "STORYKEEP_MAX_CONCURRENT_REQUESTS", Default: "0", Help: "page requests handled at once by this replica; more wait their turn (up to 10 s, then 503). Streams and probes are not counted. 0: 2 per CPU core on SQLite, 4 on PostgreSQL", bind: countOrAuto(func(c *Config) *int { return &c.MaxConcurrentRequests })},
 	{Name: "max-requests-per-ip", Env: "STORYKEEP_MAX_REQUESTS_PER_IP", Default: "0", Help: "page requests one client IP may have handled at once; its others wait. 0: half of max-concurrent-requests (at least 1). Behind a proxy, set trust-proxy so clients are told apart", bind: countOrAuto(func(c *Config) *int { return &c.MaxRequestsPerIP })},
 	{Name: "outbound-allow-hosts", Env: "STORYKEEP_OUTBOUND_ALLOW_HOSTS", Default: "", Help: "comma-separated host names (or IPs) that channel URLs may use although they resolve to loopback, private or link-local addresses, e.g. an on-premises Mastodon; others are refused", bind: str(func(c *Config) *string { return &c.OutboundAllowHosts })},
+	{Name: "image-decode-budget-mb", Env: "STORYKEEP_IMAGE_DECODE_BUDGET_MB", Default: "320", Help: "memory, in MiB, that all photo decodes of this replica may use at once (uploads and renditions); a photo needing more is refused, others wait their turn", bind: integer(func(c *Config) *int { return &c.ImageDecodeBudgetMB })},
+	{Name: "max-concurrent-uploads", Env: "STORYKEEP_MAX_CONCURRENT_UPLOADS", Default: "0", Help: "uploads handled at once by this replica, apart from page requests; more wait their turn (up to 30 s, then 503). 0: 4 per CPU core", bind: countOrAuto(func(c *Config) *int { return &c.MaxConcurrentUploads })},
+	{Name: "upload-max-open-per-user", Env: "STORYKEEP_UPLOAD_MAX_OPEN_PER_USER", Default: "5", Help: "unfinished resumable uploads one user may have at once", bind: integer(func(c *Config) *int { return &c.UploadMaxOpenPerUser })},
+	{Name: "upload-max-staged-mb-per-user", Env: "STORYKEEP_UPLOAD_MAX_STAGED_MB_PER_USER", Default: "8192", Help: "declared size, in MiB, of one user's unfinished resumable uploads together", bind: integer(func(c *Config) *int { return &c.UploadMaxStagedMBPerUser })},
+	{Name: "upload-max-staged-mb-total", Env: "STORYKEEP_UPLOAD_MAX_STAGED_MB_TOTAL", Default: "51200", Help: "declared size, in MiB, of all unfinished resumable uploads together", bind: integer(func(c *Config) *int { return &c.UploadMaxStagedMBTotal })},
+	{Name: "upload-stale-after", Env: "STORYKEEP_UPLOAD_STALE_AFTER", Default: "6h", Help: "an unfinished upload untouched this long is removed by the hourly sweep, with its staged chunks", bind: duration(func(c *Config) *time.Duration { return &c.UploadStaleAfter })},
 	{Name: "shutdown-grace", Env: "STORYKEEP_SHUTDOWN_GRACE", Default: "15s", Help: "time given to requests in flight on SIGTERM", bind: duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 	{Name: "mail-mode", Env: "STORYKEEP_MAIL_MODE", Default: "log", Help: "log (development: emails, including their links, are written to the log) or smtp", bind: oneOf(func(c *Config) *string { return &c.MailMode }, "log", "smtp")},
 	{Name: "smtp-host", Env: "STORYKEEP_SMTP_HOST", Default: "", Help: "SMTP server host name (required when MAIL_MODE is smtp)", bind: str(func(c *Config) *string { return &c.SMTPHost })},

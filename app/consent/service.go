@@ -90,9 +90,13 @@ func New(d Deps) *Service {
 	if d.Reader == nil {
 		d.Reader = d.DB
 	}
-	return &Service{db: d.DB, read: d.Reader, audit: d.Audit, keys: d.Keys, templates: d.Templates, patients: d.Patients, media: d.Media,
+	s := &Service{db: d.DB, read: d.Reader, audit: d.Audit, keys: d.Keys, templates: d.Templates, patients: d.Patients, media: d.Media,
 		store: d.Store, jobs: d.Jobs, mail: d.Mail, log: d.Log, cfg: d.Settings,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	if d.Patients != nil {
+		d.Patients.OnContactChange(s.patientContactChanged)
+	}
+	return s
 }
 
 // Settings returns the consent settings (for forms showing the limits).

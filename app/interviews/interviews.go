@@ -37,6 +37,7 @@ func New(db *gorm.DB, log *audit.Log) *Service { return &Service{db: db, audit: 
 
 // Input is a new interview as typed into the form.
 type Input struct {
+	CreatedBy     string // the staff member scheduling it
 	InterviewerID string
 	ScheduledAt   string // TimeLayout, UTC
 	Location      string
@@ -81,7 +82,7 @@ func (s *Service) Schedule(ctx context.Context, patientID string, in Input) (*mo
 	if len(fe) > 0 {
 		return nil, fe
 	}
-	iv := &models.Interview{ID: uuid.Must(uuid.NewV7()).String(), PatientID: patientID, InterviewerID: in.InterviewerID,
+	iv := &models.Interview{ID: uuid.Must(uuid.NewV7()).String(), PatientID: patientID, InterviewerID: in.InterviewerID, CreatedBy: in.CreatedBy,
 		ScheduledAt: at.UTC(), Location: in.Location, Remote: in.Remote, Notes: in.Notes, Status: models.InterviewScheduled}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(iv).Error; err != nil {
@@ -104,6 +105,32 @@ func (s *Service) Get(ctx context.Context, id string) (*models.Interview, error)
 		return nil, ErrNotFound
 	}
 	return &iv, err
+}
+
+// Owners are the staff an interview belongs to, as a story belongs to its
+// owner and collaborators (finding F11): who runs it, who scheduled it, and
+// the owners and collaborators of the patient's stories. It implements
+// authz.Owned.
+type Owners []string
+
+// OwnerIDs implements authz.Owned.
+func (o Owners) OwnerIDs() []string { return o }
+
+// Owners returns iv's owners.
+func (s *Service) Owners(ctx context.Context, iv *models.Interview) (Owners, error) {
+	db := s.db.WithContext(ctx)
+	var owners, collaborators []string
+	if err := db.Model(&models.Story{}).Where("patient_id = ?", iv.PatientID).Pluck("owner_id", &owners).Error; err != nil {
+		return nil, err
+	}
+	err := db.Model(&models.StoryCollaborator{}).
+		Where("story_id IN (?)", db.Model(&models.Story{}).Select("id").Where("patient_id = ?", iv.PatientID)).
+		Pluck("user_id", &collaborators).Error
+	out := Owners{iv.InterviewerID}
+	if iv.CreatedBy != "" {
+		out = append(out, iv.CreatedBy)
+	}
+	return append(append(out, owners...), collaborators...), err
 }
 
 // ForPatient lists a patient's interviews, soonest first.

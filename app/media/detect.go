@@ -70,3 +70,23 @@ func detect(head []byte, declared string) (format, string, error) {
 	}
 	return format{}, mime, reject(ReasonType, "%s is %s, which cannot be uploaded. %s", subject(declared), what, acceptedList)
 }
+
+// SniffLen is how many first bytes Sniff needs (fewer only at the end of a
+// short file).
+const SniffLen = sniffLen
+
+// Sniff decides from a file's first bytes whether it is an accepted type,
+// and checks size, the whole file's declared length, against that kind's
+// limit, exactly as Ingest will: a resumable upload checks its first chunk
+// with it, so an unacceptable file is refused before the rest is staged.
+func Sniff(head []byte, declared string, size int64, opts Options) (Kind, error) {
+	opts = opts.withDefaults()
+	f, _, err := detect(head, declared)
+	if err != nil {
+		return "", err
+	}
+	if limit := opts.Limits.of(f.kind); size > limit {
+		return "", reject(ReasonTooLarge, "This %s is larger than the %s limit.", kindWord[f.kind], humanSize(limit))
+	}
+	return f.kind, nil
+}

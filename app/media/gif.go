@@ -2,7 +2,7 @@ package media
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -17,7 +17,7 @@ import (
 // budget (frames are one byte per pixel, so this bounds memory); otherwise it
 // keeps the first frame as a PNG and says so. Go's GIF encoder writes no
 // comment or XMP extensions, so re-encoding drops them.
-func cleanGIF(r *io.SectionReader, opts Options) (cleaned, error) {
+func cleanGIF(ctx context.Context, r *io.SectionReader, opts Options) (cleaned, error) {
 	name := accepted["image/gif"].name
 	cfg, err := gif.DecodeConfig(r)
 	if err != nil {
@@ -31,28 +31,34 @@ func cleanGIF(r *io.SectionReader, opts Options) (cleaned, error) {
 		return cleaned{}, damaged(opts.DeclaredName, name)
 	}
 	c := cleaned{width: cfg.Width, height: cfg.Height}
-	var buf bytes.Buffer
 	if pixels <= opts.MaxPixels {
-		g, err := gif.DecodeAll(io.NewSectionReader(r, 0, r.Size()))
+		// Every frame is one byte per pixel (paletted), kept until encoded.
+		err := withDecodeBudget(ctx, pixels+decodeOverhead, func() error {
+			g, err := gif.DecodeAll(io.NewSectionReader(r, 0, r.Size()))
+			if err != nil {
+				return damaged(opts.DeclaredName, name)
+			}
+			return encodeTo(&c, "image/gif", func(w io.Writer) error { return gif.EncodeAll(w, g) })
+		})
 		if err != nil {
-			return cleaned{}, damaged(opts.DeclaredName, name)
+			return cleaned{}, budgetRejection(err, image.Config{Width: cfg.Width, Height: cfg.Height}, opts)
 		}
-		if err := gif.EncodeAll(&buf, g); err != nil {
-			return cleaned{}, fmt.Errorf("media: encode gif: %w", err)
-		}
-		c.data, c.contentType = buf.Bytes(), "image/gif"
 		return c, nil
 	}
-	first, err := gif.Decode(io.NewSectionReader(r, 0, r.Size()))
+	// The first frame (one byte a pixel) drawn on an NRGBA canvas (four).
+	cost := int64(cfg.Width)*int64(cfg.Height)*5 + decodeOverhead
+	err = withDecodeBudget(ctx, cost, func() error {
+		first, err := gif.Decode(io.NewSectionReader(r, 0, r.Size()))
+		if err != nil {
+			return damaged(opts.DeclaredName, name)
+		}
+		canvas := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
+		draw.Draw(canvas, first.Bounds(), first, first.Bounds().Min, draw.Src)
+		return encodeTo(&c, "image/png", func(w io.Writer) error { return png.Encode(w, canvas) })
+	})
 	if err != nil {
-		return cleaned{}, damaged(opts.DeclaredName, name)
+		return cleaned{}, budgetRejection(err, image.Config{Width: cfg.Width, Height: cfg.Height}, opts)
 	}
-	canvas := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
-	draw.Draw(canvas, first.Bounds(), first, first.Bounds().Min, draw.Src)
-	if err := png.Encode(&buf, canvas); err != nil {
-		return cleaned{}, fmt.Errorf("media: encode png: %w", err)
-	}
-	c.data, c.contentType = buf.Bytes(), "image/png"
 	c.degraded = fmt.Sprintf("animated GIF with %d frames is too large to keep animated: only the first frame was kept", frames)
 	return c, nil
 }

@@ -41,13 +41,22 @@ func PosterFrame(ctx context.Context, store storage.Store, videoKey, dstKey stri
 		return Rendition{}, err
 	}
 	defer f.Close()
-	img, err := jpeg.Decode(f)
+	cfg, err := jpeg.DecodeConfig(f)
 	if err != nil {
 		return Rendition{}, fmt.Errorf("media: poster frame for %q: %w", videoKey, err)
 	}
-	b := img.Bounds()
-	r := Rendition{Key: dstKey, Width: b.Dx(), Height: b.Dy()}
-	return r, putJPEG(ctx, store, &r, img) // re-encoded: no ffmpeg comment or metadata
+	if int64(cfg.Width)*int64(cfg.Height) > DefaultMaxPixels {
+		return Rendition{}, fmt.Errorf("media: poster frame for %q is %d×%d, over %d pixels", videoKey, cfg.Width, cfg.Height, DefaultMaxPixels)
+	}
+	r := Rendition{Key: dstKey, Width: cfg.Width, Height: cfg.Height}
+	err = withDecodeBudget(ctx, sourceCost(f, cfg, "jpeg", 0), func() error {
+		img, err := jpeg.Decode(io.NewSectionReader(f, 0, 1<<62))
+		if err != nil {
+			return fmt.Errorf("media: poster frame for %q: %w", videoKey, err)
+		}
+		return putJPEG(ctx, store, &r, img) // re-encoded: no ffmpeg comment or metadata
+	})
+	return r, err
 }
 
 // download copies a stored object to a local path.

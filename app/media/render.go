@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"io"
 	"math"
@@ -68,56 +70,88 @@ func Render(ctx context.Context, store storage.Store, srcKey string, focal Focal
 			return nil, fmt.Errorf("media: invalid rendition spec %+v", s)
 		}
 	}
-	src, err := loadImage(ctx, store, srcKey)
+	var out []Rendition
+	err := withStoredImage(ctx, store, srcKey, specs, func(src image.Image) error {
+		var written []string
+		for _, s := range specs {
+			rect := cropRect(src.Bounds(), float64(s.Width)/float64(s.Height), focal)
+			r := Rendition{Spec: s, Key: RenditionKey(srcKey, s.Name), Width: s.Width, Height: s.Height}
+			img := subImage(src, rect) // no copy: Resize reads the rectangle in place
+			if rect.Dx() < s.Width || rect.Dy() < s.Height {
+				r.Width, r.Height = rect.Dx(), rect.Dy()
+				r.Note = fmt.Sprintf("source too small for %d×%d: kept at %d×%d rather than upscaled", s.Width, s.Height, r.Width, r.Height)
+			} else {
+				img = imaging.Resize(img, s.Width, s.Height, imaging.Lanczos)
+			}
+			if err := putJPEG(ctx, store, &r, img); err != nil {
+				return discard(ctx, store, err, written...)
+			}
+			written = append(written, r.Key)
+			out = append(out, r)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var out []Rendition
-	var written []string
-	for _, s := range specs {
-		rect := cropRect(src.Bounds(), float64(s.Width)/float64(s.Height), focal)
-		r := Rendition{Spec: s, Key: RenditionKey(srcKey, s.Name), Width: s.Width, Height: s.Height}
-		img := imaging.Crop(src, rect)
-		if rect.Dx() < s.Width || rect.Dy() < s.Height {
-			r.Width, r.Height = rect.Dx(), rect.Dy()
-			r.Note = fmt.Sprintf("source too small for %d×%d: kept at %d×%d rather than upscaled", s.Width, s.Height, r.Width, r.Height)
-		} else {
-			img = imaging.Resize(img, s.Width, s.Height, imaging.Lanczos)
-		}
-		if err := putJPEG(ctx, store, &r, img); err != nil {
-			return nil, discard(ctx, store, err, written...)
-		}
-		written = append(written, r.Key)
-		out = append(out, r)
 	}
 	return out, nil
 }
 
-// loadImage decodes a stored image, refusing oversized headers like Ingest,
-// and flattens transparency onto white because JPEG has no alpha.
-func loadImage(ctx context.Context, store storage.Store, key string) (image.Image, error) {
+// subImage is img's rectangle r, sharing its pixels when the type allows.
+func subImage(img image.Image, r image.Rectangle) image.Image {
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	return imaging.Crop(img, r)
+}
+
+// withStoredImage decodes a stored image, refusing oversized headers like
+// Ingest, flattens transparency onto white because JPEG has no alpha, and
+// runs fn with it inside the process-wide decode budget. The cost counts the
+// decoded source, the white canvas when it has transparency, and the widest
+// spec's intermediate resize (spec width × source height, NRGBA).
+func withStoredImage(ctx context.Context, store storage.Store, key string, specs []Spec, fn func(image.Image) error) error {
 	rc, _, err := store.Open(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("media: open %q: %w", key, err)
+		return fmt.Errorf("media: open %q: %w", key, err)
 	}
 	defer rc.Close()
 	var head bytes.Buffer
-	cfg, _, err := image.DecodeConfig(io.TeeReader(rc, &head))
+	cfg, format, err := image.DecodeConfig(io.TeeReader(rc, &head))
 	if err != nil {
-		return nil, fmt.Errorf("media: %q is not a decodable image: %w", key, err)
+		return fmt.Errorf("media: %q is not a decodable image: %w", key, err)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > DefaultMaxPixels {
-		return nil, fmt.Errorf("media: %q is %d×%d, over %d pixels", key, cfg.Width, cfg.Height, DefaultMaxPixels)
+		return fmt.Errorf("media: %q is %d×%d, over %d pixels", key, cfg.Width, cfg.Height, DefaultMaxPixels)
 	}
-	img, _, err := image.Decode(io.MultiReader(&head, rc))
-	if err != nil {
-		return nil, fmt.Errorf("media: decode %q: %w", key, err)
+	widest := 0
+	for _, s := range specs {
+		widest = max(widest, s.Width)
 	}
-	if !isOpaque(img) {
-		bg := imaging.New(img.Bounds().Dx(), img.Bounds().Dy(), color.White)
-		img = imaging.Overlay(bg, img, image.Pt(0, 0), 1)
+	extra := 4.0 // a flattened canvas, assumed: opacity is known only after decoding
+	if cfg.Width > 0 {
+		extra += 4 * float64(min(widest, cfg.Width)) / float64(cfg.Width)
 	}
-	return img, nil
+	cost := sourceCost(bytes.NewReader(head.Bytes()), cfg, format, extra)
+	err = withDecodeBudget(ctx, cost, func() error {
+		img, _, err := image.Decode(io.MultiReader(&head, rc))
+		if err != nil {
+			return fmt.Errorf("media: decode %q: %w", key, err)
+		}
+		if !isOpaque(img) {
+			bg := imaging.New(img.Bounds().Dx(), img.Bounds().Dy(), color.White)
+			draw.Draw(bg, bg.Bounds(), img, img.Bounds().Min, draw.Over)
+			img = bg
+		}
+		return fn(img)
+	})
+	var ob errOverBudget
+	if errors.As(err, &ob) {
+		return fmt.Errorf("media: %q needs %d MB to decode, over the %d MB decode budget", key, ob.cost>>20, ob.budget>>20)
+	}
+	return err
 }
 
 // cropRect is the largest rectangle of the given aspect inside b, placed so

@@ -23,11 +23,16 @@ func haveTool(name string) bool {
 // runTool runs an external tool and returns its stdout; the error carries
 // the end of stderr, which is where ffmpeg says what went wrong.
 func runTool(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return runToolFor(ctx, toolTimeout, name, args...)
+}
+
+// runToolFor is runTool with its own time limit.
+func runToolFor(ctx context.Context, timeout time.Duration, name string, args ...string) ([]byte, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrToolMissing, name)
 	}
-	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, path, args...)

@@ -8,6 +8,8 @@ package patients
 import (
 	"context"
 	"errors"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +29,49 @@ type Service struct {
 	keys     *crypto.Keyring
 	Settings *Settings
 	now      func() time.Time
+	// contactHooks run inside the transaction of an update that changes a
+	// ContactField (see OnContactChange).
+	contactHooks []ContactHook
+}
+
+// ContactFields are the details that reach a patient's consent: where links
+// and codes are sent (email, phone) and what the identity check asks (dob).
+// Changing one is reserved to the staff entitled to the patient and ends
+// their live consent requests (finding F10).
+var ContactFields = []string{"dob", "email", "phone"}
+
+// ContactHook runs in the transaction of an update that changed the named
+// ContactFields of patient patientID; an error undoes the update.
+type ContactHook func(ctx context.Context, tx *gorm.DB, patientID string, fields []string) error
+
+// OnContactChange registers h (the consent service cancels the patient's
+// live requests and tells their owners). Call it while wiring, before use.
+func (s *Service) OnContactChange(h ContactHook) { s.contactHooks = append(s.contactHooks, h) }
+
+// Entitled are the staff entitled to a patient: the owners and
+// collaborators of the patient's stories, or, while the patient has no
+// story, whoever added them. It implements authz.Owned.
+type Entitled []string
+
+// OwnerIDs implements authz.Owned.
+func (e Entitled) OwnerIDs() []string { return e }
+
+// ErrNotEntitled refuses a contact change by staff not entitled to the patient.
+var ErrNotEntitled = apperr.New(http.StatusForbidden,
+	"Only an admin or the staff working on this patient's stories can change their date of birth, email or phone.")
+
+func (s *Service) entitled(tx *gorm.DB, p *models.Patient) (Entitled, error) {
+	var owners, collaborators []string
+	if err := tx.Model(&models.Story{}).Where("patient_id = ?", p.ID).Pluck("owner_id", &owners).Error; err != nil {
+		return nil, err
+	}
+	if len(owners) == 0 {
+		return Entitled{p.CreatedBy}, nil
+	}
+	err := tx.Model(&models.StoryCollaborator{}).
+		Where("story_id IN (?)", tx.Model(&models.Story{}).Select("id").Where("patient_id = ?", p.ID)).
+		Pluck("user_id", &collaborators).Error
+	return Entitled(append(owners, collaborators...)), err
 }
 
 // New returns the service.
@@ -138,7 +183,11 @@ func (s *Service) Create(ctx context.Context, userID string, in Input) (*models.
 
 // Update validates in and replaces patient id's fields, auditing the names
 // of the fields that changed. Nothing changed means nothing is written.
-func (s *Service) Update(ctx context.Context, id string, in Input) error {
+// A change to a ContactField needs mayChangeContact to accept the staff
+// entitled to the patient (the caller asks its policy: authz.PatientsContact
+// with AllowedOn); otherwise it is refused with ErrNotEntitled, and the
+// contact hooks run in the same transaction.
+func (s *Service) Update(ctx context.Context, id string, in Input, mayChangeContact func(Entitled) bool) error {
 	mrn, err := s.Settings.MRNEnabled(ctx)
 	if err != nil {
 		return err
@@ -154,6 +203,21 @@ func (s *Service) Update(ctx context.Context, id string, in Input) error {
 		changed := changedFields(old.Input(), in, mrn)
 		if len(changed) == 0 {
 			return nil
+		}
+		var contact []string
+		for _, f := range changed {
+			if slices.Contains(ContactFields, f) {
+				contact = append(contact, f)
+			}
+		}
+		if len(contact) > 0 {
+			ent, err := s.entitled(tx, &old.Patient)
+			if err != nil {
+				return err
+			}
+			if mayChangeContact == nil || !mayChangeContact(ent) {
+				return ErrNotEntitled
+			}
 		}
 		p := old.Patient
 		if err := s.apply(&p, in, mrn); err != nil {
@@ -171,8 +235,23 @@ func (s *Service) Update(ctx context.Context, id string, in Input) error {
 				return err
 			}
 		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "patient.update", ObjectType: "patient", ObjectID: id,
-			Details: map[string]any{"fields": changed}})
+		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "patient.update", ObjectType: "patient", ObjectID: id,
+			Details: map[string]any{"fields": changed}}); err != nil {
+			return err
+		}
+		if len(contact) == 0 {
+			return nil
+		}
+		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "patient.contact_change", ObjectType: "patient", ObjectID: id,
+			Details: map[string]any{"fields": contact}}); err != nil {
+			return err
+		}
+		for _, h := range s.contactHooks {
+			if err := h(ctx, tx, id, contact); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -54,7 +54,7 @@ func (s *Server) interviewCreate(c echo.Context) error {
 	for _, k := range []string{"scheduled_at", "interviewer", "location", "remote", "notes"} {
 		form[k] = c.FormValue(k)
 	}
-	iv, err := s.interviews.Schedule(ctx, patientID, interviews.Input{InterviewerID: form["interviewer"], ScheduledAt: form["scheduled_at"],
+	iv, err := s.interviews.Schedule(ctx, patientID, interviews.Input{CreatedBy: currentUser(c).ID, InterviewerID: form["interviewer"], ScheduledAt: form["scheduled_at"],
 		Location: form["location"], Remote: form["remote"] == "on", Notes: form["notes"]})
 	var fe users.FieldErrors
 	if errors.As(err, &fe) {

@@ -64,6 +64,9 @@ func (s *Server) mediaOwner(c echo.Context, typ, id string, edit bool) (title, b
 		if !s.authz.Allowed(sub, p) {
 			return "", "", apperr.Forbidden("Your role does not allow this for interviews.")
 		}
+		if _, err := s.interview(c, id, edit); err != nil { // its owners only (finding F11)
+			return "", "", err
+		}
 		return "Interview on " + iv.ScheduledAt.Format("2 Jan 2006"), "/interviews/" + iv.ID, nil
 	}
 	return "", "", apperr.NotFound("That media owner does not exist.")

@@ -36,7 +36,6 @@ func TestResumableUpload(t *testing.T) {
 	teller, tu := env.SignedIn(models.RoleStoryteller)
 	storyID := createStory(t, teller, storyForm(addPatient(env, tu.ID, "Maria Lopez"), tu.ID, "Resumable"))
 	wav, _ := io.ReadAll(mediatest.WAV(3<<20 + 12345))
-	sum := sha256.Sum256(wav)
 
 	res, st := jsonReq(t, env, teller, http.MethodPost, "/stories/"+storyID+"/uploads", strings.NewReader(fmt.Sprintf(`{"file_name":"interview.wav","size":%d}`, len(wav))), "application/json")
 	res.Expect(http.StatusCreated)
@@ -73,8 +72,24 @@ func TestResumableUpload(t *testing.T) {
 	res.Expect(http.StatusOK)
 	stored := out["stored"].([]any)[0].(string)
 	a, err := env.App.Media.Get(t.Context(), stored)
-	if err != nil || a.SHA256 != hex.EncodeToString(sum[:]) || a.SizeBytes != int64(len(wav)) || a.Kind != "audio" {
+	if err != nil || a.Kind != "audio" {
 		t.Fatalf("assembled asset %+v %v", a, err)
+	}
+	// The recording is stored remuxed without metadata (finding F20): the
+	// asset's size and hash describe the stored object, whose audio is the
+	// upload's (only the headers differ).
+	rc, _, err := env.App.Store.Open(t.Context(), a.StorageKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := io.ReadAll(rc)
+	rc.Close()
+	objSum := sha256.Sum256(obj)
+	if a.SHA256 != hex.EncodeToString(objSum[:]) || a.SizeBytes != int64(len(obj)) {
+		t.Fatalf("asset size/hash do not describe the stored object")
+	}
+	if d := len(obj) - len(wav); d < -4096 || d > 4096 {
+		t.Fatalf("stored %d bytes for a %d-byte recording: more than its headers changed", len(obj), len(wav))
 	}
 	staging := 0
 	env.App.Store.List(t.Context(), "staging/", func(storage.Info) error { staging++; return nil })
@@ -84,15 +99,17 @@ func TestResumableUpload(t *testing.T) {
 		t.Fatalf("staging left behind: %d objects, %d rows", staging, rows)
 	}
 
-	// A file the pipeline refuses leaves nothing either.
+	// A file the pipeline refuses is refused at its first chunk (finding
+	// F17: nothing unacceptable is staged) and leaves nothing either.
 	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`)
 	_, st = jsonReq(t, env, teller, http.MethodPost, "/stories/"+storyID+"/uploads", strings.NewReader(fmt.Sprintf(`{"file_name":"x.png","size":%d}`, len(svg))), "application/json")
 	id = st["id"].(string)
-	jsonReq(t, env, teller, http.MethodPut, "/uploads/"+id+"?offset=0", bytes.NewReader(svg), "application/octet-stream")
-	res, out = jsonReq(t, env, teller, http.MethodPost, "/uploads/"+id+"/complete", nil, "")
-	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out["problems"]), "x.png") {
+	res, out = jsonReq(t, env, teller, http.MethodPut, "/uploads/"+id+"?offset=0", bytes.NewReader(svg), "application/octet-stream")
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out), "x.png") {
 		t.Fatalf("refused file: %d %v", res.Status, out)
 	}
+	res, _ = jsonReq(t, env, teller, http.MethodPost, "/uploads/"+id+"/complete", nil, "")
+	res.Expect(http.StatusNotFound)
 	env.App.Store.List(t.Context(), "staging/", func(storage.Info) error { staging++; return nil })
 	if staging != 0 {
 		t.Fatal("refused upload left staging objects")

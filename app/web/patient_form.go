@@ -136,7 +136,10 @@ func (s *Server) patientUpdate(c echo.Context) error {
 		return err
 	}
 	form := patientForm(c)
-	err = s.patients.Update(c.Request().Context(), id, inputFrom(form))
+	sub := subject(c)
+	err = s.patients.Update(c.Request().Context(), id, inputFrom(form), func(ent patients.Entitled) bool {
+		return s.authz.AllowedOn(sub, authz.PatientsContact, ent)
+	})
 	var fe users.FieldErrors
 	if errors.As(err, &fe) {
 		return s.renderPatientForm(c, http.StatusUnprocessableEntity, id, form, fe)

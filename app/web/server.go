@@ -196,6 +196,7 @@ func New(d Deps) (*Server, error) {
 		})
 	})))
 	e.Use(skipFor(stateless, s.loadUser))
+	e.Use(newUploadLane(maxConcurrentUploads(d.Config), 30*time.Second, s.metrics.reg).middleware)
 	for _, rt := range s.routes() {
 		e.Add(rt.Method, rt.Path, s.require(rt.Perm, rt.Handler))
 	}

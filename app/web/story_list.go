@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/storykeep/storykeep/app/channels"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/workflow"
+	"github.com/storykeep/storykeep/models"
 )
 
 func (s *Server) storyList(c echo.Context) error {
@@ -24,6 +26,7 @@ func (s *Server) storyList(c echo.Context) error {
 	if st := q.Get("stage"); st != "" {
 		f.Stages = []string{st}
 	}
+	f = minimumNecessary(currentUser(c), f)
 	page, err := s.stories.List(ctx, f)
 	if err != nil {
 		return err
@@ -164,4 +167,46 @@ func writeMinute(b *strings.Builder, t time.Time) {
 		return
 	}
 	b.Write(buf[:])
+}
+
+// stagesFor are the stages each role's list and search show ("minimum
+// necessary", issue 20): a reviewer sees what has reached review or gone
+// past it, a publisher what has been approved or gone past it. Stages
+// outside a role's list (drafts, declined consents, stories sent back for
+// changes) are its authors' business.
+var stagesFor = map[string][]string{
+	models.RoleReviewer: {string(workflow.InReview), string(workflow.Approved), string(workflow.Published),
+		string(workflow.Withdrawn), string(workflow.Archived)},
+	models.RolePublisher: {string(workflow.Approved), string(workflow.Published), string(workflow.Withdrawn), string(workflow.Archived)},
+}
+
+// minimumNecessary narrows a story list to what the user's role needs: a
+// storyteller lists and searches only the stories they own or collaborate
+// on, a reviewer and a publisher only their stages (stagesFor), an admin
+// everything. The narrowing uses the list's own filters (AuthorID, Stages),
+// so it runs through the same indexes as a list filtered by hand.
+func minimumNecessary(u *models.User, f stories.Filter) stories.Filter {
+	switch u.Role {
+	case models.RoleAdmin:
+		return f
+	case models.RoleStoryteller:
+		f.AuthorID = u.ID
+		return f
+	}
+	allowed := stagesFor[u.Role]
+	if len(f.Stages) == 0 {
+		f.Stages = allowed
+		return f
+	}
+	var keep []string
+	for _, st := range f.Stages {
+		if slices.Contains(allowed, st) {
+			keep = append(keep, st)
+		}
+	}
+	if keep == nil {
+		keep = []string{""} // no stage is empty: nothing matches
+	}
+	f.Stages = keep
+	return f
 }
