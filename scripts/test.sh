@@ -34,6 +34,8 @@ need npm          apt:npm                      # installs e2e's axe-core
 need e2e/node_modules/axe-core/axe.min.js  npm ci --no-audit --no-fund --prefix e2e
 need docker-compose apt:docker-compose         # validates docker-compose.yml (cmd/storykeep)
 need minio        scripts/minio.sh             # S3 server for app/storage, built from the Go module proxy
+need timestamp-server scripts/tsa.sh           # RFC 3161 timestamp authority for the certificate seal (app/pdfseal, app/consent)
+need app/export/testdata/standardwebhooks/node_modules/standardwebhooks  npm ci --no-audit --no-fund --ignore-scripts --prefix app/export/testdata/standardwebhooks  # reference verifier of webhook signatures
 # -----------------------------------------------------------------------------
 
 have() {
@@ -98,10 +100,6 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
-echo "== webhook verifier (npm standardwebhooks, run by app/export's tests)"
-if [ ! -d app/export/testdata/standardwebhooks/node_modules ]; then
-  npm ci --prefix app/export/testdata/standardwebhooks --no-audit --no-fund --ignore-scripts
-fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
