@@ -24,5 +24,5 @@ func TestDeadLetterViewAndRetry(t *testing.T) {
 	page.Contains("webhook.deliver").Contains("receiver answered 410 Gone")
 	admin.Post("/admin/jobs/"+j.ID+"/retry", nil).Expect(http.StatusSeeOther)
 	admin.Get("/admin/jobs").Contains("The job is queued again.").Contains("No failed jobs.")
-	admin.Post("/admin/jobs/"+j.ID+"/retry", nil).Expect(http.StatusConflict).Contains("Only a job that has failed every attempt can be retried.")
+	admin.Post("/admin/jobs/"+j.ID+"/retry", nil).Expect(http.StatusConflict).Contains("Only a job that has failed every attempt, or one waiting to try again, can be retried.")
 }
