@@ -73,3 +73,30 @@ func BenchmarkStoryListByPatient(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStoryListMinimumNecessary: the lists the web's minimum-necessary
+// scoping asks for (issue 20): a storyteller's own and collaborated stories
+// (AuthorID), for the author of every seeded story and for one who wrote
+// none (the whole index is walked to find nothing: the worst case), and a
+// reviewer's stages.
+func BenchmarkStoryListMinimumNecessary(b *testing.B) {
+	f := seeded(b)
+	reviewer := []string{"in_review", "approved", "published", "withdrawn", "archived"}
+	for _, c := range []struct {
+		name string
+		f    stories.Filter
+	}{
+		{"author-of-all", stories.Filter{AuthorID: f.teller.UserID}},
+		{"author-of-none", stories.Filter{AuthorID: f.other.UserID}},
+		{"author-of-none-search", stories.Filter{AuthorID: f.other.UserID, Query: "marathon"}},
+		{"reviewer-stages", stories.Filter{Stages: reviewer}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := f.svc.List(f.ctx, c.f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
