@@ -246,17 +246,25 @@ func (s *Service) Bound(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	storyID := it.StoryID
+	storyID, patientID := it.StoryID, it.PatientID
 	if !ok {
 		var a models.MediaAsset
 		if err := s.db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&a).Error; err != nil {
 			return false, err
 		}
-		if a.OwnerType == models.OwnerStory {
+		switch a.OwnerType {
+		case models.OwnerStory:
 			storyID = a.OwnerID
+		case models.OwnerInterview:
+			// An interview's recording is the patient's: a patient hold keeps it.
+			var iv models.Interview
+			if err := s.db.WithContext(ctx).Select("id", "patient_id").Where("id = ?", a.OwnerID).Limit(1).Find(&iv).Error; err != nil {
+				return false, err
+			}
+			patientID = iv.PatientID
 		}
 	}
-	if h, err := s.held(ctx, s.db, storyID, it.PatientID); err != nil || h {
+	if h, err := s.held(ctx, s.db, storyID, patientID); err != nil || h {
 		if err != nil {
 			return false, err
 		}

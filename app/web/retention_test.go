@@ -11,6 +11,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/interviews"
 	"github.com/storykeep/storykeep/app/retention"
 	"github.com/storykeep/storykeep/models"
 )
@@ -200,4 +201,27 @@ func TestLegalHoldBlocksPurgeAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.staff.Post("/media/"+free+"/delete", nil).Expect(http.StatusSeeOther)
+
+	// An interview recording is the patient's: a patient hold keeps it.
+	iv, err := e.env.App.Interviews.Schedule(ctx, e.patient, interviews.Input{InterviewerID: admin.ID, ScheduledAt: "2026-03-14T10:30", Location: "Room 4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := addPhoto(t, e.env, e.story, admin.ID, "Recording")
+	if err := e.env.App.DB.Model(&models.MediaAsset{}).Where("id = ?", rec).Updates(map[string]any{"owner_type": models.OwnerInterview, "owner_id": iv.ID}).Error; err != nil {
+		t.Fatal(err)
+	}
+	ph, err := r.SetHold(ctx, models.HoldPatient, e.patient, "Matter 2026-119")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.env.App.Media.Delete(ctx, rec); err == nil || !strings.Contains(err.Error(), "legal hold") {
+		t.Fatalf("deleting a held patient's interview recording: %v", err)
+	}
+	if err := r.LiftHold(ctx, ph.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.env.App.Media.Delete(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
 }
