@@ -35,6 +35,7 @@ import (
 	"github.com/storykeep/storykeep/app/media"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/pdfseal"
+	"github.com/storykeep/storykeep/app/retention"
 	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
@@ -81,6 +82,9 @@ type App struct {
 	Website *website.Service
 	// SSO is the staff identity provider (nil when single sign-on is off).
 	SSO *sso.Client
+	// Retention keeps consent evidence for the retention period, honours
+	// legal holds and purges what has passed (issue 24).
+	Retention *retention.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -214,7 +218,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	gate := stories.ApprovalGate{Consent: a.Consent, Stories: a.Stories}
 	a.Website.Gate = gate
 	a.Consent.Stories = a.Stories
-	a.Media.Binder = a.Consent
+	// Media bound by any consent record or request is kept for the
+	// retention period after the consent ends, and under legal hold.
+	a.Retention = retention.New(gdb, a.Audit, store, a.Media, cfg.RetentionYears)
+	a.Retention.SetLogger(log)
+	a.Retention.Register(a.Jobs)
+	if err := a.Retention.ScheduleReport(ctx, time.Now().UTC().Add(time.Hour)); err != nil {
+		return nil, err
+	}
+	a.Media.Binder = a.Retention
 	a.Media.Described = a.Consent
 	a.Jobs.Handle(consent.JobMail, a.Consent.HandleMail)
 	a.Jobs.Handle(consent.JobCertificate, a.Consent.HandleCertificate)

@@ -38,6 +38,8 @@ type DescribeHook interface {
 
 // Binder tells whether an asset is bound by a consent and so cannot be
 // deleted. The consent capability provides it; nil means nothing is bound.
+// An error from Bound is returned to the caller as is, so a binder may
+// answer with an apperr.Error that says why (retention date, legal hold).
 type Binder interface {
 	Bound(ctx context.Context, assetID string) (bool, error)
 }

@@ -118,16 +118,22 @@ func (s *Service) ConsentSuperseded(ctx context.Context, tx *gorm.DB, ev workflo
 	return s.notifyStaff(ctx, tx, ev.StoryID, ev.ActorID, NotifySuperseded)
 }
 
-// Bound implements assets.Binder: a media item in a valid record cannot be
-// deleted, because the signed digest pins it.
+// Bound implements assets.Binder: a media item that any consent record or
+// request refers to, whatever its status (valid, revoked, expired,
+// superseded, declined), is evidence of what the patient was asked and
+// cannot be deleted (finding 15: only valid records used to count). The
+// app's binder is retention.Service, which lets such an item go once the
+// retention period after its consents ended has passed.
 func (s *Service) Bound(ctx context.Context, assetID string) (bool, error) {
-	var lists []string
-	if err := s.db.WithContext(ctx).Model(&models.ConsentRecord{}).Where("status = ? AND media_ids LIKE ?", models.RecordValid, "%"+assetID+"%").Pluck("media_ids", &lists).Error; err != nil {
-		return false, err
-	}
-	for _, l := range lists {
-		if slices.Contains(parseList(l), assetID) {
-			return true, nil
+	for _, m := range []any{&models.ConsentRecord{}, &models.ConsentRequest{}} {
+		var lists []string
+		if err := s.db.WithContext(ctx).Model(m).Where("media_ids LIKE ?", "%"+assetID+"%").Pluck("media_ids", &lists).Error; err != nil {
+			return false, err
+		}
+		for _, l := range lists {
+			if slices.Contains(parseList(l), assetID) {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

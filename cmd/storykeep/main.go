@@ -21,6 +21,7 @@ Usage:
   storykeep audit verify                  recompute the audit hash chain
   storykeep consent verify FILE.pdf|SHA256 check a consent certificate's seal, digests and status
   storykeep media check [--fix]           find media rows without objects and orphan objects
+  storykeep retention list|purge [--yes]|hold|lift|holds  consent evidence past retention; legal holds
   storykeep backup DIR                    copy the SQLite database, media and key files to DIR, with SHA-256 sums
   storykeep restore DIR                   restore a backup into an empty data directory
   storykeep demo --stories N              fill the database with realistic demo stories
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdConsent(ctx, args[1:], getenv, stdout)
 	case "media":
 		err = cmdMedia(ctx, args[1:], getenv, stdout)
+	case "retention":
+		err = cmdRetention(ctx, args[1:], getenv, stdout)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], getenv, stdout)
 	case "backup":
