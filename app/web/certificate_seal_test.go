@@ -31,7 +31,7 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	done := p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	done := confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	// The completion page offers the PDF at once, before the job has run.
 	dl := done.Doc.Find(`a[href$="/certificate"]`).AttrOr("href", "")
 	if dl != path+"/certificate" || !strings.Contains(done.Body, "Descargar su formulario firmado") {
@@ -166,7 +166,7 @@ func TestF5RevocationLinkNotInStaffCopies(t *testing.T) {
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	p.Post(path+"/sign", signForm()).Expect(http.StatusOK)
+	confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	e.runJobs(t)
 	m := e.smtp.Last(t)
 	revoke := linkRE.FindString(strings.ReplaceAll(m.Text, "\n", " "))

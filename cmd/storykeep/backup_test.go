@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -58,14 +60,14 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	os.MkdirAll(filepath.Dir(obj), 0o700)
 	os.WriteFile(obj, []byte("jpeg bytes"), 0o600)
 	asset := models.MediaAsset{ID: "photo1", OwnerType: models.OwnerStory, OwnerID: story.ID, Kind: "image", ContentType: "image/jpeg",
-		StorageKey: key, SHA256: strings.Repeat("a", 64), AltText: "a garden", RenditionsState: "ready", UploadedBy: story.OwnerID, CreatedAt: now, UpdatedAt: now}
+		StorageKey: key, SHA256: fmt.Sprintf("%x", sha256.Sum256([]byte("jpeg bytes"))), AltText: "a garden", RenditionsState: "ready", UploadedBy: story.OwnerID, CreatedAt: now, UpdatedAt: now}
 	if err := gdb.Create(&asset).Error; err != nil {
 		t.Fatal(err)
 	}
 
 	bdir := filepath.Join(t.TempDir(), "backup")
 	code, out, errs := runCmd(t, srcEnv, "backup", bdir)
-	if code != 0 || !strings.Contains(out, "1 media object(s), 1 key file(s)") {
+	if code != 0 || !strings.Contains(out, "1 media object(s), 3 key file(s)") {
 		t.Fatalf("backup: %d %q %q", code, out, errs)
 	}
 	if sha, err := exec.LookPath("sha256sum"); err == nil {

@@ -46,8 +46,12 @@ func TestConsentVerifyCommand(t *testing.T) {
 	link, _ := url.Parse(res.Doc.Find("#consent-link").AttrOr("value", ""))
 	pc := e.Client()
 	pc.Post(link.Path+"/verify", url.Values{"method": {"dob"}, "year": {"1950"}, "month": {"2"}, "day": {"3"}}).Expect(http.StatusSeeOther)
-	pc.Post(link.Path+"/sign", url.Values{"channels": {"website"}, "name_usage": {"first_name"}, "expires_on": {time.Now().AddDate(1, 0, 0).Format("2006-01-02")},
-		"esign": {"yes"}, "typed_name": {"Rosa Díaz"}, "typed_signature": {"Rosa Díaz"}}).Expect(http.StatusOK)
+	choices := url.Values{"channels": {"website"}, "name_usage": {"first_name"}, "expires_on": {time.Now().AddDate(1, 0, 0).Format("2006-01-02")},
+		"esign": {"yes"}, "typed_name": {"Rosa Díaz"}, "typed_signature": {"Rosa Díaz"}}
+	// The patient confirms the final authorization; its hash goes with the signature.
+	conf := pc.Post(link.Path+"/confirm", choices).Expect(http.StatusOK)
+	choices.Set("auth_sha256", conf.Doc.Find("#sign-form input[name=auth_sha256]").AttrOr("value", ""))
+	pc.Post(link.Path+"/sign", choices).Expect(http.StatusOK)
 	for {
 		ran, err := e.App.Jobs.RunOnce(context.Background())
 		if err != nil {
