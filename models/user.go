@@ -38,10 +38,10 @@ type User struct {
 	// TOTPLastStep is the last time step (Unix seconds / 30) whose code
 	// signed in; a code is accepted once (F13).
 	TOTPLastStep int64 `gorm:"column:totp_last_step"`
-	DisabledAt         *time.Time
-	LastLoginAt        *time.Time
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	DisabledAt   *time.Time
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Active reports whether the account may sign in.
