@@ -109,7 +109,7 @@ ci=false
 [[ ${CI:-} =~ ^(1|true|TRUE|True)$ ]] && ci=true
 $ci && sumflags+=(-fail-on-skip)
 
-flags=(-count=1 -timeout 20m -json)
+flags=(-count=1 -timeout 30m -json)
 [ -n "${TEST_RUN:-}" ] && flags+=(-run "$TEST_RUN")
 
 rc=0
@@ -120,6 +120,9 @@ STORYKEEP_TEST_DB=sqlite go test "${flags[@]}" ./... 2>&1 |
 echo "== tests on PostgreSQL"
 STORYKEEP_TEST_DB=postgres STORYKEEP_TEST_POSTGRES_URL="$pgurl" go test "${flags[@]}" ./... 2>&1 |
   "$tmp/testsum" "${sumflags[@]}" -label PostgreSQL || rc=1
+
+echo "== fuzz targets, ${FUZZTIME:-10s} each (scripts/fuzz.sh)"
+scripts/fuzz.sh || rc=1
 
 echo
 ((rc == 0)) && echo "== PASS" || echo "== FAIL"
