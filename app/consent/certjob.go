@@ -89,10 +89,14 @@ func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r 
 		return nil, q.Error
 	}
 	if q.RowsAffected == 0 {
-		_ = s.store.Delete(ctx, key)
 		var cur models.ConsentRecord
 		if err := s.db.WithContext(ctx).Where("id = ?", rec.ID).Take(&cur).Error; err != nil {
 			return nil, err
+		}
+		// Identical bytes give the winner's key: deleting it would delete
+		// the stored certificate itself.
+		if cur.CertificateKey != key {
+			_ = s.store.Delete(ctx, key)
 		}
 		rec.CertificateKey, rec.CertificateSHA256 = cur.CertificateKey, cur.CertificateSHA256
 		return s.readObject(ctx, cur.CertificateKey, 0)
