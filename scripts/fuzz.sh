@@ -9,7 +9,9 @@ status=0
 for target in \
 	./app/markdown:FuzzRender \
 	./app/media:FuzzDetect \
-	./app/web:FuzzFormBinding
+	./app/web:FuzzFormBinding \
+	./app/disclosure:FuzzNamesRedaction \
+	./app/consent:FuzzDigestCanonical
 do
 	pkg="${target%%:*}"
 	name="${target##*:}"
