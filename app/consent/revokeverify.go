@@ -2,16 +2,11 @@ package consent
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"fmt"
-	"math/big"
-	"net/http"
 	"time"
 
 	"gorm.io/gorm"
 
-	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/models"
 )
@@ -54,17 +49,9 @@ func (s *Service) RevokeSendCode(ctx context.Context, rec *models.ConsentRecord,
 	if rec.RevokeCodeExpiresAt != nil && rec.RevokeCodeExpiresAt.Sub(now) > CodeLifetime-time.Minute {
 		return nil // one was sent less than a minute ago
 	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	code, pd, err := s.newCodeFor(ctx, rec.PatientID, "consent_revoke_code")
 	if err != nil {
 		return err
-	}
-	code := fmt.Sprintf("%06d", n.Int64())
-	pd, err := s.patients.View(ctx, rec.PatientID, "consent_revoke_code")
-	if err != nil {
-		return err
-	}
-	if pd.Email == "" {
-		return apperr.New(http.StatusConflict, "No email address is on file.")
 	}
 	exp := now.Add(CodeLifetime)
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

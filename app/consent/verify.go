@@ -16,6 +16,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -115,17 +116,9 @@ func (s *Service) SendCode(ctx context.Context, r *models.ConsentRequest, ip str
 	if r.CodeExpiresAt != nil && r.CodeExpiresAt.Sub(now) > CodeLifetime-time.Minute {
 		return nil // one was sent less than a minute ago
 	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	code, pd, err := s.newCodeFor(ctx, r.PatientID, "consent_code")
 	if err != nil {
 		return err
-	}
-	code := fmt.Sprintf("%06d", n.Int64())
-	pd, err := s.patients.View(ctx, r.PatientID, "consent_code")
-	if err != nil {
-		return err
-	}
-	if pd.Email == "" {
-		return apperr.New(http.StatusConflict, "No email address is on file.")
 	}
 	exp := now.Add(CodeLifetime)
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -232,4 +225,22 @@ func (s *Service) verified(ctx context.Context, r *models.ConsentRequest, ok boo
 		return ErrWrongAnswer
 	}
 	return nil
+}
+
+// newCodeFor draws a six-digit code to email to the patient, and reads
+// (audited for purpose) the address it goes to; a patient with no email on
+// file gets a 409 saying so.
+func (s *Service) newCodeFor(ctx context.Context, patientID, purpose string) (string, *patients.Details, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", nil, err
+	}
+	pd, err := s.patients.View(ctx, patientID, purpose)
+	if err != nil {
+		return "", nil, err
+	}
+	if pd.Email == "" {
+		return "", nil, apperr.New(http.StatusConflict, "No email address is on file.")
+	}
+	return fmt.Sprintf("%06d", n.Int64()), pd, nil
 }
