@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	bin "encoding/binary"
+	"encoding/json"
 	"fmt"
+	"html"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -19,10 +21,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/storykeep/storykeep/app/export/exporttest"
 	"github.com/storykeep/storykeep/app/mail/smtptest"
@@ -119,14 +123,15 @@ func mailLink(t *testing.T, m *smtptest.Parsed, kind string) *url.URL {
 	return nil
 }
 
-// photoJPEG writes a small JPEG with an EXIF segment (camera make and a GPS
-// pointer, as phones write) into dir and returns its path.
-func photoJPEG(t *testing.T, dir string) string {
+// photoJPEG writes a small JPEG named name, a gradient over base, with an
+// EXIF segment (camera make and a GPS pointer, as phones write) into dir
+// and returns its path.
+func photoJPEG(t *testing.T, dir, name string, base color.RGBA) string {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 480, 320))
 	for y := range 320 {
 		for x := range 480 {
-			img.Set(x, y, color.RGBA{uint8(80 + x/4), uint8(120 + y/4), 170, 255})
+			img.Set(x, y, color.RGBA{base.R + uint8(x/8), base.G + uint8(y/8), base.B, 255})
 		}
 	}
 	var enc bytes.Buffer
@@ -152,7 +157,7 @@ func photoJPEG(t *testing.T, dir string) string {
 	_ = bin.Write(&out, bin.BigEndian, uint16(len(app1)+2))
 	out.Write(app1)
 	out.Write(enc.Bytes()[2:])
-	path := filepath.Join(dir, "maria-garden.jpg")
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -217,14 +222,159 @@ func stageBadge(p *Page) string {
 	return p.Text(`main .badge[class*="stage-"], main p .badge`)
 }
 
+// The patient's two photos: the garden photo she consents to is blue, the
+// X-ray she declines is red, so the bytes that leave show which one went.
+var (
+	gardenTint = color.RGBA{80, 120, 170, 255}
+	xrayTint   = color.RGBA{190, 60, 40, 255}
+)
+
+// isXray reports whether the JPEG img is the declined (red) photo.
+func isXray(t *testing.T, img []byte) bool {
+	t.Helper()
+	m, err := jpeg.Decode(bytes.NewReader(img))
+	if err != nil {
+		t.Fatalf("an image that left Storykeep is not a JPEG: %v", err)
+	}
+	var r, b uint64
+	bd := m.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y += 8 {
+		for x := bd.Min.X; x < bd.Max.X; x += 8 {
+			pr, _, pb, _ := m.At(x, y).RGBA()
+			r, b = r+uint64(pr), b+uint64(pb)
+		}
+	}
+	return r > b
+}
+
+// uEscapeRe is a JSON or JavaScript \uXXXX escape.
+var uEscapeRe = regexp.MustCompile(`\\u[0-9a-fA-F]{4}`)
+
+// withheldIn lists what s carries that the patient withheld: her surname
+// (in any case, with or without accents, as entities or \u escapes) or the
+// declined X-ray's description or file name.
+func withheldIn(s string) []string {
+	s = uEscapeRe.ReplaceAllStringFunc(html.UnescapeString(s), func(m string) string {
+		r, _ := strconv.ParseUint(m[2:], 16, 32)
+		return string(rune(r))
+	})
+	var f strings.Builder
+	for _, r := range norm.NFKD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			f.WriteRune(unicode.ToLower(r))
+		}
+	}
+	var found []string
+	for _, w := range []string{"lopez", "radiograf", "xray"} {
+		if strings.Contains(f.String(), w) {
+			found = append(found, w)
+		}
+	}
+	return found
+}
+
+// connectChannel saves channel's account under Channels, enabled.
+func connectChannel(p *Page, channel, method, url, handle, secret string) {
+	p.t.Helper()
+	p.Open("/admin/channels")
+	p.Do(chromedp.SetValue(chromedp.CSS("#method-"+channel), method))
+	p.Type("#url-"+channel, url)
+	if handle != "" {
+		p.Type("#handle-"+channel, handle)
+	}
+	p.Type("#secret-"+channel, secret)
+	p.check(`#channel-` + channel + ` input[name=enabled]`)
+	p.Click(`#channel-` + channel + ` button[type=submit]`)
+	p.WantPath("/admin/channels")
+	if v := Eval[string](p, `document.querySelector("#url-`+channel+`").value`); v != url {
+		p.t.Fatalf("%s account URL after saving: %q, want %q (errors %v)", channel, v, url, p.Texts(".error"))
+	}
+	if !Eval[bool](p, `document.querySelector("#channel-`+channel+` input[name=enabled]").checked`) {
+		p.t.Fatalf("%s account not enabled after saving", channel)
+	}
+}
+
+// uploadPhoto uploads the file at path through the media page's file input
+// and waits for upload.js to reload the page with it as the n-th item; it
+// returns the new item's media ID.
+func uploadPhoto(p *Page, storyPath, path string, n int) string {
+	p.t.Helper()
+	p.Open(storyPath + "/media")
+	p.Do(chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{path}))
+	p.Do(chromedp.Click(chromedp.CSS(`form[data-upload] button[type=submit]`)))
+	if got := pollJS(p, 20*time.Second, `(() => {
+		if (document.querySelectorAll("article.media-item").length >= `+strconv.Itoa(n)+`) return "ok";
+		const box = document.querySelector("[data-upload-progress]");
+		return box && /error|failed/.test(box.innerHTML) ? box.innerText : "";
+	})()`); got != "ok" {
+		p.t.Fatalf("uploading %s: %q", filepath.Base(path), got)
+	}
+	if c := len(p.Texts("article.media-item")); c != n {
+		p.t.Fatalf("%d media items after uploading %s, want %d", c, filepath.Base(path), n)
+	}
+	name := filepath.Base(path)
+	id := Eval[string](p, `Array.from(document.querySelectorAll("article.media-item")).find(a => a.querySelector("h2").innerText.trim() === `+jsString(name)+`)?.id ?? ""`)
+	if !strings.HasPrefix(id, "media-") {
+		p.t.Fatalf("no media item named %s after uploading it: %v", name, p.Texts("article.media-item h2"))
+	}
+	return strings.TrimPrefix(id, "media-")
+}
+
+// describePhoto saves the alt text of media item id on the media page.
+func describePhoto(p *Page, storyPath, id, alt string) {
+	p.t.Helper()
+	item := "#media-" + id
+	p.Type(item+` textarea[name=alt]`, alt)
+	if code := p.Submit(chromedp.Click(chromedp.CSS(item + ` form[action$="/describe"] button[type=submit]`))); code != http.StatusOK || p.Path() != storyPath+"/media" {
+		p.t.Fatalf("saving alt text: status %d on %s, want the media page again", code, p.Path())
+	}
+	if f := p.Text(".flash"); f != "Description saved." {
+		p.t.Errorf("flash after saving alt text: %q", f)
+	}
+	if got := Eval[string](p, `document.querySelector("`+item+` textarea[name=alt]").value`); got != alt {
+		p.t.Fatalf("alt text after saving: %q", got)
+	}
+	if e := p.Texts(item + ` .error`); len(e) != 0 {
+		p.t.Errorf("media item still shows %q after alt text", e)
+	}
+}
+
+// journeyChannels are the channels the story targets and the patient allows.
+var journeyChannels = []string{"website", "mastodon", "bluesky", "x"}
+
+// patientChooses ticks every channel, the photo keep and not the photo
+// decline, first name only, and an expiry date on the consent form.
+func patientChooses(p *Page, keep, decline string) {
+	p.t.Helper()
+	for _, ch := range journeyChannels {
+		p.check("#ch-" + ch)
+	}
+	p.check("#m-" + keep)
+	if Eval[bool](p, `document.querySelector("#m-`+decline+`").checked`) {
+		p.Do(chromedp.Click(chromedp.CSS("#m-" + decline)))
+	}
+	if Eval[bool](p, `document.querySelector("#m-`+decline+`").checked`) {
+		p.t.Fatalf("%s: the declined photo is still ticked", p.name)
+	}
+	p.check("#nu-first_name")
+	if Eval[string](p, `document.querySelector("#expires_on").value`) == "" {
+		p.Do(chromedp.SetValue(chromedp.CSS("#expires_on"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
+	}
+}
+
 // TestPatientJourney is the browser journey of the whole spine (issue 7):
-// staff set-up, a story with a photo and a PHI finding, the patient's
-// consent on a phone with a drawn signature, legal review, publishing to the
-// website and Mastodon, and the patient's revocation taking it all down.
+// staff set-up, a story with two photos and a PHI finding, the patient's
+// consent on a phone with a drawn signature (first name only, one photo
+// declined), legal review, publishing to the website, Mastodon, Bluesky and
+// X through a webhook, and the patient's revocation taking it all down.
+// What reaches the networks' fakes and the public page carries neither the
+// surname nor the declined photo (issue 18).
 func TestPatientJourney(t *testing.T) {
 	t.Parallel()
 	mail := smtptest.Start(t, smtptest.Options{})
 	masto := exporttest.NewMastodon(t)
+	pds := exporttest.NewPDS(t)
+	hook := exporttest.NewWebhookReceiver(t, "journey webhook secret", http.StatusOK)
 	srv := StartServer(t,
 		"STORYKEEP_MAIL_MODE=smtp",
 		"STORYKEEP_OUTBOUND_ALLOW_HOSTS=127.0.0.1",
@@ -241,9 +391,25 @@ func TestPatientJourney(t *testing.T) {
 		defer masto.Mu.Unlock()
 		return len(masto.Statuses)
 	}
+	records := func() int {
+		pds.Mu.Lock()
+		defer pds.Mu.Unlock()
+		return len(pds.Records)
+	}
+	hookEvents := func(event string) []map[string]any {
+		hook.Mu.Lock()
+		defer hook.Mu.Unlock()
+		var out []map[string]any
+		for _, m := range hook.Got {
+			if m["event"] == event {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 
 	// 1. The admin signs in with the first-run password, changes it, invites
-	// the team and connects the Mastodon account.
+	// the team and connects Mastodon, Bluesky and X (through a webhook).
 	admin := b.NewPage("admin")
 	signIn(admin, srv.AdminEmail, srv.AdminPassword)
 	changePassword(admin, srv.AdminPassword, "lantern orchard velvet 47")
@@ -253,22 +419,12 @@ func TestPatientJourney(t *testing.T) {
 	for _, m := range []*staffMember{teller, reviewer, publisher} {
 		inviteStaff(admin, mail, m)
 	}
-	admin.Open("/admin/channels")
-	admin.Do(chromedp.SetValue(chromedp.CSS("#method-mastodon"), "mastodon"))
-	admin.Type("#url-mastodon", masto.URL)
-	admin.Type("#secret-mastodon", "tok")
-	admin.check(`#channel-mastodon input[name=enabled]`)
-	admin.Click(`#channel-mastodon button[type=submit]`)
-	admin.WantPath("/admin/channels")
-	if v := Eval[string](admin, `document.querySelector("#url-mastodon").value`); v != masto.URL {
-		t.Fatalf("Mastodon account URL after saving: %q, want %q", v, masto.URL)
-	}
-	if !Eval[bool](admin, `document.querySelector("#channel-mastodon input[name=enabled]").checked`) {
-		t.Fatal("Mastodon account not enabled after saving")
-	}
+	connectChannel(admin, "mastodon", "mastodon", masto.URL, "", "tok")
+	connectChannel(admin, "bluesky", "bluesky", pds.URL, "hospital.bsky.social", pds.Password)
+	connectChannel(admin, "x", "webhook", hook.URL, "", hook.Secret)
 
-	// 2. The storyteller records the patient, drafts the story, adds a photo
-	// and asks for consent.
+	// 2. The storyteller records the patient, drafts the story, adds two
+	// photos and asks for consent. The Bluesky and X copy use her full name.
 	st := staffPage(b, teller)
 	st.Open("/patients/new")
 	st.Type("#full_name", "María López")
@@ -297,9 +453,12 @@ func TestPatientJourney(t *testing.T) {
 	st.Type("#title", title)
 	st.Type("#summary", "After surgery, María walks in her garden again.")
 	st.Type("#body", "María walked again six weeks after her hip surgery. Her neighbour says to call him on 555-201-7788 to hear more.")
-	st.check(`input[name=channels][value=website]`)
-	st.check(`input[name=channels][value=mastodon]`)
+	for _, ch := range journeyChannels {
+		st.check(`input[name=channels][value=` + ch + `]`)
+	}
 	st.Type("#copy-mastodon", "María vuelve a caminar tras su operación de cadera.")
+	st.Type("#copy-bluesky", "María López vuelve a caminar por su jardín.")
+	st.Type("#copy-x", "Seis semanas después de su operación, María López camina sin bastón.")
 	st.Click(`form.story-form button[type=submit]`)
 	storyPath := st.Path()
 	if !regexp.MustCompile(`^/stories/[^/]+$`).MatchString(storyPath) {
@@ -318,45 +477,22 @@ func TestPatientJourney(t *testing.T) {
 	}
 	st.CheckA11y()
 
-	// One photo, with EXIF, uploaded through the file input; then alt text.
-	st.Open(storyPath + "/media")
-	photo := photoJPEG(t, t.TempDir())
-	st.Do(chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{photo}))
-	st.Do(chromedp.Click(chromedp.CSS(`form[data-upload] button[type=submit]`)))
-	// upload.js sends the file, then reloads the page.
-	if got := pollJS(st, 20*time.Second, `(() => {
-		if (document.querySelector("article.media-item")) return "ok";
-		const box = document.querySelector("[data-upload-progress]");
-		return box && /error|failed/.test(box.innerHTML) ? box.innerText : "";
-	})()`); got != "ok" {
-		t.Fatalf("uploading the photo: %q", got)
-	}
-	if n := len(st.Texts("article.media-item")); n != 1 {
-		t.Fatalf("%d media items after uploading one photo", n)
-	}
-	if name := st.Text("article.media-item h2"); name != "maria-garden.jpg" {
-		t.Errorf("uploaded media named %q", name)
-	}
+	// Two photos, with EXIF, uploaded through the file input (upload.js
+	// sends each, then reloads the page); then alt text for each. The
+	// patient will consent to the garden photo and decline the X-ray.
+	dir := t.TempDir()
+	garden := uploadPhoto(st, storyPath, photoJPEG(t, dir, "maria-garden.jpg", gardenTint), 1)
+	xray := uploadPhoto(st, storyPath, photoJPEG(t, dir, "maria-xray.jpg", xrayTint), 2)
 	const alt = "María smiling in her garden, walking without a cane"
-	st.Type(`article.media-item textarea[name=alt]`, alt)
-	if code := st.Submit(chromedp.Click(chromedp.CSS(`article.media-item form[action$="/describe"] button[type=submit]`))); code != http.StatusOK || st.Path() != storyPath+"/media" {
-		t.Fatalf("saving alt text: status %d on %s, want the media page again", code, st.Path())
-	}
-	if f := st.Text(".flash"); f != "Description saved." {
-		t.Errorf("flash after saving alt text: %q", f)
-	}
-	if got := Eval[string](st, `document.querySelector("article.media-item textarea[name=alt]").value`); got != alt {
-		t.Fatalf("alt text after saving: %q", got)
-	}
-	if e := st.Texts("article.media-item .error"); len(e) != 0 {
-		t.Errorf("media item still shows %q after alt text", e)
-	}
+	const xrayAlt = "Radiografía de la prótesis de cadera de María"
+	describePhoto(st, storyPath, garden, alt)
+	describePhoto(st, storyPath, xray, xrayAlt)
 	st.CheckA11y()
 
 	st.Open(storyPath)
 	st.Screenshot("story")
 
-	sendConsentRequest(t, st, storyPath)
+	sendConsentRequest(t, st, storyPath, garden, xray)
 	shown := Eval[string](st, `document.querySelector("#consent-link").value`)
 	invite := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
 		return strings.Contains(m.Text, "/c/")
@@ -397,7 +533,7 @@ func TestPatientJourney(t *testing.T) {
 			t.Errorf("consent previews lack %q:\n%s", want, previews)
 		}
 	}
-	if !Eval[bool](pt, `(() => { const i = document.querySelector(".patient-media img"); return !!i && i.alt === `+jsString(alt)+` })()`) {
+	if !Eval[bool](pt, `Array.from(document.querySelectorAll(".patient-media img")).some(i => i.alt === `+jsString(alt)+`)`) {
 		t.Error("consent page does not show the photo with its alt text")
 	}
 	if n := Eval[int](pt, `document.querySelectorAll("#choices-form input:checked").length`); n != 0 {
@@ -417,19 +553,13 @@ func TestPatientJourney(t *testing.T) {
 		t.Errorf("consent review page weight %d bytes, want between 1 and %d", weight, 100*1024)
 	}
 
-	pt.check("#ch-website")
-	pt.check("#ch-mastodon")
-	pt.check(`#media input[name=media]`)
-	pt.check("#nu-first_name")
-	if Eval[string](pt, `document.querySelector("#expires_on").value`) == "" {
-		pt.Do(chromedp.SetValue(chromedp.CSS("#expires_on"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
-	}
+	patientChooses(pt, garden, xray)
 	// The final authorization, with the choices filled in, is what is signed.
 	pt.Click(`#choices-form button[type=submit]`)
 	if h := pt.Heading(); h != "Lea y firme su autorización" {
 		t.Fatalf("after choosing: h1 %q, errors %v", h, pt.Texts(".error-summary li, .field-error"))
 	}
-	if final := pt.Text(".authorization"); !strings.Contains(final, "solo su nombre de pila") || !strings.Contains(final, "Mastodon") || strings.Contains(final, "el día que usted elija") {
+	if final := pt.Text(".authorization"); !strings.Contains(final, "solo su nombre de pila") || !strings.Contains(final, "Mastodon") || !strings.Contains(final, "Bluesky") || strings.Contains(final, "el día que usted elija") || strings.Contains(final, xrayAlt) {
 		t.Errorf("the final authorization does not show the choices:\n%s", final)
 	}
 	pt.CheckA11y()
@@ -501,7 +631,7 @@ func TestPatientJourney(t *testing.T) {
 	if tl := st.Text("main"); !strings.Contains(tl, "consent no longer matches and a new one is needed") {
 		t.Errorf("the story page does not say the consent no longer matches")
 	}
-	sendConsentRequest(t, st, storyPath)
+	sendConsentRequest(t, st, storyPath, garden, xray)
 	again := waitMail(t, mail, "maria@example.org", 20*time.Second, func(m *smtptest.Parsed) bool {
 		return strings.Contains(m.Text, "/c/") && !strings.Contains(m.Text, link.Path)
 	})
@@ -518,13 +648,7 @@ func TestPatientJourney(t *testing.T) {
 	if previews := strings.Join(p2.Texts("article.post"), "\n"); !strings.Contains(previews, "walked again proudly") {
 		t.Errorf("the new request does not show the edited text:\n%s", previews)
 	}
-	p2.check("#ch-website")
-	p2.check("#ch-mastodon")
-	p2.check(`#media input[name=media]`)
-	p2.check("#nu-first_name")
-	if Eval[string](p2, `document.querySelector("#expires_on").value`) == "" {
-		p2.Do(chromedp.SetValue(chromedp.CSS("#expires_on"), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
-	}
+	patientChooses(p2, garden, xray)
 	p2.Click(`#choices-form button[type=submit]`)
 	p2.check("#esign")
 	p2.Type("#typed_name", "María López")
@@ -584,47 +708,96 @@ func TestPatientJourney(t *testing.T) {
 	// The review screen shows what the patient allowed and each post; the
 	// reviewer approves the consented channels from it.
 	rv.Open(storyPath + "/review")
-	if got := rv.Text("#consent-channels"); !strings.Contains(got, "Website") || !strings.Contains(got, "Mastodon") {
+	if got := rv.Text("#consent-channels"); !strings.Contains(got, "Website") || !strings.Contains(got, "Mastodon") || !strings.Contains(got, "Bluesky") {
 		t.Errorf("consent scope on the review screen %q", got)
 	}
 	if post := rv.Text("#review-preview-mastodon p.pre"); !strings.Contains(post, "María") {
 		t.Errorf("Mastodon preview on the review screen %q", post)
 	}
-	if n := len(rv.Texts(`#approve-form input[name=channel]:checked`)); n != 2 {
-		t.Errorf("%d channels ticked for approval, want the 2 consented", n)
+	if n := len(rv.Texts(`#approve-form input[name=channel]:checked`)); n != len(journeyChannels) {
+		t.Errorf("%d channels ticked for approval, want the %d consented", n, len(journeyChannels))
 	}
 	rv.Click(`#approve-form button[type=submit]`)
 	if s := stageBadge(rv); s != "Approved" {
 		t.Fatalf("stage after approval %q (flash %v, errors %v)", s, rv.Texts(".flash"), rv.Texts(".alert, .error"))
 	}
 
-	// 5. The publisher posts to Mastodon now; the story goes live.
+	// 5. The publisher posts to Mastodon, Bluesky and X now; the story goes
+	// live. Each post names María only and carries the garden photo only.
 	pb := staffPage(b, publisher)
 	pb.Open(storyPath + "/publish")
-	if r := pb.Texts("#preview-mastodon .refusal"); len(r) != 0 {
-		t.Fatalf("Mastodon post refused: %v", r)
+	for _, ch := range journeyChannels[1:] {
+		if r := pb.Texts("#preview-" + ch + " .refusal"); len(r) != 0 {
+			t.Fatalf("%s post refused: %v", ch, r)
+		}
+		if post := pb.Text("#preview-" + ch + " p.pre"); !strings.Contains(post, "María") || withheldIn(post) != nil {
+			t.Errorf("%s preview %q", ch, post)
+		}
+		pb.check(`input[name=channel][value=` + ch + `]`)
 	}
-	if post := pb.Text("#preview-mastodon p.pre"); !strings.Contains(post, "María") || strings.Contains(post, "López") {
-		t.Errorf("Mastodon preview %q", post)
-	}
-	pb.check(`input[name=channel][value=mastodon]`)
 	pb.check(`input[name=when][value=now]`)
 	pb.Click(`form[action$="/publish"] button[type=submit]`)
-	if f := pb.Text(".flash"); !strings.Contains(f, "Posting now to mastodon") {
+	if f := pb.Text(".flash"); !strings.HasPrefix(f, "Posting now to ") || len(strings.Split(f, ", ")) != len(journeyChannels)-1 {
 		t.Errorf("flash after posting %q", f)
 	}
 	waitFor(t, 20*time.Second, "the Mastodon post", func() bool { return statuses() == 1 })
+	waitFor(t, 20*time.Second, "the Bluesky post", func() bool { return records() == 1 })
+	waitFor(t, 20*time.Second, "the webhook's X post", func() bool { return len(hookEvents("publish")) == 1 })
+	waitFor(t, 20*time.Second, "the deliveries to show as sent", func() bool {
+		pb.Open(storyPath + "/publish")
+		for _, ch := range journeyChannels[1:] {
+			if st := pb.Texts(".delivery-" + ch + " .state"); len(st) == 0 || st[0] != "sent" {
+				return false
+			}
+		}
+		return true
+	})
+	// What each network received: the text, the photos' descriptions and
+	// the photos' bytes.
 	masto.Mu.Lock()
 	for _, s := range masto.Statuses {
-		if !strings.Contains(s, "María") || strings.Contains(s, "López") {
-			t.Errorf("Mastodon status %q", s)
+		if !strings.Contains(s, "María") || withheldIn(s) != nil {
+			t.Errorf("Mastodon status %q carries %v", s, withheldIn(s))
+		}
+	}
+	if len(masto.Media) != 1 || len(masto.LastMedia) != 1 {
+		t.Errorf("Mastodon got %d photos (%d on the status), want the consented one", len(masto.Media), len(masto.LastMedia))
+	}
+	for id, desc := range masto.Media {
+		if desc != alt || isXray(t, masto.Files[id]) {
+			t.Errorf("Mastodon photo %s (%q) is not the consented garden photo", id, desc)
 		}
 	}
 	masto.Mu.Unlock()
-	waitFor(t, 20*time.Second, "the delivery to show as sent", func() bool {
-		pb.Open(storyPath + "/publish")
-		return pb.Texts(".delivery-mastodon .state")[0] == "sent"
-	})
+	_, post := pds.Only()
+	if text, _ := post["text"].(string); !strings.Contains(text, "María") || withheldIn(text) != nil {
+		t.Errorf("Bluesky post text %q", text)
+	}
+	embedded, _ := json.Marshal(post["embed"])
+	if images := blueskyAlts(post); len(images) != 1 || images[0] != alt || withheldIn(string(embedded)) != nil {
+		t.Errorf("Bluesky post images %v (embed %s), want only the garden photo", images, embedded)
+	}
+	pds.Mu.Lock()
+	if len(pds.Uploaded) != 1 || isXray(t, pds.Uploaded[0]) {
+		t.Errorf("Bluesky got %d blobs, want only the garden photo", len(pds.Uploaded))
+	}
+	pds.Mu.Unlock()
+	sent := hookEvents("publish")[0]
+	payload, _ := json.Marshal(sent)
+	if text, _ := sent["text"].(string); !strings.Contains(text, "María") || withheldIn(string(payload)) != nil {
+		t.Errorf("webhook payload carries %v: %s", withheldIn(string(payload)), payload)
+	}
+	media, _ := sent["media"].([]any)
+	if len(media) != 1 {
+		t.Fatalf("webhook payload has %d photos, want the consented one: %s", len(media), payload)
+	}
+	m0, _ := media[0].(map[string]any)
+	if a, _ := m0["alt_text"].(string); a != alt {
+		t.Errorf("webhook photo alt %q, want %q", a, alt)
+	}
+	if u, _ := m0["url"].(string); isXray(t, fetchImage(t, u)) {
+		t.Errorf("the webhook's photo link %s serves the declined X-ray", u)
+	}
 	if s := pb.Text("main p .badge"); s != "Published" {
 		t.Errorf("stage on the publication panel %q, want Published", s)
 	}
@@ -642,8 +815,14 @@ func TestPatientJourney(t *testing.T) {
 		t.Errorf("public page heading %q", h)
 	}
 	page := pub.Text("main")
-	if !strings.Contains(page, "María") || strings.Contains(page, "López") || strings.Contains(page, "Lopez") {
-		t.Errorf("public page names the patient wrongly (first name only consented):\n%s", page)
+	if !strings.Contains(page, "María") {
+		t.Errorf("public page does not name María:\n%s", page)
+	}
+	if w := withheldIn(Eval[string](pub, `document.documentElement.outerHTML`)); w != nil {
+		t.Errorf("public page (tags and data included) carries %v: first name only and the garden photo were consented", w)
+	}
+	if n := len(pub.Texts("article.story img")); n != 1 {
+		t.Errorf("public page shows %d photos, want the consented one", n)
 	}
 	if _, err := chromedp.Run(pub.Ctx(), chromedp.Poll[bool](`(() => { const i = document.querySelector("article.story img"); return !!i && i.complete && i.naturalWidth > 0 })()`)); err != nil {
 		t.Fatalf("the public page's photo did not load: %v", err)
@@ -654,17 +833,9 @@ func TestPatientJourney(t *testing.T) {
 	pub.CheckA11y()
 	pub.Screenshot("public")
 	src := Eval[string](pub, `document.querySelector("article.story img").currentSrc || document.querySelector("article.story img").src`)
-	res, err := http.Get(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("public photo %s: %d %v", src, res.StatusCode, err)
-	}
-	if !bytes.HasPrefix(img, []byte{0xFF, 0xD8, 0xFF}) || !strings.HasPrefix(res.Header.Get("Content-Type"), "image/jpeg") {
-		t.Errorf("public photo %s is %s, starts % x: want a JPEG", src, res.Header.Get("Content-Type"), img[:min(4, len(img))])
+	img := fetchImage(t, src)
+	if isXray(t, img) {
+		t.Errorf("public photo %s is the declined X-ray", src)
 	}
 	if bytes.Contains(img, []byte("Exif")) || bytes.Contains(img, []byte("StoryCam")) {
 		t.Errorf("public photo %s still carries EXIF", src)
@@ -698,6 +869,39 @@ func TestPatientJourney(t *testing.T) {
 		t.Errorf("public page after revocation says %q", h)
 	}
 	waitFor(t, 20*time.Second, "the Mastodon post to be deleted", func() bool { return statuses() == 0 })
+	waitFor(t, 20*time.Second, "the Bluesky post to be deleted", func() bool { return records() == 0 })
+	waitFor(t, 20*time.Second, "the webhook's unpublish event", func() bool { return len(hookEvents("unpublish")) == 1 })
+}
+
+// blueskyAlts is the alt text of each image embedded in a Bluesky post.
+func blueskyAlts(post map[string]any) []string {
+	embed, _ := post["embed"].(map[string]any)
+	images, _ := embed["images"].([]any)
+	var alts []string
+	for _, i := range images {
+		m, _ := i.(map[string]any)
+		a, _ := m["alt"].(string)
+		alts = append(alts, a)
+	}
+	return alts
+}
+
+// fetchImage downloads the JPEG at u, failing the test unless it is one.
+func fetchImage(t *testing.T, u string) []byte {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("image %s: %d %v", u, res.StatusCode, err)
+	}
+	if !bytes.HasPrefix(img, []byte{0xFF, 0xD8, 0xFF}) || !strings.HasPrefix(res.Header.Get("Content-Type"), "image/jpeg") {
+		t.Fatalf("image %s is %s, starts % x: want a JPEG", u, res.Header.Get("Content-Type"), img[:min(4, len(img))])
+	}
+	return img
 }
 
 // focusableJS lists, in document order, what Tab should reach on the page:
@@ -755,15 +959,18 @@ func keyboardWalk(t *testing.T, p *Page) {
 }
 
 // sendConsentRequest asks the patient (in Spanish) for consent to the
-// website and Mastodon, with the photo and first name only, and checks the
-// page that shows the link.
-func sendConsentRequest(t *testing.T, st *Page, storyPath string) {
+// journey's channels, with the photos media and first name only, and checks
+// the page that shows the link.
+func sendConsentRequest(t *testing.T, st *Page, storyPath string, media ...string) {
 	t.Helper()
 	st.Open(storyPath + "/consent")
 	st.check(`input[name=signer][value=patient]`)
-	st.check(`#channels input[value=website]`)
-	st.check(`#channels input[value=mastodon]`)
-	st.check(`#media input[name=media]`)
+	for _, ch := range journeyChannels {
+		st.check(`#channels input[value=` + ch + `]`)
+	}
+	for _, id := range media {
+		st.check(`#media input[name=media][value="` + id + `"]`)
+	}
 	st.check(`input[name=name_usage][value=first_name]`)
 	st.Do(chromedp.SetValue(chromedp.CSS("#language"), "es"))
 	if Eval[string](st, `document.querySelector("#link_days").value`) == "" {

@@ -92,12 +92,13 @@ type Mastodon struct {
 	Statuses    map[string]string
 	ByKey       map[string]string
 	Media       map[string]string // id -> description
+	Files       map[string][]byte // id -> the uploaded file's bytes
 	Polls       int
 	LastMedia   []string
 }
 
 func NewMastodon(t *testing.T) *Mastodon {
-	f := &Mastodon{MaxChars: 500, Statuses: map[string]string{}, ByKey: map[string]string{}, Media: map[string]string{}}
+	f := &Mastodon{MaxChars: 500, Statuses: map[string]string{}, ByKey: map[string]string{}, Media: map[string]string{}, Files: map[string][]byte{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v2/instance", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"domain":"mastodon.test","configuration":{"statuses":{"max_characters":%d,"max_media_attachments":4,"characters_reserved_per_url":23}}}`, f.MaxChars)
@@ -120,9 +121,15 @@ func NewMastodon(t *testing.T) *Mastodon {
 			fmt.Fprint(w, `{"error":"Validation failed: File can't be blank"}`)
 			return
 		}
+		var data []byte
+		if file, err := r.MultipartForm.File["file"][0].Open(); err == nil {
+			data, _ = io.ReadAll(file)
+			file.Close()
+		}
 		f.Mu.Lock()
 		id := fmt.Sprint(100 + len(f.Media))
 		f.Media[id] = r.FormValue("description")
+		f.Files[id] = data
 		f.Mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
 		fmt.Fprintf(w, `{"id":%q,"type":"image","url":null,"description":%q}`, id, r.FormValue("description"))
@@ -205,6 +212,7 @@ type PDS struct {
 	Mu          sync.Mutex
 	Records     map[string]map[string]any // rkey -> record
 	Blobs       int
+	Uploaded    [][]byte // the bytes of each uploaded blob
 	RateLimited int
 	Password    string // the app password createSession accepts ("app-pass")
 	SignIns     int    // createSession calls that succeeded
@@ -274,8 +282,10 @@ func NewPDS(t *testing.T) *PDS {
 		b, _ := io.ReadAll(r.Body)
 		f.Mu.Lock()
 		f.Blobs++
+		f.Uploaded = append(f.Uploaded, b)
+		n := f.Blobs
 		f.Mu.Unlock()
-		fmt.Fprintf(w, `{"blob":{"$type":"blob","ref":{"$link":"bafkrei%d"},"mimeType":%q,"size":%d}}`, f.Blobs, r.Header.Get("Content-Type"), len(b))
+		fmt.Fprintf(w, `{"blob":{"$type":"blob","ref":{"$link":"bafkrei%d"},"mimeType":%q,"size":%d}}`, n, r.Header.Get("Content-Type"), len(b))
 	})
 	mux.HandleFunc("GET /xrpc/com.atproto.repo.getRecord", func(w http.ResponseWriter, r *http.Request) {
 		f.Mu.Lock()
