@@ -34,7 +34,7 @@ import (
 
 // JourneyTimeout bounds TestPatientJourney in the browser: it walks six
 // people through the whole spine, so it gets more than TestTimeout.
-const JourneyTimeout = 90 * time.Second
+const JourneyTimeout = 8 * time.Minute
 
 // within moves the browser's deadline to d from now (never past the test's
 // own deadline, never shorter than TestTimeout); call it before NewPage.
