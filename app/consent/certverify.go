@@ -131,18 +131,27 @@ func (s *Service) CheckCertificate(ctx context.Context, b []byte) (*CertificateC
 	// The canonical scope is attached to certificates issued since it was
 	// added (not to older ones, nor to staff copies that withhold names).
 	if canonical, ok := files[CanonicalScopeAttachment]; ok {
-		csum := sha256.Sum256(canonical)
-		if scope.ScopeDigest == "" || hex.EncodeToString(csum[:]) != scope.ScopeDigest {
-			c.problem("the attached canonical scope (%s) does not hash to the scope digest", CanonicalScopeAttachment)
-		}
-		if cur, _, err := SignedScope(rec); err != nil {
-			c.problem("the signed scope on record cannot be recomputed: %v", err)
-		} else if !bytes.Equal(cur, canonical) {
-			c.problem("the signed scope recomputed from the record now differs from the certificate's canonical scope")
-		}
+		c.Problems = append(c.Problems, canonicalScopeProblems(canonical, scope.ScopeDigest, rec)...)
 	}
 	c.OK = len(c.Problems) == 0
 	return c, nil
+}
+
+// canonicalScopeProblems checks the attached canonical scope: its SHA-256
+// must be the summary's scope digest, and it must equal SignedScope of the
+// record as stored now (a chosen value changed in the database differs).
+func canonicalScopeProblems(canonical []byte, scopeDigest string, rec *models.ConsentRecord) []string {
+	var out []string
+	sum := sha256.Sum256(canonical)
+	if scopeDigest == "" || hex.EncodeToString(sum[:]) != scopeDigest {
+		out = append(out, fmt.Sprintf("the attached canonical scope (%s) does not hash to the scope digest", CanonicalScopeAttachment))
+	}
+	if cur, _, err := SignedScope(rec); err != nil {
+		out = append(out, fmt.Sprintf("the signed scope on record cannot be recomputed: %v", err))
+	} else if !bytes.Equal(cur, canonical) {
+		out = append(out, "the signed scope recomputed from the record now differs from the certificate's canonical scope")
+	}
+	return out
 }
 
 // embeddedFiles reads the document-level attached files of a PDF.
