@@ -143,6 +143,14 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 		{Name: FrozenAttachment, Description: "Frozen content (canonical JSON); its SHA-256 is the content digest", MIME: "application/json", Data: []byte(rec.FrozenJSON)},
 		{Name: ScopeAttachment, Description: "Signed scope: the signer's choices as recorded", MIME: "application/json", Data: scope},
 	}
+	if rec.ScopeDigest != "" { // older records have no scope digest to recompute
+		canonical, _, err := SignedScope(rec)
+		if err != nil {
+			return CertificateData{}, jobs.Permanent(err)
+		}
+		d.Attachments = append(d.Attachments, Attachment{Name: CanonicalScopeAttachment,
+			Description: "Signed scope (canonical JSON, RFC 8785); its SHA-256 is the scope digest", MIME: "application/json", Data: canonical})
+	}
 	if rec.RepName != "" {
 		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
 	}
@@ -203,7 +211,11 @@ func (s *Service) renderSealed(data CertificateData) ([]byte, error) {
 // StaffEvidenceCopy renders a sealed evidence copy of rec's certificate for
 // staff and third parties (the export bundle): no revocation link and no
 // signature image (finding F5). The digests and attachments are the same as
-// the patient's copy, so it verifies the same way.
+// the patient's copy, so it verifies the same way, except that when the
+// patient withheld their full name the canonical scope
+// (signed-scope-canonical.json) is left out: it carries the signer's and
+// representative's names. Such a copy still verifies; only the scope digest
+// cannot be recomputed from it alone.
 func (s *Service) StaffEvidenceCopy(ctx context.Context, rec *models.ConsentRecord) ([]byte, error) {
 	r, err := s.request(s.read.WithContext(ctx), rec.RequestID)
 	if err != nil {
@@ -220,6 +232,7 @@ func (s *Service) StaffEvidenceCopy(ctx context.Context, rec *models.ConsentReco
 			return nil, err
 		}
 		withholdNames(&data, p.FullName, rec.SignerName, rec.RepName)
+		data.Attachments = slices.DeleteFunc(data.Attachments, func(a Attachment) bool { return a.Name == CanonicalScopeAttachment })
 	}
 	return s.renderSealed(data)
 }
@@ -238,7 +251,8 @@ const withheldName = "[name withheld]"
 
 // withholdNames takes the given names out of everything the certificate
 // prints (the attached files carry no names but the story's own words, which
-// the export ships anyway).
+// the export ships anyway; StaffEvidenceCopy drops the canonical scope,
+// which names the signer).
 func withholdNames(d *CertificateData, names ...string) {
 	var pairs []string
 	for _, n := range names {

@@ -12,6 +12,10 @@ import (
 const (
 	FrozenAttachment = "frozen-content.json"
 	ScopeAttachment  = "signed-scope.json"
+	// CanonicalScopeAttachment is the canonical scope (SignedScope): its
+	// SHA-256 is the record's scope digest. The evidence copy for staff
+	// leaves it out when names are withheld, since it names the signer.
+	CanonicalScopeAttachment = "signed-scope-canonical.json"
 )
 
 // ScopeSummary is what the record stores about what was signed: the

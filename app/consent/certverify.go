@@ -61,7 +61,9 @@ func (s *Service) CheckCertificateSHA256(ctx context.Context, sum string) (*Cert
 // CheckCertificate checks a certificate PDF from nothing but its bytes and
 // the database: the seal must be the organisation's and cover every byte;
 // the attached frozen content must hash to the digest; the attached signed
-// scope must equal what the record holds now; and the record's status is
+// scope must equal what the record holds now; the attached canonical scope,
+// when present, must hash to the scope digest and equal SignedScope of the
+// record now; and the record's status is
 // reported. Any changed byte of the PDF or signed value in the database
 // makes it fail.
 func (s *Service) CheckCertificate(ctx context.Context, b []byte) (*CertificateCheck, error) {
@@ -126,8 +128,30 @@ func (s *Service) CheckCertificate(ctx context.Context, b []byte) (*CertificateC
 	if !bytes.Equal(now, scopeJSON) {
 		c.problem("the signed scope on record differs from the certificate")
 	}
+	// The canonical scope is attached to certificates issued since it was
+	// added (not to older ones, nor to staff copies that withhold names).
+	if canonical, ok := files[CanonicalScopeAttachment]; ok {
+		c.Problems = append(c.Problems, canonicalScopeProblems(canonical, scope.ScopeDigest, rec)...)
+	}
 	c.OK = len(c.Problems) == 0
 	return c, nil
+}
+
+// canonicalScopeProblems checks the attached canonical scope: its SHA-256
+// must be the summary's scope digest, and it must equal SignedScope of the
+// record as stored now (a chosen value changed in the database differs).
+func canonicalScopeProblems(canonical []byte, scopeDigest string, rec *models.ConsentRecord) []string {
+	var out []string
+	sum := sha256.Sum256(canonical)
+	if scopeDigest == "" || hex.EncodeToString(sum[:]) != scopeDigest {
+		out = append(out, fmt.Sprintf("the attached canonical scope (%s) does not hash to the scope digest", CanonicalScopeAttachment))
+	}
+	if cur, _, err := SignedScope(rec); err != nil {
+		out = append(out, fmt.Sprintf("the signed scope on record cannot be recomputed: %v", err))
+	} else if !bytes.Equal(cur, canonical) {
+		out = append(out, "the signed scope recomputed from the record now differs from the certificate's canonical scope")
+	}
+	return out
 }
 
 // embeddedFiles reads the document-level attached files of a PDF.

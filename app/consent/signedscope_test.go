@@ -129,3 +129,30 @@ func TestVerifyScopeLegacyRecord(t *testing.T) {
 		t.Fatal("a legacy record with changed content still matches")
 	}
 }
+
+// TestCanonicalScopeAttachmentCheck: the canonical scope attached to a
+// certificate passes when it hashes to the summary's scope digest and
+// equals SignedScope of the record now; a changed byte of it, a different
+// digest or a chosen value changed in the database each fail.
+func TestCanonicalScopeAttachmentCheck(t *testing.T) {
+	rec := scopeRecord(t)
+	canonical, d, err := SignedScope(rec)
+	if err != nil || d != rec.ScopeDigest {
+		t.Fatalf("SignedScope: %v", err)
+	}
+	if p := canonicalScopeProblems(canonical, rec.ScopeDigest, rec); len(p) != 0 {
+		t.Fatalf("a matching canonical scope fails: %q", p)
+	}
+	bad := bytes.Replace(canonical, []byte(`"facebook"`), []byte(`"website"`), 1)
+	if p := canonicalScopeProblems(bad, rec.ScopeDigest, rec); len(p) != 2 {
+		t.Errorf("a changed canonical scope: %q", p)
+	}
+	if p := canonicalScopeProblems(canonical, "", rec); len(p) != 1 || !strings.Contains(p[0], "does not hash") {
+		t.Errorf("no scope digest in the summary: %q", p)
+	}
+	changed := *rec
+	changed.Channels = `["facebook","website"]`
+	if p := canonicalScopeProblems(canonical, rec.ScopeDigest, &changed); len(p) != 1 || !strings.Contains(p[0], "recomputed from the record now") {
+		t.Errorf("channels changed in the database: %q", p)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/storykeep/storykeep/app/apptest"
+	"github.com/storykeep/storykeep/app/consent"
 	"github.com/storykeep/storykeep/app/pdfseal/tsatest"
 	"github.com/storykeep/storykeep/models"
 )
@@ -87,6 +88,14 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 	if scope, err := os.ReadFile(filepath.Join(dir, "signed-scope.json")); err != nil || !strings.Contains(string(scope), rec.ID) {
 		t.Errorf("signed-scope.json: %v %s", err, scope)
 	}
+	// The scope digest too: the canonical scope's SHA-256 is the record's.
+	canonical, err := os.ReadFile(filepath.Join(dir, "signed-scope-canonical.json"))
+	if sum := sha256.Sum256(canonical); err != nil || rec.ScopeDigest == "" || hex.EncodeToString(sum[:]) != rec.ScopeDigest {
+		t.Errorf("the attached canonical scope does not hash to the scope digest %s (%v)", rec.ScopeDigest, err)
+	}
+	if want, _, err := consent.SignedScope(&rec); err != nil || !bytes.Equal(want, canonical) {
+		t.Errorf("the attached canonical scope is not SignedScope of the record (%v)", err)
+	}
 	ctx := context.Background()
 	c, err := e.App.Consent.CheckCertificate(ctx, pdf)
 	if err != nil || !c.OK || !c.Timestamped || c.Record == nil || c.Record.ID != rec.ID {
@@ -133,13 +142,26 @@ func TestCertificateSealedAndVerifiable(t *testing.T) {
 	if c, err := e.App.Consent.CheckCertificate(ctx, staffPDF); err != nil || !c.OK {
 		t.Errorf("staff copy check: %+v %v", c, err)
 	}
+	// The canonical scope names the signer: not in a copy that withholds names.
+	staffFile := filepath.Join(t.TempDir(), "s.pdf")
+	if err := os.WriteFile(staffFile, staffPDF, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("pdfdetach", "-list", staffFile).CombinedOutput(); err != nil || !strings.Contains(string(out), "frozen-content.json") ||
+		strings.Contains(string(out), "signed-scope-canonical.json") {
+		t.Errorf("staff copy attachments (%v):\n%s", err, out)
+	}
 
 	// A signed value changed in the database fails the check.
 	if err := e.App.DB.Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).Update("channels", `["website","x","facebook"]`).Error; err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := e.App.Consent.CheckCertificate(ctx, pdf); c == nil || c.OK {
-		t.Error("a changed signed scope in the database still verifies")
+	c, err = e.App.Consent.CheckCertificate(ctx, pdf)
+	if err != nil || c == nil || c.OK {
+		t.Fatalf("a changed signed scope in the database still verifies: %+v %v", c, err)
+	}
+	if !strings.Contains(strings.Join(c.Problems, "; "), "recomputed from the record now differs from the certificate's canonical scope") {
+		t.Errorf("the check does not report the changed canonical scope: %q", c.Problems)
 	}
 }
 
