@@ -233,3 +233,19 @@ func TestMediaTamperShowsOnAdminDashboard(t *testing.T) {
 		t.Fatal("storyteller sees the tamper notice")
 	}
 }
+
+// Issue 18 item 6: the channel previews staff see list only the photos that
+// will go with that post (disclosure's per-channel post), not every story
+// photo: with one of two photos declined, each preview shows one image.
+func TestChannelPreviewListsOnlyConsentedPhotos(t *testing.T) {
+	e := newExits(t, "first_name")
+	id, assets := e.story(t, "María", "two-previews", 2)
+	e.consent.declined[assets[1]] = true
+	r := e.publisher.Get("/stories/" + id + "/publish").Expect(http.StatusOK)
+	for _, ch := range []string{"x", "mastodon"} {
+		card := r.Text("#preview-" + ch)
+		if !strings.Contains(card, "1 image(s)") || !strings.Contains(card, assets[0]) || strings.Contains(card, assets[1]) {
+			t.Errorf("%s preview: %q", ch, card)
+		}
+	}
+}
