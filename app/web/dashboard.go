@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,6 +58,13 @@ func (s *Server) dashboard(c echo.Context) error {
 		stats = append(stats, stat{"Staff accounts", total}, stat{"Active accounts", active})
 	}
 	data := map[string]any{"Stats": stats, "Enrol2FA": !u.TOTPEnabled}
+	if u.Role == models.RoleAdmin {
+		tampered, err := s.recentTampered(ctx)
+		if err != nil {
+			return err
+		}
+		data["Tampered"] = tampered
+	}
 	if s.authz.Allowed(subject(c), authz.StoriesView) {
 		filters := map[string]stories.Filter{
 			"drafts":  {AuthorID: u.ID, Stages: []string{string(workflow.Interview), string(workflow.Drafting), string(workflow.ChangesRequested)}, Limit: 10},
@@ -81,4 +90,32 @@ func (s *Server) dashboard(c echo.Context) error {
 		data["Queues"], data["StageCounts"] = queues, tiles
 	}
 	return s.render(c, http.StatusOK, "dashboard", Page{Title: "Dashboard", Data: data})
+}
+
+// tamperedMedia is one stored object whose bytes failed the SHA-256 check.
+type tamperedMedia struct {
+	ObjectID string
+	At       time.Time
+}
+
+// recentTampered lists, newest first and once per object, the media whose
+// bytes failed the checksum in the last 30 days (audit action
+// media.tampered). Only ids and times: no patient details.
+func (s *Server) recentTampered(ctx context.Context) ([]tamperedMedia, error) {
+	var rows []models.AuditEntry
+	if err := s.db.WithContext(ctx).Select("seq", "at", "object_id").
+		Where("action = ? AND at >= ?", "media.tampered", time.Now().Add(-30*24*time.Hour)).
+		Order("seq DESC").Limit(200).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []tamperedMedia
+	for _, r := range rows {
+		if seen[r.ObjectID] || len(out) >= 20 {
+			continue
+		}
+		seen[r.ObjectID] = true
+		out = append(out, tamperedMedia{ObjectID: r.ObjectID, At: r.At})
+	}
+	return out, nil
 }

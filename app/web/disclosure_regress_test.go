@@ -202,3 +202,50 @@ func TestMediaByteTamperRefuses(t *testing.T) {
 		t.Fatalf("media.tampered audited %d times", e.audited(t, "media.tampered"))
 	}
 }
+
+// Issue 18 item 7: a byte mismatch shows to admins on the dashboard, not
+// only in the audit log; a storyteller does not see it.
+func TestMediaTamperShowsOnAdminDashboard(t *testing.T) {
+	e := newExits(t, "anonymous")
+	id, assets := e.story(t, "She", "tamper", 1)
+	var r models.MediaRendition
+	e.env.App.DB.Where("asset_id = ? AND name = ?", assets[0], "x").Take(&r)
+	if _, err := e.env.App.Store.Put(context.Background(), r.StorageKey, strings.NewReader("jpeg:X"), 6, "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := e.env.SignedIn(models.RoleAdmin)
+	if strings.Contains(admin.Get("/").Expect(http.StatusOK).Body, "media-tampered") {
+		t.Fatal("notice shown before any mismatch")
+	}
+	e.publish(t, id)
+	slug := e.publicSlug(t, id)
+	e.env.Client().Get("/p/" + slug + "/img/" + assets[0] + "/x").Expect(http.StatusGone)
+	var a models.AuditEntry
+	e.env.App.DB.Where("action = ?", "media.tampered").Order("seq DESC").Take(&a)
+	body := admin.Get("/").Expect(http.StatusOK).Body
+	if !strings.Contains(body, "media-tampered") || a.ObjectID == "" || !strings.Contains(body, a.ObjectID) {
+		t.Fatalf("admin dashboard lacks the tamper notice for %q", a.ObjectID)
+	}
+	if strings.Contains(body, patientName) {
+		t.Fatal("notice shows patient details")
+	}
+	if strings.Contains(e.owner.Get("/").Expect(http.StatusOK).Body, "media-tampered") {
+		t.Fatal("storyteller sees the tamper notice")
+	}
+}
+
+// Issue 18 item 6: the channel previews staff see list only the photos that
+// will go with that post (disclosure's per-channel post), not every story
+// photo: with one of two photos declined, each preview shows one image.
+func TestChannelPreviewListsOnlyConsentedPhotos(t *testing.T) {
+	e := newExits(t, "first_name")
+	id, assets := e.story(t, "María", "two-previews", 2)
+	e.consent.declined[assets[1]] = true
+	r := e.publisher.Get("/stories/" + id + "/publish").Expect(http.StatusOK)
+	for _, ch := range []string{"x", "mastodon"} {
+		card := r.Text("#preview-" + ch)
+		if !strings.Contains(card, "1 image(s)") || !strings.Contains(card, assets[0]) || strings.Contains(card, assets[1]) {
+			t.Errorf("%s preview: %q", ch, card)
+		}
+	}
+}
