@@ -7,19 +7,32 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // Start runs a timestamp server on a free local port and returns its
 // timestamp URL (POST application/timestamp-query). The server stops when
-// the test ends.
+// the test ends. The server always opens its metrics listener on port
+// 2112, which it cannot be told to move, so one server runs on the machine
+// at a time: a lock file makes tests in other packages (run in parallel by
+// go test) wait their turn instead of failing.
 func Start(t testing.TB) string {
 	t.Helper()
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "storykeep-tsatest.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() }) // runs last: after the server has stopped
 	_, file, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts", "tsa.sh")
 	var stderr bytes.Buffer
