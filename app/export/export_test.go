@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/jpeg"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,12 @@ import (
 	"github.com/storykeep/storykeep/models"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(replicaEnv) == "1" {
+		os.Exit(runReplica()) // a replica process of BenchmarkDeliveryLoad
+	}
+	dbtest.Main(m)
+}
 
 // gate is a consent gate the test controls: channels in scope, or revoked.
 type gate struct {
