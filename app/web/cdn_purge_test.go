@@ -21,7 +21,7 @@ import (
 
 // fakeCDN starts a local server speaking provider's purge API and returns
 // the config change that points Storykeep at it.
-func fakeCDN(t *testing.T, provider string) (*cdntest.Server, func(*config.Config)) {
+func fakeCDN(t testing.TB, provider string) (*cdntest.Server, func(*config.Config)) {
 	var srv *cdntest.Server
 	c := config.CDN{Provider: provider, SMaxAge: time.Minute, PurgeMethod: "POST"}
 	switch provider {
