@@ -231,6 +231,32 @@ func TestCDNPurgeOnRevocation(t *testing.T) {
 	noPatientDetails(t, e.Env, e.story, "María", "López")
 }
 
+// TestCDNPurgeOnConsentExpiry: a consent that expires (the sweep) withdraws
+// the story and purges it from the CDN like a revocation.
+func TestCDNPurgeOnConsentExpiry(t *testing.T) {
+	srv, mod := fakeCDN(t, "generic")
+	e := newConsentEnv(t, mod)
+	slug, _ := publishThroughConsent(t, e)
+	before := publicAddresses(t, e.Env, slug)
+	e.App.DB.Model(&models.ConsentRecord{}).Where("story_id = ?", e.story).Update("expires_on", time.Now().UTC().Add(-time.Hour))
+	if err := e.App.Consent.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.App.Stories.Get(context.Background(), e.story); st.Stage != "withdrawn" || len(purgeJobs(t, e.Env)) != 1 {
+		t.Fatalf("after expiry: stage %s, %d purge jobs", st.Stage, len(purgeJobs(t, e.Env)))
+	}
+	e.runJobs(t)
+	urls, _, _ := srv.Purged()
+	for _, u := range before {
+		if !slices.Contains(urls, u) {
+			t.Errorf("%s not purged after expiry (purged: %v)", u, urls)
+		}
+	}
+	if auditCount(t, e.Env, "cdn.purged", e.story) != 1 {
+		t.Fatal("the purge is not audited")
+	}
+}
+
 // publishThroughConsent takes the consent env's story through the
 // patient's signature, review and publication, and returns its slug and
 // the text of the email that carries the revocation link.
