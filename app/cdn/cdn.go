@@ -133,8 +133,34 @@ func (s *Service) EnqueuePurge(ctx context.Context, tx *gorm.DB, storyID, reason
 	if err != nil {
 		return err
 	}
+	go s.wakeWhenCommitted(j.ID)
 	return s.audit.Record(ctx, tx, audit.Entry{Action: "cdn.purge_queued", ObjectType: "story", ObjectID: storyID,
 		Details: map[string]any{"job_id": j.ID, "provider": s.purger.Name(), "reason": reason, "urls": len(t.URLs), "keys": len(t.Keys), "prefixes": len(t.Prefixes)}})
+}
+
+// wakeWhenCommitted wakes this replica's job workers as soon as the purge
+// job is visible, i.e. the withdrawal committed, so the purge does not wait
+// for the next poll (up to 2 s). On SQLite the query waits for the single
+// connection the transaction holds; on PostgreSQL it looks every 20 ms.
+// Nothing is woken if the withdrawal rolled back; the poll remains the
+// guarantee either way.
+func (s *Service) wakeWhenCommitted(jobID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		var n int64
+		if err := s.db.WithContext(ctx).Model(&models.Job{}).Where("id = ?", jobID).Count(&n).Error; err != nil {
+			return
+		}
+		if n > 0 {
+			s.jobs.Wake()
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Targets lists story id's public addresses: its page (and the short-link
