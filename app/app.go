@@ -22,6 +22,7 @@ import (
 	"github.com/storykeep/storykeep/app/assets"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/cdn"
 	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/consent"
@@ -85,6 +86,9 @@ type App struct {
 	// Retention keeps consent evidence for the retention period, honours
 	// legal holds and purges what has passed (issue 24).
 	Retention *retention.Service
+	// CDN purges a withdrawn story's public addresses from the CDN in front
+	// of the website (issue 23; it does nothing when none is configured).
+	CDN *cdn.Service
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -207,6 +211,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Website = website.New(gdb, a.Audit)
+	a.CDN = cdn.New(cfg.CDN, cdn.Deps{DB: gdb, Audit: a.Audit, Jobs: a.Jobs, Log: log, PublicURL: cfg.PublicURL, AllowHosts: strings.Split(cfg.OutboundAllowHosts, ",")})
+	a.CDN.Register(a.Jobs)
+	if a.CDN.On() {
+		a.Website.Purge = a.CDN
+	}
 	handoffs := handoff.Notifier{Jobs: a.Jobs, Mail: a.Mail, DB: gdb, PublicURL: cfg.PublicURL}
 	handoffs.Register(a.Jobs)
 	a.Stories = stories.New(gdb, a.Audit, a.Consent, workflow.MultiHooks{a.Consent, a.Website, handoffs})
@@ -254,7 +263,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
 	a.Web, err = web.New(web.Deps{Keys: keys, Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
-		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail,
+		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail, CDN: a.CDN,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
 		return nil, err
@@ -344,7 +353,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 // renditions and sweeps do not wait behind them either.
 func JobLanes(workers int) []jobs.Lane {
 	return []jobs.Lane{
-		{Name: "patient", Workers: 2, Kinds: []string{consent.JobMail, consent.JobCertificate, consent.JobRevoked, handoff.JobMail}},
+		{Name: "patient", Workers: 2, Kinds: []string{consent.JobMail, consent.JobCertificate, consent.JobRevoked, handoff.JobMail, cdn.JobPurge}},
 		{Name: "deliveries", Workers: workers, Kinds: []string{export.JobDeliver, export.JobDelete}},
 		{Name: "default", Workers: workers},
 	}

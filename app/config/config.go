@@ -116,6 +116,10 @@ type Config struct {
 	InviteLinkHours  int
 	ResetLinkMinutes int
 
+	// CDN is the CDN in front of the public website and its purge API
+	// (issue 23; config/cdn.go, docs/cdn.md).
+	CDN CDN
+
 	effective map[string]string // setting name -> value after env and flags, for Redacted
 }
 
@@ -414,6 +418,9 @@ func (c *Config) finish(cookieSecure string) error {
 		return fmt.Errorf("STORYKEEP_LOG_FORMAT: must be text or json, got %q", c.LogFormat)
 	}
 	if err := c.finishSSO(); err != nil {
+		return err
+	}
+	if err := c.finishCDN(); err != nil {
 		return err
 	}
 	if c.SessionIdleTimeout > c.SessionLifetime {

@@ -85,6 +85,9 @@ type Queue struct {
 	// Backoff returns the delay before attempt n+1 after n failures.
 	Backoff func(attempts int) time.Duration
 	now     func() time.Time
+	// wakeCh is closed (and replaced) by Wake to end idle workers' waits.
+	wakeMu sync.Mutex
+	wakeCh chan struct{}
 }
 
 // New returns a queue over db.
@@ -408,6 +411,8 @@ func (q *Queue) Start(interval time.Duration, lanes ...Lane) {
 func (q *Queue) work(k kinds, interval time.Duration, lane string) {
 	ctx := q.hardCtx
 	for {
+		// Taken before looking, so a Wake while this worker looks is not lost.
+		woken := q.wakeup()
 		ran, err := q.runOnce(ctx, k)
 		if err != nil && ctx.Err() == nil {
 			q.log.Warn("job queue", "lane", lane, "err", err)
@@ -419,8 +424,31 @@ func (q *Queue) work(k kinds, interval time.Duration, lane string) {
 		case <-q.stopClaims:
 			return
 		case <-time.After(interval):
+		case <-woken:
 		}
 	}
+}
+
+// Wake makes this replica's idle workers look for due jobs now instead of
+// at their next poll: for work that should not wait for it (a CDN purge
+// after a revocation). Call it once the job's transaction has committed;
+// the poll still finds whatever a Wake misses.
+func (q *Queue) Wake() {
+	q.wakeMu.Lock()
+	defer q.wakeMu.Unlock()
+	if q.wakeCh != nil {
+		close(q.wakeCh)
+	}
+	q.wakeCh = make(chan struct{})
+}
+
+func (q *Queue) wakeup() <-chan struct{} {
+	q.wakeMu.Lock()
+	defer q.wakeMu.Unlock()
+	if q.wakeCh == nil {
+		q.wakeCh = make(chan struct{})
+	}
+	return q.wakeCh
 }
 
 // Stop ends the workers started by Start: nothing new is claimed, jobs in

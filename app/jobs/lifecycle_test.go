@@ -215,3 +215,25 @@ func TestF3cMailLaneDoesNotWaitBehindDeliveries(t *testing.T) {
 		t.Fatalf("%d deliveries running, want the lane's 2", n)
 	}
 }
+
+// TestWakeRunsDueJobsWithoutWaitingForThePoll: idle workers polling once
+// an hour run a job enqueued meanwhile as soon as Wake is called (a CDN
+// purge after a revocation must not wait for the next poll).
+func TestWakeRunsDueJobsWithoutWaitingForThePoll(t *testing.T) {
+	gdb, _ := dbtest.Open(t)
+	q := New(gdb, quiet)
+	var ran atomic.Int32
+	q.Handle("urgent", func(context.Context, *models.Job) error { ran.Add(1); return nil })
+	q.Start(time.Hour, Lane{Name: "patient", Workers: 2, Kinds: []string{"urgent"}}, Lane{Name: "default", Workers: 1})
+	defer q.Stop(context.Background())
+	time.Sleep(100 * time.Millisecond) // the workers found nothing and sleep for the hour
+	j, err := q.Enqueue(context.Background(), nil, "urgent", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Wake()
+	waitFor(t, "the woken worker to run the job", 30*time.Second, func() bool { return jobOf(t, q, j.ID).Status == models.JobDone })
+	if ran.Load() != 1 {
+		t.Fatalf("ran %d times", ran.Load())
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/cdn"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -36,8 +37,14 @@ func (s *Server) adminJobs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var purges []cdn.OpenPurge
+	if s.cdn != nil {
+		if purges, err = s.cdn.Open(ctx); err != nil {
+			return err
+		}
+	}
 	return s.render(c, http.StatusOK, "admin_jobs", Page{Title: "Jobs", Data: map[string]any{
-		"OpenTakedowns": open, "Counts": counts, "Dead": dead, "Retrying": retrying,
+		"OpenTakedowns": open, "OpenPurges": purges, "Counts": counts, "Dead": dead, "Retrying": retrying,
 		"States": []string{models.JobPending, models.JobRunning, models.JobDone, models.JobDead, models.JobCancelled},
 	}})
 }

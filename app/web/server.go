@@ -19,6 +19,7 @@ import (
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/app/authz"
+	"github.com/storykeep/storykeep/app/cdn"
 	"github.com/storykeep/storykeep/app/comments"
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/consent"
@@ -73,6 +74,9 @@ type Deps struct {
 	Export *export.Service
 	// Website serves the public story pages, feeds and sitemap.
 	Website *website.Service
+	// CDN purges withdrawn stories from the CDN; Admin → Jobs lists the
+	// purges not done (nil or off: no CDN).
+	CDN *cdn.Service
 	// SSO is the staff identity provider (nil when single sign-on is off).
 	SSO *sso.Client
 	// Mail sends invitation and password-reset links.
@@ -111,6 +115,7 @@ type Server struct {
 	templates  *consent.Templates
 	export     *export.Service
 	website    *website.Service
+	cdn        *cdn.Service
 	verifier   *disclosure.Verifier // checks public image bytes (cached)
 	sso        *sso.Client
 	mail       mail.Sender
@@ -134,6 +139,7 @@ func New(d Deps) (*Server, error) {
 	s.templates = d.Templates
 	s.export = d.Export
 	s.website = d.Website
+	s.cdn = d.CDN
 	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 	s.sso, s.mail = d.SSO, d.Mail
 

@@ -88,8 +88,15 @@ func (s *Service) withdraw(ctx context.Context, tx *gorm.DB, ev workflow.Transit
 	if q.Error != nil || q.RowsAffected == 0 {
 		return q.Error
 	}
-	return s.audit.Record(ctx, tx, audit.Entry{Action: "website.withdraw", ObjectType: "story", ObjectID: ev.StoryID,
-		Details: map[string]any{"to": ev.To}})
+	if err := s.audit.Record(ctx, tx, audit.Entry{Action: "website.withdraw", ObjectType: "story", ObjectID: ev.StoryID,
+		Details: map[string]any{"to": ev.To}}); err != nil {
+		return err
+	}
+	// The CDN may hold the page, its pictures and the lists that showed it.
+	if s.Purge != nil {
+		return s.Purge.EnqueuePurge(ctx, tx, ev.StoryID, string(ev.To))
+	}
+	return nil
 }
 
 // freeSlug returns slug, or slug with a piece of the story id when another

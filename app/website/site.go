@@ -23,6 +23,14 @@ type Service struct {
 	audit *audit.Log
 	// Gate decides, per request, what the patient currently allows.
 	Gate ConsentGate
+	// Purge, when set, queues the removal of a withdrawn story's public
+	// addresses from the CDN, in the withdrawal's transaction (app/cdn).
+	Purge Purger
+}
+
+// Purger queues a CDN purge of a story's public addresses inside tx.
+type Purger interface {
+	EnqueuePurge(ctx context.Context, tx *gorm.DB, storyID, reason string) error
 }
 
 // New returns the service with the deny-all gate; the consent capability
