@@ -63,7 +63,13 @@ func Config(t testing.TB, mods ...func(*config.Config)) *config.Config {
 // New starts Storykeep with a test config adjusted by mods.
 func New(t testing.TB, mods ...func(*config.Config)) *Env {
 	t.Helper()
-	cfg := Config(t, mods...)
+	return Start(t, Config(t, mods...))
+}
+
+// Start starts Storykeep over cfg (from Config), for tests that first fill
+// its database another way, e.g. by running a command on it.
+func Start(t testing.TB, cfg *config.Config) *Env {
+	t.Helper()
 	logs := &SafeBuffer{}
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {

@@ -156,3 +156,37 @@ func TestListFiltersAndPages(t *testing.T) {
 		t.Fatalf("action filter: %+v", rows)
 	}
 }
+
+// TestRecordManyContinuesTheChain: a batch written by RecordMany (between
+// single entries) links entry to entry like Record, attributed to the
+// actor, so Verify passes over the whole chain; an invalid entry writes
+// nothing.
+func TestRecordManyContinuesTheChain(t *testing.T) {
+	gdb, _ := dbtest.Open(t)
+	l := audit.New(gdb)
+	record(t, l, 2)
+	ctx := audit.WithActor(context.Background(), audit.Actor{ID: "u2", Label: "b@example.org"})
+	var es []audit.Entry
+	for i := range 1203 { // more than one insert batch
+		es = append(es, audit.Entry{Action: "story.create", ObjectType: "story", ObjectID: fmt.Sprint("s", i), Details: map[string]any{"revision": 1}})
+	}
+	if err := l.RecordMany(ctx, nil, es); err != nil {
+		t.Fatal(err)
+	}
+	record(t, l, 1)
+	rep, err := l.Verify(context.Background())
+	if err != nil || rep.Broken != nil || rep.Checked != 1206 {
+		t.Fatalf("chain after a batch: %+v %v", rep, err)
+	}
+	var actors []string
+	gdb.Raw("SELECT DISTINCT actor FROM audit_log WHERE action = 'story.create'").Scan(&actors)
+	if len(actors) != 1 || actors[0] != "b@example.org" {
+		t.Fatalf("batch entries attributed to %v", actors)
+	}
+	if err := l.RecordMany(ctx, nil, []audit.Entry{{Action: "x", ObjectType: "y"}, {Action: ""}}); err == nil {
+		t.Fatal("an entry without an action was accepted")
+	}
+	if rep, _ := l.Verify(context.Background()); rep.Checked != 1206 {
+		t.Fatalf("a refused batch wrote entries: %d", rep.Checked)
+	}
+}

@@ -117,6 +117,10 @@ func New(d Deps) *Service {
 	return s
 }
 
+// SetClock replaces the service's clock (tests, and the demo's click
+// history over past days).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
 // Register installs the job handlers.
 func (s *Service) Register(q *jobs.Queue) {
 	q.Handle(JobDeliver, s.HandleDeliver)

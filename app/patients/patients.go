@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -179,6 +180,53 @@ func (s *Service) Create(ctx context.Context, userID string, in Input) (*models.
 		return nil, err
 	}
 	return p, nil
+}
+
+// CreateMany validates and stores many patients created by userID in one
+// transaction, all of them or none (imports and the demo data set): each
+// row as Create writes it (sealed fields, name index, a "patient.create"
+// audit entry), inserted in batches. A FieldErrors refusal names the
+// input's position as "N: field".
+func (s *Service) CreateMany(ctx context.Context, userID string, ins []Input) ([]models.Patient, error) {
+	mrn, err := s.Settings.MRNEnabled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]models.Patient, len(ins))
+	var prefixes []models.PatientNamePrefix
+	entries := make([]audit.Entry, len(ins))
+	for i := range ins {
+		if fe := validate(&ins[i], mrn, s.now()); fe != nil {
+			out := apperr.FieldErrors{}
+			for k, v := range fe {
+				out[strconv.Itoa(i+1)+": "+k] = v
+			}
+			return nil, out
+		}
+		p := &ps[i]
+		p.ID, p.CreatedBy = uuid.Must(uuid.NewV7()).String(), userID
+		if err := s.apply(p, ins[i], mrn); err != nil {
+			return nil, err
+		}
+		for _, pre := range models.NamePrefixes(p.NameKey) {
+			prefixes = append(prefixes, models.PatientNamePrefix{Prefix: pre, NameKey: p.NameKey, PatientID: p.ID})
+		}
+		entries[i] = audit.Entry{Action: "patient.create", ObjectType: "patient", ObjectID: p.ID,
+			Details: map[string]any{"fields": changedFields(Input{}, ins[i], mrn)}}
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.CreateInBatches(ps, 200).Error; err != nil {
+			return err
+		}
+		if err := tx.CreateInBatches(prefixes, 1000).Error; err != nil {
+			return err
+		}
+		return s.audit.RecordMany(ctx, tx, entries)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ps, nil
 }
 
 // Update validates in and replaces patient id's fields, auditing the names

@@ -324,3 +324,44 @@ func TestNameSearch(t *testing.T) {
 // anyone lets every editor change contact details (the policy is the web
 // layer's; see TestF10... in app/web).
 func anyone(patients.Entitled) bool { return true }
+
+// TestCreateManyAsCreate: the batch path (imports, the demo) stores each
+// patient as Create does — sealed fields that open with the key, the name
+// search index, one "patient.create" audit entry each in an unbroken chain
+// — and a bad input refuses the whole batch, naming its position.
+func TestCreateManyAsCreate(t *testing.T) {
+	f := setup(t)
+	second := valid()
+	second.FullName, second.PreferredName = "Bruno Okafor", "Bruno"
+	ps, err := f.svc.CreateMany(f.ctx, f.user.ID, []patients.Input{valid(), second})
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("%d patients, %v", len(ps), err)
+	}
+	d, err := f.svc.View(f.ctx, ps[1].ID, "test")
+	if err != nil || d.DOB != second.DOB || d.Email != second.Email || d.FullName != "Bruno Okafor" {
+		t.Fatalf("view of a batch patient: %+v %v", d, err)
+	}
+	if dump := fmt.Sprint(f.rawDB("SELECT * FROM patients")); strings.Contains(dump, "1984") || strings.Contains(dump, "example.org") {
+		t.Fatalf("a batch patient's details are stored in clear: %s", dump)
+	}
+	found, _, err := f.svc.List(f.ctx, patients.ListQuery{Prefix: "oka"})
+	if err != nil || len(found) != 1 || found[0].ID != ps[1].ID {
+		t.Fatalf("name search for a batch patient: %v %v", found, err)
+	}
+	if n := f.rawDB("SELECT seq FROM audit_log WHERE action = 'patient.create'"); len(n) != 2 {
+		t.Fatalf("%d patient.create entries", len(n))
+	}
+	if rep, err := f.log.Verify(f.ctx); err != nil || rep.Broken != nil {
+		t.Fatalf("audit chain: %+v %v", rep.Broken, err)
+	}
+	bad := valid()
+	bad.DOB = "2999-01-01"
+	_, err = f.svc.CreateMany(f.ctx, f.user.ID, []patients.Input{valid(), bad})
+	var fe users.FieldErrors
+	if !errors.As(err, &fe) || !strings.Contains(fe["2: dob"], "future") {
+		t.Fatalf("a bad second input: %v", err)
+	}
+	if n := f.rawDB("SELECT id FROM patients"); len(n) != 2 {
+		t.Fatalf("%d patients after a refused batch", len(n))
+	}
+}

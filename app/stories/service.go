@@ -13,6 +13,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -113,16 +114,10 @@ func (s *Service) create(ctx context.Context, tx *gorm.DB, a Actor, in Input) (*
 		return nil, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	stage := workflow.Interview
-	if in.Body != "" {
-		stage = workflow.Drafting
-	}
-	st := &models.Story{ID: newID(), Slug: in.Slug, Title: in.Title, Summary: in.Summary, Body: in.Body, ChannelCopy: jsonString(in.Copy),
-		OwnerID: in.OwnerID, PatientID: in.PatientID, InterviewID: optional(in.InterviewID), Stage: string(stage), Revision: 1, CreatedAt: now, UpdatedAt: now,
-		TagBits: bits, ChannelBits: channels.Bits(in.Channels...), Tags: tags, Channels: in.Channels, Collaborators: in.Collaborators}
+	st := newStory(&in, tags, bits, now)
 	if err := tx.Create(st).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return nil, users.FieldErrors{"slug": "Another story already uses the address " + in.Slug + ". Choose a different one."}
+			return nil, users.FieldErrors{"slug": slugTaken(in.Slug)}
 		}
 		return nil, err
 	}
@@ -132,11 +127,27 @@ func (s *Service) create(ctx context.Context, tx *gorm.DB, a Actor, in Input) (*
 	if err := s.addRevision(tx, st, a.UserID, nil, now); err != nil {
 		return nil, err
 	}
-	if err := addEvent(tx, st, a.UserID, "created", "", stage, "", now); err != nil {
+	if err := addEvent(tx, st, a.UserID, "created", "", workflow.Stage(st.Stage), "", now); err != nil {
 		return nil, err
 	}
-	return st, s.audit.Record(ctx, tx, audit.Entry{Action: "story.create", ObjectType: "story", ObjectID: st.ID,
-		Details: map[string]any{"patient_id": st.PatientID, "stage": st.Stage, "revision": 1}})
+	return st, s.audit.Record(ctx, tx, createdEntry(st))
+}
+
+// newStory is the row of a new story: revision 1, in stage interview (or
+// drafting when it starts with body text).
+func newStory(in *Input, tags []string, bits int64, now time.Time) *models.Story {
+	stage := workflow.Interview
+	if in.Body != "" {
+		stage = workflow.Drafting
+	}
+	return &models.Story{ID: newID(), Slug: in.Slug, Title: in.Title, Summary: in.Summary, Body: in.Body, ChannelCopy: jsonString(in.Copy),
+		OwnerID: in.OwnerID, PatientID: in.PatientID, InterviewID: optional(in.InterviewID), Stage: string(stage), Revision: 1, CreatedAt: now, UpdatedAt: now,
+		TagBits: bits, ChannelBits: channels.Bits(in.Channels...), Tags: tags, Channels: in.Channels, Collaborators: in.Collaborators}
+}
+
+func createdEntry(st *models.Story) audit.Entry {
+	return audit.Entry{Action: "story.create", ObjectType: "story", ObjectID: st.ID,
+		Details: map[string]any{"patient_id": st.PatientID, "stage": st.Stage, "revision": 1}}
 }
 
 func nilIfEmpty(fe users.FieldErrors) error {
@@ -200,6 +211,11 @@ func createIfAny(tx *gorm.DB, rows any) error {
 }
 
 func (s *Service) addRevision(tx *gorm.DB, st *models.Story, authorID string, restoredFrom *int, at time.Time) error {
+	r := revisionRow(st, authorID, restoredFrom, at)
+	return tx.Create(&r).Error
+}
+
+func revisionRow(st *models.Story, authorID string, restoredFrom *int, at time.Time) models.StoryRevision {
 	tags, chans := st.Tags, st.Channels
 	if tags == nil {
 		tags = []string{}
@@ -207,12 +223,17 @@ func (s *Service) addRevision(tx *gorm.DB, st *models.Story, authorID string, re
 	if chans == nil {
 		chans = []string{}
 	}
-	return tx.Create(&models.StoryRevision{ID: newID(), StoryID: st.ID, Number: st.Revision, AuthorID: authorID, Title: st.Title, Summary: st.Summary,
-		Body: st.Body, Tags: jsonString(tags), Channels: jsonString(chans), ChannelCopy: st.ChannelCopy, RestoredFrom: restoredFrom, CreatedAt: at}).Error
+	return models.StoryRevision{ID: newID(), StoryID: st.ID, Number: st.Revision, AuthorID: authorID, Title: st.Title, Summary: st.Summary,
+		Body: st.Body, Tags: jsonString(tags), Channels: jsonString(chans), ChannelCopy: st.ChannelCopy, RestoredFrom: restoredFrom, CreatedAt: at}
 }
 
 func addEvent(tx *gorm.DB, st *models.Story, actorID, kind string, from, to workflow.Stage, note string, at time.Time) error {
-	return tx.Create(&models.StoryEvent{ID: newID(), StoryID: st.ID, At: at, ActorID: actorID, Kind: kind, FromStage: string(from), ToStage: string(to), Revision: st.Revision, Note: note}).Error
+	e := eventRow(st, actorID, kind, from, to, note, at)
+	return tx.Create(&e).Error
+}
+
+func eventRow(st *models.Story, actorID, kind string, from, to workflow.Stage, note string, at time.Time) models.StoryEvent {
+	return models.StoryEvent{ID: newID(), StoryID: st.ID, At: at, ActorID: actorID, Kind: kind, FromStage: string(from), ToStage: string(to), Revision: st.Revision, Note: note}
 }
 
 // SaveResult says what a save did.
@@ -428,15 +449,177 @@ func InputOf(st *models.Story) Input {
 	return in
 }
 
-// CreateMany stores many stories in one transaction (imports and the demo
-// data set): all of them or none.
+// CreateMany stores many new stories in one transaction (imports and the
+// demo data set): all of them or none. Each is checked by the same rules as
+// Create and written with every row Create writes (revision 1, the
+// "created" event, tags, channels, collaborators, member bits, the search
+// index through its triggers, a "story.create" audit entry in the chain),
+// but the checks read the database once per batch and the rows go in
+// batches. A refusal names the input's position as "N: field".
 func (s *Service) CreateMany(ctx context.Context, a Actor, ins []Input) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, in := range ins {
-			if _, err := s.create(ctx, tx, a, in); err != nil {
+		tags := make([][]string, len(ins))
+		fes := make([]users.FieldErrors, len(ins))
+		var slugs, people, pats, ivs []string
+		for i := range ins {
+			in := &ins[i]
+			if in.OwnerID == "" {
+				in.OwnerID = a.UserID
+			}
+			tags[i] = in.normalise()
+			var slugOK bool
+			fes[i], slugOK = validateFields(in, tags[i])
+			if slugOK {
+				slugs = append(slugs, in.Slug)
+			}
+			people = append(append(people, in.OwnerID), in.Collaborators...)
+			pats = append(pats, in.PatientID)
+			if in.InterviewID != "" {
+				ivs = append(ivs, in.InterviewID)
+			}
+		}
+		taken, err := pluckSet(tx, &models.Story{}, "slug", slugs)
+		if err != nil {
+			return err
+		}
+		var staff []models.User
+		if err := inChunks(people, func(c []string) error { return tx.Where("id IN ?", c).Find(&staff).Error }); err != nil {
+			return err
+		}
+		userByID := map[string]models.User{}
+		for _, u := range staff {
+			userByID[u.ID] = u
+		}
+		known, err := pluckSet(tx, &models.Patient{}, "id", pats)
+		if err != nil {
+			return err
+		}
+		var interviews []models.Interview
+		if err := inChunks(ivs, func(c []string) error { return tx.Where("id IN ?", c).Find(&interviews).Error }); err != nil {
+			return err
+		}
+		ivByID := map[string]models.Interview{}
+		for _, iv := range interviews {
+			ivByID[iv.ID] = iv
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		bitsOf := map[string]int64{}
+		var (
+			sts     []*models.Story
+			revs    []models.StoryRevision
+			events  []models.StoryEvent
+			entries []audit.Entry
+		)
+		for i := range ins {
+			in, fe := &ins[i], fes[i]
+			if taken[in.Slug] {
+				fe["slug"] = slugTaken(in.Slug)
+			}
+			active := 0
+			for _, id := range in.Collaborators {
+				if u, ok := userByID[id]; ok && u.DisabledAt == nil {
+					active++
+				}
+			}
+			peopleRule(in, userByID[in.OwnerID], active, fe)
+			patientRule(in, known[in.PatientID], ivByID[in.InterviewID], fe)
+			if len(fe) > 0 {
+				out := users.FieldErrors{}
+				for k, v := range fe {
+					out[fmt.Sprint(i+1)+": "+k] = v
+				}
+				return out
+			}
+			taken[in.Slug] = true // a second input with the same address is refused too
+			key := strings.Join(tags[i], "\x00")
+			bits, ok := bitsOf[key]
+			if !ok {
+				if bits, err = tagBits(tx, tags[i]); err != nil {
+					return err
+				}
+				bitsOf[key] = bits
+			}
+			st := newStory(in, tags[i], bits, now)
+			sts = append(sts, st)
+			revs = append(revs, revisionRow(st, a.UserID, nil, now))
+			events = append(events, eventRow(st, a.UserID, "created", "", workflow.Stage(st.Stage), "", now))
+			entries = append(entries, createdEntry(st))
+		}
+		if len(sts) == 0 {
+			return nil
+		}
+		if err := tx.CreateInBatches(sts, 100).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return users.FieldErrors{"slug": "Another story took one of these addresses meanwhile. Try again."}
+			}
+			return err
+		}
+		var (
+			tagRows    []models.StoryTag
+			chanRows   []models.StoryChannel
+			collabRows []models.StoryCollaborator
+		)
+		for _, st := range sts {
+			for _, t := range st.Tags {
+				tagRows = append(tagRows, models.StoryTag{StoryID: st.ID, Tag: t})
+			}
+			for _, c := range st.Channels {
+				chanRows = append(chanRows, models.StoryChannel{StoryID: st.ID, Channel: c})
+			}
+			for _, u := range st.Collaborators {
+				collabRows = append(collabRows, models.StoryCollaborator{StoryID: st.ID, UserID: u})
+			}
+		}
+		for _, insert := range []func() error{
+			func() error { return insertRows(tx, tagRows, 1000) }, func() error { return insertRows(tx, chanRows, 1000) },
+			func() error { return insertRows(tx, collabRows, 1000) }, func() error { return insertRows(tx, revs, 100) },
+			func() error { return insertRows(tx, events, 200) },
+		} {
+			if err := insert(); err != nil {
 				return err
 			}
 		}
+		return s.audit.RecordMany(ctx, tx, entries)
+	})
+}
+
+// insertRows inserts rows, n to a statement.
+func insertRows[T any](tx *gorm.DB, rows []T, n int) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return tx.CreateInBatches(rows, n).Error
+}
+
+// inChunks calls fn with the distinct values of vs, at most 500 at a time
+// (bound parameters have a limit).
+func inChunks(vs []string, fn func([]string) error) error {
+	vs = slices.Compact(slices.Sorted(slices.Values(vs)))
+	if len(vs) > 0 && vs[0] == "" {
+		vs = vs[1:]
+	}
+	for len(vs) > 0 {
+		n := min(len(vs), 500)
+		if err := fn(vs[:n]); err != nil {
+			return err
+		}
+		vs = vs[n:]
+	}
+	return nil
+}
+
+// pluckSet returns which of vs are values of column in model's table.
+func pluckSet(tx *gorm.DB, model any, column string, vs []string) (map[string]bool, error) {
+	set := map[string]bool{}
+	err := inChunks(vs, func(c []string) error {
+		var got []string
+		if err := tx.Model(model).Where(column+" IN ?", c).Pluck(column, &got).Error; err != nil {
+			return err
+		}
+		for _, g := range got {
+			set[g] = true
+		}
 		return nil
 	})
+	return set, err
 }

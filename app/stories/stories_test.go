@@ -1062,3 +1062,87 @@ func TestSearchFollowsEdits(t *testing.T) {
 	}
 	check("after saving new channel copy", stories.Filter{Query: "marathon"}, st.ID)
 }
+
+// TestCreateManyWritesWhatCreateWrites: the batch path (imports, the demo)
+// writes for each story exactly the rows Create writes — the story with its
+// member bits, revision 1, the "created" event, tags, channels,
+// collaborators, a "story.create" audit entry in an unbroken chain, the
+// search index — and refuses what Create refuses, naming the input.
+func TestCreateManyWritesWhatCreateWrites(t *testing.T) {
+	f := newFixture(t, nil)
+	one := stories.DemoInput("one", 1, f.teller.UserID, f.patient, "Maria Lopez")
+	one.Collaborators = []string{f.other.UserID}
+	single, err := f.svc.Create(f.ctx, f.teller, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := stories.DemoInput("many", 1, f.teller.UserID, f.patient, "Maria Lopez")
+	many.Collaborators = []string{f.other.UserID}
+	second := stories.DemoInput("many", 2, f.teller.UserID, f.patient, "Maria Lopez")
+	if err := f.svc.CreateMany(f.ctx, f.teller, []stories.Input{many, second}); err != nil {
+		t.Fatal(err)
+	}
+	var batch models.Story
+	if err := f.db.Where("slug = ?", many.Slug).Take(&batch).Error; err != nil {
+		t.Fatal(err)
+	}
+	type counts struct{ Revisions, Events, Tags, Channels, Collaborators, Audit int64 }
+	count := func(id string) counts {
+		var c counts
+		f.db.Model(&models.StoryRevision{}).Where("story_id = ? AND number = 1", id).Count(&c.Revisions)
+		f.db.Model(&models.StoryEvent{}).Where("story_id = ? AND kind = 'created'", id).Count(&c.Events)
+		f.db.Model(&models.StoryTag{}).Where("story_id = ?", id).Count(&c.Tags)
+		f.db.Model(&models.StoryChannel{}).Where("story_id = ?", id).Count(&c.Channels)
+		f.db.Model(&models.StoryCollaborator{}).Where("story_id = ?", id).Count(&c.Collaborators)
+		f.db.Model(&models.AuditEntry{}).Where("action = 'story.create' AND object_id = ?", id).Count(&c.Audit)
+		return c
+	}
+	if a, b := count(single.ID), count(batch.ID); a != b || a.Revisions != 1 || a.Tags == 0 || a.Collaborators != 1 || a.Audit != 1 {
+		t.Fatalf("Create wrote %+v, CreateMany %+v", a, b)
+	}
+	if batch.Stage != single.Stage || batch.Revision != 1 || batch.TagBits != single.TagBits || batch.ChannelBits != single.ChannelBits || batch.TagBits == 0 {
+		t.Fatalf("batch story %+v, single %+v", batch, single)
+	}
+	rep, err := audit.New(f.db).Verify(f.ctx)
+	if err != nil || rep.Broken != nil {
+		t.Fatalf("audit chain after a batch: %+v %v", rep.Broken, err)
+	}
+	p, err := f.svc.List(f.ctx, stories.Filter{Query: "diagnosis"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range p.Rows {
+		found = found || r.ID == batch.ID
+	}
+	if !found {
+		t.Fatal("the search does not find a story made by CreateMany")
+	}
+
+	// Refusals: all or nothing, naming the input.
+	var before int64
+	f.db.Model(&models.Story{}).Count(&before)
+	dup := stories.DemoInput("dup", 3, f.teller.UserID, f.patient, "Maria Lopez")
+	for name, c := range map[string]struct {
+		ins  []stories.Input
+		want string
+	}{
+		"address taken":        {[]stories.Input{dup, func() stories.Input { in := dup; in.Slug = single.Slug; return in }()}, "2: slug"},
+		"address twice":        {[]stories.Input{dup, dup}, "2: slug"},
+		"unknown patient":      {[]stories.Input{func() stories.Input { in := dup; in.PatientID = "nobody"; return in }()}, "1: patient"},
+		"reviewer as owner":    {[]stories.Input{func() stories.Input { in := dup; in.OwnerID = f.review.UserID; return in }()}, "1: owner"},
+		"unknown collaborator": {[]stories.Input{func() stories.Input { in := dup; in.Collaborators = []string{"ghost"}; return in }()}, "1: collaborators"},
+		"no title":             {[]stories.Input{func() stories.Input { in := dup; in.Title = ""; return in }()}, "1: title"},
+	} {
+		err := f.svc.CreateMany(f.ctx, f.teller, c.ins)
+		var fe users.FieldErrors
+		if !errors.As(err, &fe) || fe[c.want] == "" {
+			t.Errorf("%s: %v, want a refusal of %q", name, err, c.want)
+		}
+	}
+	var after int64
+	f.db.Model(&models.Story{}).Count(&after)
+	if after != before {
+		t.Fatalf("a refused batch wrote %d stories", after-before)
+	}
+}

@@ -131,7 +131,36 @@ func (in *Input) normalise() []string {
 // validate checks in against the rules and the database (slug, people,
 // patient, interview). selfID is the story being edited ("" on create).
 func validate(ctx context.Context, tx *gorm.DB, in *Input, tags []string, selfID string) (users.FieldErrors, error) {
-	fe := users.FieldErrors{}
+	fe, slugOK := validateFields(in, tags)
+	if slugOK {
+		var n int64
+		if err := tx.Model(&models.Story{}).Where("slug = ? AND id <> ?", in.Slug, selfID).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			fe["slug"] = slugTaken(in.Slug)
+		}
+	}
+	if err := checkPeople(tx, in, fe); err != nil {
+		return nil, err
+	}
+	if err := checkPatient(tx, in, fe); err != nil {
+		return nil, err
+	}
+	if len(fe) == 0 {
+		return nil, nil
+	}
+	return fe, nil
+}
+
+func slugTaken(slug string) string {
+	return "Another story already uses the address " + slug + ". Choose a different one."
+}
+
+// validateFields checks what needs no database; slugOK says the slug is
+// well-formed, so whether another story has it is the caller's to check.
+func validateFields(in *Input, tags []string) (fe users.FieldErrors, slugOK bool) {
+	fe = users.FieldErrors{}
 	switch n := utf8.RuneCountInString(in.Title); {
 	case n == 0:
 		fe["title"] = "Enter a title."
@@ -146,13 +175,7 @@ func validate(ctx context.Context, tx *gorm.DB, in *Input, tags []string, selfID
 	case !SlugPattern.MatchString(in.Slug):
 		fe["slug"] = "Use only lower-case letters a–z, digits and single hyphens between words, like maria-walks-again."
 	default:
-		var n int64
-		if err := tx.Model(&models.Story{}).Where("slug = ? AND id <> ?", in.Slug, selfID).Count(&n).Error; err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			fe["slug"] = "Another story already uses the address " + in.Slug + ". Choose a different one."
-		}
+		slugOK = true
 	}
 	if n := utf8.RuneCountInString(in.Summary); n > MaxSummary {
 		fe["summary"] = fmt.Sprintf("The summary must be at most %d characters; it has %d.", MaxSummary, n)
@@ -179,16 +202,7 @@ func validate(ctx context.Context, tx *gorm.DB, in *Input, tags []string, selfID
 			fe["copy-"+k] = fmt.Sprintf("The %s copy is %d %s; %s allows %d. Shorten it by %d.", c.Label, channels.Count(c, text), strings.Fields(c.Unit)[0], c.Label, c.Limit, over)
 		}
 	}
-	if err := checkPeople(tx, in, fe); err != nil {
-		return nil, err
-	}
-	if err := checkPatient(tx, in, fe); err != nil {
-		return nil, err
-	}
-	if len(fe) == 0 {
-		return nil, nil
-	}
-	return fe, nil
+	return fe, slugOK
 }
 
 func checkPeople(tx *gorm.DB, in *Input, fe users.FieldErrors) error {
@@ -197,42 +211,54 @@ func checkPeople(tx *gorm.DB, in *Input, fe users.FieldErrors) error {
 	if err != nil {
 		return err
 	}
-	if owner.ID == "" || !owner.Active() || (owner.Role != models.RoleStoryteller && owner.Role != models.RoleAdmin) {
-		fe["owner"] = "Choose an active storyteller or admin as the owner."
-	}
+	var n int64
 	if len(in.Collaborators) > 0 {
-		var n int64
 		if err := tx.Model(&models.User{}).Where("id IN ? AND disabled_at IS NULL", in.Collaborators).Count(&n).Error; err != nil {
 			return err
 		}
-		if int(n) != len(in.Collaborators) {
-			fe["collaborators"] = "Choose collaborators from the list of active staff."
-		}
 	}
+	peopleRule(in, owner, int(n), fe)
 	return nil
 }
 
+// peopleRule: the owner is an active storyteller or admin (owner is the
+// zero User when there is none), and all activeCollaborators of the
+// story's collaborators are active staff.
+func peopleRule(in *Input, owner models.User, activeCollaborators int, fe users.FieldErrors) {
+	if owner.ID == "" || !owner.Active() || (owner.Role != models.RoleStoryteller && owner.Role != models.RoleAdmin) {
+		fe["owner"] = "Choose an active storyteller or admin as the owner."
+	}
+	if len(in.Collaborators) > 0 && activeCollaborators != len(in.Collaborators) {
+		fe["collaborators"] = "Choose collaborators from the list of active staff."
+	}
+}
+
 func checkPatient(tx *gorm.DB, in *Input, fe users.FieldErrors) error {
-	if in.PatientID == "" {
-		fe["patient"] = "Choose the patient this story is about."
-		return nil
-	}
 	var n int64
-	if err := tx.Model(&models.Patient{}).Where("id = ?", in.PatientID).Count(&n).Error; err != nil {
-		return err
+	if in.PatientID != "" {
+		if err := tx.Model(&models.Patient{}).Where("id = ?", in.PatientID).Count(&n).Error; err != nil {
+			return err
+		}
 	}
-	if n == 0 {
-		fe["patient"] = "Unknown patient: choose the patient again, or add them first."
-		return nil
-	}
-	if in.InterviewID != "" {
-		var iv models.Interview
+	var iv models.Interview
+	if n > 0 && in.InterviewID != "" {
 		if err := tx.Where("id = ?", in.InterviewID).Limit(1).Find(&iv).Error; err != nil {
 			return err
 		}
-		if iv.ID == "" || iv.PatientID != in.PatientID {
-			fe["interview"] = "Choose an interview with this patient, or none."
-		}
 	}
+	patientRule(in, n > 0, iv, fe)
 	return nil
+}
+
+// patientRule: the story is about a stored patient, and its interview (iv,
+// the zero Interview when there is none) is one with that patient.
+func patientRule(in *Input, patientExists bool, iv models.Interview, fe users.FieldErrors) {
+	switch {
+	case in.PatientID == "":
+		fe["patient"] = "Choose the patient this story is about."
+	case !patientExists:
+		fe["patient"] = "Unknown patient: choose the patient again, or add them first."
+	case in.InterviewID != "" && (iv.ID == "" || iv.PatientID != in.PatientID):
+		fe["interview"] = "Choose an interview with this patient, or none."
+	}
 }
