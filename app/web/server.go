@@ -29,6 +29,7 @@ import (
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/retention"
 	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
@@ -73,6 +74,9 @@ type Deps struct {
 	Export *export.Service
 	// Website serves the public story pages, feeds and sitemap.
 	Website *website.Service
+	// Retention serves the retention and legal hold page (nil: the page
+	// says it is not available).
+	Retention *retention.Service
 	// SSO is the staff identity provider (nil when single sign-on is off).
 	SSO *sso.Client
 	// Mail sends invitation and password-reset links.
@@ -111,6 +115,7 @@ type Server struct {
 	templates  *consent.Templates
 	export     *export.Service
 	website    *website.Service
+	retention  *retention.Service
 	verifier   *disclosure.Verifier // checks public image bytes (cached)
 	sso        *sso.Client
 	mail       mail.Sender
@@ -134,6 +139,7 @@ func New(d Deps) (*Server, error) {
 	s.templates = d.Templates
 	s.export = d.Export
 	s.website = d.Website
+	s.retention = d.Retention
 	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 	s.sso, s.mail = d.SSO, d.Mail
 
