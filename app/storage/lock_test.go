@@ -174,6 +174,7 @@ func TestLocalRetention(t *testing.T) {
 	if w := l.WriteOnce(t.Context()); !w.Active || w.Mode != storage.ModeLocal {
 		t.Fatalf("WriteOnce = %+v", w)
 	}
+	wantErr(t, l.Retain(t.Context(), "consents/r/missing.pdf", now), storage.ErrNotFound, "retain a missing object")
 	put(t, l, "consents/r/certificate.pdf", "%PDF", "application/pdf")
 	until := now.AddDate(6, 0, 0)
 	must(t, l.Retain(t.Context(), "consents/r/certificate.pdf", until))

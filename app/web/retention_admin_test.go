@@ -35,6 +35,7 @@ func TestAdminRetentionPage(t *testing.T) {
 		t.Fatal("the store deleted retained evidence")
 	}
 
+	e.env.Client().Get("/readyz").Expect(http.StatusOK).Contains(`"object_lock":"active (local)"`)
 	admin, adminUser := e.env.SignedIn(models.RoleAdmin)
 	page := admin.Get("/admin/retention").Expect(http.StatusOK)
 	if page.Text("#retention-years") != "6 years" || !strings.Contains(page.Text("#write-once"), "active (local)") {
