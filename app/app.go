@@ -227,7 +227,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	// retention period after the consent ends, and under legal hold.
 	a.Retention = retention.New(gdb, a.Audit, store, a.Media, cfg.RetentionYears)
 	a.Retention.SetLogger(log)
-	log.Info("write-once evidence", "object_lock", a.Retention.WriteOnce(ctx).String())
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	log.Info("write-once evidence", "object_lock", a.Retention.WriteOnce(wctx).String())
+	wcancel()
 	a.Retention.Register(a.Jobs)
 	if err := a.Retention.ScheduleReport(ctx, time.Now().UTC().Add(time.Hour)); err != nil {
 		return nil, err

@@ -33,6 +33,13 @@ func (s *S3) DetectLock(ctx context.Context) (bool, error) {
 		return s.lock.enabled, nil
 	}
 	enabled, _, _, _, err := s.client.GetObjectLockConfig(ctx, s.bucket)
+	if err != nil && minio.ToErrorResponse(err).Code == "AccessDenied" {
+		// Credentials without s3:GetBucketObjectLockConfiguration: say so
+		// rather than failing every upload.
+		s.lock.known, s.lock.enabled = true, false
+		s.lock.why = "no permission to read the bucket's Object Lock configuration"
+		return false, nil
+	}
 	if err != nil {
 		code := minio.ToErrorResponse(err).Code
 		if code != "ObjectLockConfigurationNotFoundError" && code != "NoSuchObjectLockConfiguration" {
