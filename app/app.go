@@ -117,10 +117,15 @@ func OpenDB(cfg *config.Config) (*gorm.DB, error) {
 func OpenStore(ctx context.Context, cfg *config.Config) (storage.Store, error) {
 	if cfg.MediaBackend == "s3" {
 		st, err := storage.NewS3(ctx, storage.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
-			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, UseTLS: cfg.S3UseTLS, PathStyle: cfg.S3PathStyle, CreateBucket: cfg.S3CreateBucket})
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, UseTLS: cfg.S3UseTLS, PathStyle: cfg.S3PathStyle, CreateBucket: cfg.S3CreateBucket, LockMode: cfg.S3LockMode})
 		if err != nil {
 			return nil, fmt.Errorf("object storage (STORYKEEP_S3_*): %w", err)
 		}
+		// Whether the bucket has Object Lock is asked once at start; if the
+		// server cannot be reached yet it is asked again when first needed.
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, _ = st.DetectLock(dctx)
 		return st, nil
 	}
 	st, err := storage.NewLocal(cfg.MediaDir)
@@ -231,6 +236,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	// retention period after the consent ends, and under legal hold.
 	a.Retention = retention.New(gdb, a.Audit, store, a.Media, cfg.RetentionYears)
 	a.Retention.SetLogger(log)
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	log.Info("write-once evidence", "object_lock", a.Retention.WriteOnce(wctx).String())
+	wcancel()
 	a.Retention.Register(a.Jobs)
 	if err := a.Retention.ScheduleReport(ctx, time.Now().UTC().Add(time.Hour)); err != nil {
 		return nil, err
@@ -263,7 +271,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
 	a.Web, err = web.New(web.Deps{Keys: keys, Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
-		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail, CDN: a.CDN,
+		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail, CDN: a.CDN, Retention: a.Retention,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
 		return nil, err

@@ -32,6 +32,12 @@ func TestAxeOnEveryStaffScreen(t *testing.T) {
 	story := strings.TrimPrefix(p.Path(), "/stories/")
 	p.Open("/admin/consent-templates")
 	template := Eval[string](p, `(document.querySelector("main table tbody tr[id^=template-]")||{id:""}).id.replace("template-","")`)
+	// A legal hold, so the retention page shows its table and lift button.
+	p.Open("/admin/retention")
+	p.Type("#subject_id", patient)
+	p.Type("#reason", "Matter 2026-117")
+	p.Click(`#hold-form button[type=submit]`)
+	p.WantPath("/admin/retention")
 	p.Open("/admin/users")
 	user := Eval[string](p, `(document.querySelector("select[id^=role-]")||{id:""}).id.replace("role-","")`)
 
@@ -41,7 +47,7 @@ func TestAxeOnEveryStaffScreen(t *testing.T) {
 		"/stories/" + story + "/comments",
 		"/patients", "/patients/new", "/patients/" + patient, "/patients/" + patient + "/edit", "/patients/" + patient + "/interviews/new",
 		"/interviews", "/inbox", "/publishing",
-		"/admin/users", "/admin/users/new", "/admin/audit", "/admin/jobs", "/admin/settings", "/admin/channels",
+		"/admin/users", "/admin/users/new", "/admin/audit", "/admin/jobs", "/admin/retention", "/admin/settings", "/admin/channels",
 		"/admin/consent-templates", "/admin/consent-templates/" + template,
 		"/account/password", "/account/2fa",
 	}

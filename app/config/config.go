@@ -35,6 +35,9 @@ type Config struct {
 	S3UseTLS       bool
 	S3PathStyle    bool
 	S3CreateBucket bool
+	// S3LockMode is the Object Lock mode evidence is kept in when the
+	// bucket has Object Lock (compliance or governance; docs/retention.md).
+	S3LockMode string
 
 	SessionLifetime    time.Duration
 	SessionIdleTimeout time.Duration
@@ -212,6 +215,7 @@ var Settings = []Setting{
 	{Name: "s3-secret-key", Env: "STORYKEEP_S3_SECRET_KEY", Default: "", Secret: true, Help: "S3 secret key", bind: str(func(c *Config) *string { return &c.S3SecretKey })},
 	{Name: "s3-tls", Env: "STORYKEEP_S3_TLS", Default: "true", Help: "use HTTPS to reach the S3 endpoint", bind: boolean(func(c *Config) *bool { return &c.S3UseTLS })},
 	{Name: "s3-path-style", Env: "STORYKEEP_S3_PATH_STYLE", Default: "true", Help: "path-style bucket addressing (MinIO) instead of virtual-host style", bind: boolean(func(c *Config) *bool { return &c.S3PathStyle })},
+	{Name: "s3-lock-mode", Env: "STORYKEEP_S3_LOCK_MODE", Default: "compliance", Help: "Object Lock mode for consent evidence when the bucket has Object Lock: compliance (nobody can delete it early, not even the root account) or governance (an account allowed to bypass governance can)", bind: str(func(c *Config) *string { return &c.S3LockMode })},
 	{Name: "s3-create-bucket", Env: "STORYKEEP_S3_CREATE_BUCKET", Default: "false", Help: "create the bucket at start if it is missing", bind: boolean(func(c *Config) *bool { return &c.S3CreateBucket })},
 	{Name: "session-lifetime", Env: "STORYKEEP_SESSION_LIFETIME", Default: "12h", Help: "a staff session ends this long after sign-in", bind: duration(func(c *Config) *time.Duration { return &c.SessionLifetime })},
 	{Name: "session-idle-timeout", Env: "STORYKEEP_SESSION_IDLE_TIMEOUT", Default: "30m", Help: "a staff session ends after this long without a request", bind: duration(func(c *Config) *time.Duration { return &c.SessionIdleTimeout })},
@@ -405,6 +409,9 @@ func (c *Config) finish(cookieSecure string) error {
 		}
 	default:
 		return fmt.Errorf("STORYKEEP_MEDIA_BACKEND: must be local or s3, got %q", c.MediaBackend)
+	}
+	if c.S3LockMode != "compliance" && c.S3LockMode != "governance" {
+		return fmt.Errorf("STORYKEEP_S3_LOCK_MODE: must be compliance or governance, got %q", c.S3LockMode)
 	}
 	if _, err := c.Database(); err != nil {
 		return err

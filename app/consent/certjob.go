@@ -102,6 +102,12 @@ func (s *Service) certificate(ctx context.Context, rec *models.ConsentRecord, r 
 		return s.readObject(ctx, cur.CertificateKey, 0)
 	}
 	rec.CertificateKey, rec.CertificateSHA256 = key, sumHex
+	// Only the stored certificate is made write-once: a copy that lost the
+	// race above is deleted. If queueing fails, the daily retention job
+	// retains it (the record is valid).
+	if err := s.lockEvidence(ctx, nil, rec.ID, "certificate"); err != nil {
+		s.log.Warn("consent: certificate write-once lock not queued", "record", rec.ID, "err", err)
+	}
 	return pdf, nil
 }
 

@@ -19,7 +19,19 @@ const (
 	JobCertificate = "consent.certificate"
 	JobRevoked     = "consent.revoked"
 	JobSweep       = "consent.sweep"
+	// JobEvidenceLock asks the retention capability to keep a record's
+	// evidence objects write-once until its retention date (issue 24). It
+	// is queued when a record is signed, ends, or gets its certificate; the
+	// retention service handles it.
+	JobEvidenceLock = "retention.lock"
 )
+
+// lockEvidence queues JobEvidenceLock for rec in tx (nil: its own); event
+// keeps one job per change of the record.
+func (s *Service) lockEvidence(ctx context.Context, tx *gorm.DB, recID, event string) error {
+	_, err := s.jobs.Enqueue(ctx, tx, JobEvidenceLock, map[string]string{"record_id": recID}, jobs.Options{Key: JobEvidenceLock + ":" + recID + ":" + event})
+	return err
+}
 
 // mailJob is an invitation or reminder; Token is sealed with the data key.
 type mailJob struct {

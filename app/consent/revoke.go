@@ -96,9 +96,12 @@ func (s *Service) end(ctx context.Context, rec *models.ConsentRecord, status, re
 		if err := s.notifyStaff(ctx, tx, rec.StoryID, actor, notify); err != nil {
 			return err
 		}
-		_, err := s.jobs.Enqueue(ctx, tx, JobRevoked, RevokedEvent{RecordID: rec.ID, StoryID: rec.StoryID, Channels: parseList(rec.Channels), Reason: status},
-			jobs.Options{Key: JobRevoked + ":" + rec.ID})
-		return err
+		if _, err := s.jobs.Enqueue(ctx, tx, JobRevoked, RevokedEvent{RecordID: rec.ID, StoryID: rec.StoryID, Channels: parseList(rec.Channels), Reason: status},
+			jobs.Options{Key: JobRevoked + ":" + rec.ID}); err != nil {
+			return err
+		}
+		// The end is known now: extend the evidence's write-once date to it.
+		return s.lockEvidence(ctx, tx, rec.ID, status)
 	}
 	if slices.Contains(withdrawable, stage) && (rec.Status == models.RecordValid) {
 		return s.transitionWith(ctx, systemActor, rec.StoryID, workflow.Withdrawn, "The patient's consent ended ("+status+").", fn)

@@ -299,8 +299,13 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 		if err := s.notifyStaff(ctx, tx, r.StoryID, r.CreatedBy, NotifySigned); err != nil {
 			return err
 		}
-		_, err := s.jobs.Enqueue(ctx, tx, JobCertificate, certJob{RecordID: rec.ID}, jobs.Options{Key: JobCertificate + ":" + rec.ID})
-		return err
+		if _, err := s.jobs.Enqueue(ctx, tx, JobCertificate, certJob{RecordID: rec.ID}, jobs.Options{Key: JobCertificate + ":" + rec.ID}); err != nil {
+			return err
+		}
+		// The signature and the frozen media become write-once only once
+		// the record exists: a failed signing must still be able to remove
+		// its signature image.
+		return s.lockEvidence(ctx, tx, rec.ID, "signed")
 	})
 	if err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), rec.SignatureKey)

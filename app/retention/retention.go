@@ -88,8 +88,15 @@ func New(db *gorm.DB, log *audit.Log, store storage.Store, media *assets.Service
 // Years is the retention period in years.
 func (s *Service) Years() int { return s.years }
 
-// SetClock replaces the clock, so tests can move past retention.
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// SetClock replaces the clock, so tests can move past retention. A store
+// that compares retention dates with a clock of its own (local disk) is
+// moved with it.
+func (s *Service) SetClock(now func() time.Time) {
+	s.now = now
+	if c, ok := s.store.(interface{ SetClock(func() time.Time) }); ok {
+		c.SetClock(now)
+	}
+}
 
 // SetLogger sets where the daily job reports (ids and counts only).
 func (s *Service) SetLogger(l *slog.Logger) { s.log = l }
@@ -539,6 +546,7 @@ const JobReport = "retention.report"
 func (s *Service) Register(q *jobs.Queue) {
 	s.jobs = q
 	q.Handle(JobReport, s.HandleReport)
+	q.Handle(JobLock, s.HandleLock)
 }
 
 // ScheduleReport queues the report for at's day (one per day across
@@ -554,6 +562,11 @@ func (s *Service) ScheduleReport(ctx context.Context, at time.Time) error {
 // queues tomorrow's report.
 func (s *Service) HandleReport(ctx context.Context, _ *models.Job) error {
 	ctx = audit.WithActor(ctx, audit.System)
+	// Extend the write-once date of valid records, and catch up on any
+	// lock that failed; a failure is logged and tried again tomorrow.
+	if n, err := s.LockAll(ctx, false); err != nil {
+		s.log.Warn("retention: write-once evidence not all retained", "records", n, "err", err)
+	}
 	rep, err := s.Due(ctx)
 	if err != nil {
 		return err

@@ -42,6 +42,8 @@ type Local struct {
 	// data+sidecar, so Stat never pairs new data with an old content type and
 	// Delete's pruning of empty directories cannot race a Put's MkdirAll.
 	mu sync.RWMutex
+	// now is the clock retention dates are compared with (tests move it).
+	now func() time.Time
 }
 
 var _ Store = (*Local)(nil)
@@ -59,7 +61,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open local root: %w", err)
 	}
-	l := &Local{root: root, dir: dir}
+	l := &Local{root: root, dir: dir, now: time.Now}
 	for _, d := range []string{localTmpDir, localMetaDir} {
 		if err := root.MkdirAll(d, 0o700); err != nil {
 			root.Close()
@@ -109,6 +111,9 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		return Info{}, fmt.Errorf("storage: put %q: %w", key, err)
 	}
 	name, metaName := filepath.FromSlash(key), metaPath(key)
+	if until := l.retainUntil(key); l.now().Before(until) {
+		return Info{}, retainedErr("put", key, until)
+	}
 	if err := l.rename(data, name); err != nil {
 		return Info{}, fmt.Errorf("storage: put %q: %w", key, err)
 	}
@@ -258,6 +263,9 @@ func (l *Local) contentType(key string) string {
 
 type localMeta struct {
 	ContentType string `json:"contentType"`
+	// RetainUntil is the date before which Storykeep refuses to delete or
+	// overwrite the object (write-once evidence).
+	RetainUntil *time.Time `json:"retainUntil,omitempty"`
 }
 
 func encodeMeta(ct string) string {
@@ -288,6 +296,9 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		return err
 	case fi.IsDir(): // only other keys live below it
 		return nil
+	}
+	if until := l.retainUntil(key); l.now().Before(until) {
+		return retainedErr("delete", key, until)
 	}
 	if err := l.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("storage: delete %q: %w", key, err)

@@ -38,6 +38,10 @@ type S3Config struct {
 	// CreateBucket makes NewS3 create a missing bucket, for development and
 	// tests; production buckets are created by operations with their policy.
 	CreateBucket bool
+	// LockMode is the Object Lock mode evidence is retained in when the
+	// bucket has Object Lock enabled: "compliance" (default) or
+	// "governance". See docs/retention.md for why compliance is the default.
+	LockMode string
 }
 
 // S3 stores objects in an S3-compatible bucket (MinIO in production).
@@ -45,6 +49,8 @@ type S3 struct {
 	client   *minio.Client
 	bucket   string
 	endpoint string
+	mode     minio.RetentionMode
+	lock     lockState
 }
 
 var _ Store = (*S3)(nil)
@@ -78,7 +84,15 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: S3 client for %s: %w", endpoint, err)
 	}
-	s := &S3{client: client, bucket: cfg.Bucket, endpoint: client.EndpointURL().String()}
+	mode := minio.Compliance
+	switch strings.ToLower(cfg.LockMode) {
+	case "", ModeCompliance:
+	case ModeGovernance:
+		mode = minio.Governance
+	default:
+		return nil, fmt.Errorf("storage: S3 lock mode %q: must be compliance or governance", cfg.LockMode)
+	}
+	s := &S3{client: client, bucket: cfg.Bucket, endpoint: client.EndpointURL().String(), mode: mode}
 	if cfg.CreateBucket {
 		if err := s.createBucket(ctx, cfg.Region); err != nil {
 			return nil, err
@@ -108,6 +122,15 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, conte
 	ct, err := checkPutArgs(key, size, contentType)
 	if err != nil {
 		return Info{}, err
+	}
+	if s.locked(ctx) {
+		// The bucket keeps the old version anyway; refusing says so
+		// instead of hiding the evidence behind a newer version.
+		if until, err := s.RetainedUntil(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
+			return Info{}, err
+		} else if time.Now().Before(until) {
+			return Info{}, retainedErr("put", key, until)
+		}
 	}
 	up, err := s.client.PutObject(ctx, s.bucket, key, newPutReader(ctx, r, size), size,
 		minio.PutObjectOptions{ContentType: ct, PartSize: s3PartSize})
@@ -204,6 +227,9 @@ func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := ValidateKey(key); err != nil {
 		return err
+	}
+	if s.locked(ctx) {
+		return s.deleteVersions(ctx, key)
 	}
 	err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
 	if err != nil {

@@ -35,6 +35,9 @@ var stores = []struct {
 }{
 	{"local", newLocalHarness},
 	{"s3", newS3Harness},
+	// An Object Lock bucket is versioned: every behaviour must hold there
+	// too (a delete really deletes, an overwrite reads back the new bytes).
+	{"s3-object-lock", newS3LockedHarness},
 }
 
 // TestConformance runs every behaviour against every store, so code written
@@ -75,8 +78,11 @@ func newLocalHarness(t *testing.T) harness {
 	}}
 }
 
-func newS3Harness(t *testing.T) harness {
-	cfg := miniotest.Start(t)
+func newS3Harness(t *testing.T) harness { return s3Harness(t, miniotest.Start(t)) }
+
+func newS3LockedHarness(t *testing.T) harness { return s3Harness(t, miniotest.StartLocked(t)) }
+
+func s3Harness(t *testing.T, cfg storage.S3Config) harness {
 	s, err := storage.NewS3(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/storage"
 )
 
 // healthz says the process is up; it touches nothing else.
@@ -36,6 +37,11 @@ func (s *Server) readyz(c echo.Context) error {
 		} else {
 			checks[name] = "ok"
 		}
+	}
+	// Whether evidence is write-once (S3 Object Lock and its mode, or local
+	// read-only files): shown, not a reason to refuse traffic.
+	if r, ok := s.store.(storage.Retainer); ok {
+		checks["object_lock"] = r.WriteOnce(ctx).String()
 	}
 	return c.JSON(status, checks)
 }

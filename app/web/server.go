@@ -30,6 +30,7 @@ import (
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/retention"
 	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
@@ -77,6 +78,9 @@ type Deps struct {
 	// CDN purges withdrawn stories from the CDN; Admin → Jobs lists the
 	// purges not done (nil or off: no CDN).
 	CDN *cdn.Service
+	// Retention serves the retention and legal hold page (nil: the page
+	// says it is not available).
+	Retention *retention.Service
 	// SSO is the staff identity provider (nil when single sign-on is off).
 	SSO *sso.Client
 	// Mail sends invitation and password-reset links.
@@ -116,6 +120,7 @@ type Server struct {
 	export     *export.Service
 	website    *website.Service
 	cdn        *cdn.Service
+	retention  *retention.Service
 	verifier   *disclosure.Verifier // checks public image bytes (cached)
 	sso        *sso.Client
 	mail       mail.Sender
@@ -140,6 +145,7 @@ func New(d Deps) (*Server, error) {
 	s.export = d.Export
 	s.website = d.Website
 	s.cdn = d.CDN
+	s.retention = d.Retention
 	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 	s.sso, s.mail = d.SSO, d.Mail
 

@@ -19,6 +19,7 @@ import (
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/crypto"
 	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/app/web"
 )
@@ -237,7 +238,7 @@ func cmdAudit(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-func cmdConfig(args []string, getenv func(string) string, stdout io.Writer) error {
+func cmdConfig(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -245,7 +246,25 @@ func cmdConfig(args []string, getenv func(string) string, stdout io.Writer) erro
 	for _, l := range cfg.Redacted() {
 		fmt.Fprintln(stdout, l)
 	}
+	fmt.Fprintln(stdout, "# write-once evidence (object lock): "+writeOnce(ctx, cfg))
 	return nil
+}
+
+// writeOnce says whether evidence is kept write-once: for S3 the bucket is
+// asked whether it has Object Lock (nothing is created); local disk keeps
+// evidence files read-only and refuses to delete them before their date.
+func writeOnce(ctx context.Context, cfg *config.Config) string {
+	if cfg.MediaBackend != "s3" {
+		return storage.WriteOnce{Active: true, Mode: storage.ModeLocal}.String()
+	}
+	st, err := storage.NewS3(ctx, storage.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
+		AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, UseTLS: cfg.S3UseTLS, PathStyle: cfg.S3PathStyle, LockMode: cfg.S3LockMode})
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return st.WriteOnce(ctx).String()
 }
 
 // cmdHealthcheck asks the local server's /readyz; containers without a shell

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "restore":
 		err = cmdRestore(ctx, args[1:], getenv, stdout)
 	case "config":
-		err = cmdConfig(args[1:], getenv, stdout)
+		err = cmdConfig(ctx, args[1:], getenv, stdout)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args[1:], getenv, stdout)
 	case "version":

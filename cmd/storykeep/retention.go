@@ -23,6 +23,7 @@ const retentionUsage = `usage:
   storykeep retention hold --patient ID|--story ID --reason R
   storykeep retention lift HOLD_ID
   storykeep retention holds                         active legal holds
+  storykeep retention lock                          retain every record's evidence write-once until its date (after turning on Object Lock)
 Settings flags (e.g. --retention-years) come after "--".`
 
 // cmdRetention implements `storykeep retention …` (issue 24): nothing past
@@ -104,6 +105,14 @@ func cmdRetention(ctx context.Context, args []string, getenv func(string) string
 			printItems("purged", p.Items)
 			fmt.Fprintf(stdout, "%d purged; %d kept by a legal hold\n", len(p.Items), p.Held)
 		}
+		return err
+	case "lock":
+		w := svc.WriteOnce(ctx)
+		if !w.Active {
+			return fmt.Errorf("write-once storage is %s; nothing to do", w)
+		}
+		n, err := svc.LockAll(ctx, true)
+		fmt.Fprintf(stdout, "evidence of %d consent record(s) retained write-once (%s)\n", n, w.Mode)
 		return err
 	case "hold":
 		kind, id := models.HoldPatient, *patient

@@ -61,6 +61,18 @@ func Run(m *testing.M) int {
 // that the S3 tests did not run.
 func Start(t testing.TB) storage.S3Config {
 	t.Helper()
+	return start(t, false)
+}
+
+// StartLocked is Start with a bucket created with Object Lock enabled (as
+// `mc mb --with-lock` does), which also turns on versioning.
+func StartLocked(t testing.TB) storage.S3Config {
+	t.Helper()
+	return start(t, true)
+}
+
+func start(t testing.TB, locking bool) storage.S3Config {
+	t.Helper()
 	bin, err := findBinary()
 	if err != nil {
 		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
@@ -80,7 +92,7 @@ func Start(t testing.TB) storage.S3Config {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{}); err != nil {
+	if err := client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{ObjectLocking: locking}); err != nil {
 		t.Fatalf("miniotest: make bucket %s: %v\n%s", cfg.Bucket, err, srv.logTail())
 	}
 	t.Logf("miniotest: bucket %s on MinIO at %s (%s)", cfg.Bucket, cfg.Endpoint, bin)
