@@ -111,6 +111,9 @@ func (s *Service) ConsentSuperseded(ctx context.Context, tx *gorm.DB, ev workflo
 			Details: map[string]any{"story_id": ev.StoryID, "old_revision": ev.OldRevision, "new_revision": ev.NewRevision}}); err != nil {
 			return err
 		}
+		if err := s.NotifyPatient(ctx, tx, &rec, NoticeSuperseded, 0); err != nil {
+			return err
+		}
 	}
 	if len(reqs)+len(recs) == 0 {
 		return nil
