@@ -89,16 +89,14 @@ type OpenTask struct {
 	StoryTitle string
 }
 
-// OpenTasks lists open tasks on the given stories (nil: every story),
-// oldest first, at most limit.
-func (s *Service) OpenTasks(ctx context.Context, storyIDs []string, limit int) ([]OpenTask, error) {
+// OpenTasks lists open tasks, oldest first, at most limit: on every
+// story, or (userID set) on the stories userID owns or collaborates on.
+func (s *Service) OpenTasks(ctx context.Context, userID string, limit int) ([]OpenTask, error) {
 	q := s.read.WithContext(ctx).Table("consent_patient_tasks AS t").Select("t.*, s.title AS story_title").
 		Joins("JOIN stories s ON s.id = t.story_id").Where("t.done_at IS NULL")
-	if storyIDs != nil {
-		if len(storyIDs) == 0 {
-			return nil, nil
-		}
-		q = q.Where("t.story_id IN ?", storyIDs)
+	if userID != "" {
+		q = q.Where("s.owner_id = ? OR t.story_id IN (?)", userID,
+			s.read.Model(&models.StoryCollaborator{}).Select("story_id").Where("user_id = ?", userID))
 	}
 	var out []OpenTask
 	err := q.Order("t.created_at, t.id").Limit(limit).Scan(&out).Error
