@@ -406,3 +406,27 @@ func TestEsignWithdrawalTurnsMailIntoPaperTasks(t *testing.T) {
 		t.Fatalf("paper tasks missing: %q", page.Text("#patient-tasks"))
 	}
 }
+
+// TestCompletionPageSaysCertificateBeingPrepared: when the signed PDF cannot
+// be made at once (the timestamp authority is unreachable), the completion
+// page's download answers "being prepared" with the same link, which works
+// once the PDF can be made; strangers still get nothing.
+func TestCompletionPageSaysCertificateBeingPrepared(t *testing.T) {
+	e := newConsentEnv(t)
+	e.App.Consent.Sealer.TSAURL = "http://127.0.0.1:1/unreachable"
+	path := e.send(t)
+	p := e.Client()
+	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	done := confirmSign(p, path, signForm()).Expect(http.StatusOK)
+	dl := done.Doc.Find(`a[href$="/certificate"]`).AttrOr("href", "")
+	wait := p.Get(dl).Expect(http.StatusServiceUnavailable).Contains("Estamos preparando su formulario firmado")
+	if wait.Doc.Find(`a[href="`+dl+`"]`).Length() != 1 || wait.Header.Get("Retry-After") == "" {
+		t.Fatal("the being-prepared page lacks the retry link or Retry-After")
+	}
+	e.Client().Get(dl).Expect(http.StatusNotFound)
+	e.App.Consent.Sealer.TSAURL = "" // the authority is back (sealed without a timestamp here)
+	got := p.Get(dl).Expect(http.StatusOK)
+	if !strings.HasPrefix(got.Body, "%PDF-") {
+		t.Fatal("the retried download is not a PDF")
+	}
+}
