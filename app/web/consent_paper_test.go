@@ -131,7 +131,7 @@ func TestPaperAuthorizationAndWrittenRevocationTakeTheESignPath(t *testing.T) {
 	e.runJobs(t)
 
 	page := e.staff.Get("/stories/" + e.story + "/consent/paper").Expect(http.StatusOK)
-	if page.Doc.Find(`form[action$="/paper/authorization"] input[name=request][value="` + req + `"]`).Length() != 1 {
+	if page.Doc.Find(`form[action$="/paper/authorization"] input[name=request][value="`+req+`"]`).Length() != 1 {
 		t.Fatal("the paper page offers no form for the open request")
 	}
 	// Not a scan: refused by its bytes, whatever its name says.
