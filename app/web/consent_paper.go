@@ -36,6 +36,7 @@ func (s *Server) consentPaperRoutes() []Route {
 		{post, "/stories/:id/consent/paper/revocation", authz.ConsentPaperOwn, s.consentPaperRevocation},
 		{post, "/stories/:id/consent/paper/esign", authz.ConsentPaperOwn, s.consentPaperEsign},
 		{post, "/stories/:id/consent/tasks/:task/done", authz.ConsentPaperOwn, s.consentTaskDone},
+		{get, "/stories/:id/consent/:request/print", authz.ConsentPaperOwn, s.consentPaperPrint},
 		{get, "/stories/:id/consent/paper/documents/:doc", authz.ConsentCertificate, s.consentPaperDocument},
 	}
 }

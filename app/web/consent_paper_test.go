@@ -134,6 +134,12 @@ func TestPaperAuthorizationAndWrittenRevocationTakeTheESignPath(t *testing.T) {
 	if page.Doc.Find(`form[action$="/paper/authorization"] input[name=request][value="`+req+`"]`).Length() != 1 {
 		t.Fatal("the paper page offers no form for the open request")
 	}
+	// The form to print: the authorization, boxes to tick, the request's id.
+	pr := e.staff.Get("/stories/" + e.story + "/consent/" + req + "/print").Expect(http.StatusOK)
+	if !strings.Contains(pr.Text("#paper-form"), req) || pr.Doc.Find("#paper-form .paper-boxes li").Length() < 4 ||
+		!strings.Contains(pr.Text("#paper-form"), "Sus elecciones") || auditCount(t, e.Env, "consent.paper_print", req) != 1 {
+		t.Fatalf("printable form: %q", pr.Text("main"))
+	}
 	// Not a scan: refused by its bytes, whatever its name says.
 	form := e.paperForm()
 	form.Set("request", req)
