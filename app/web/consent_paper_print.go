@@ -87,5 +87,5 @@ func (s *Server) consentPaperPrint(c echo.Context) error {
 	return s.render(c, http.StatusOK, "consent_paper_print", Page{Title: f.Title, Lang: lang, Data: map[string]any{
 		"Story": st, "Request": r, "L": paperFormLabels[lang], "Ends": max,
 		"AuthHTML": template.HTML(consent.RenderedHTML(r.AuthorizationText)), //nolint:gosec // sanitised by markdown.Render
-		"Frozen": f, "BodyHTML": markdown.Render(f.Body), "Channels": chans, "Media": media, "Names": names}})
+		"Frozen":   f, "BodyHTML": markdown.Render(f.Body), "Channels": chans, "Media": media, "Names": names}})
 }
