@@ -206,6 +206,18 @@ func TestPaperAuthorizationAndWrittenRevocationTakeTheESignPath(t *testing.T) {
 		}
 	}
 
+	// It verifies like an e-signed certificate, and stops verifying once the
+	// recorded scan hash is changed in the database.
+	e.App.DB.Where("id = ?", rec.ID).Take(&rec)
+	if chk, err := e.App.Consent.CheckCertificate(context.Background(), certMail.Attachments[0].Data); err != nil || !chk.OK || chk.Record == nil || chk.Record.ID != rec.ID {
+		t.Fatalf("paper certificate check: %+v %v", chk, err)
+	}
+	e.App.DB.Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).Update("paper_scan_sha256", strings.Repeat("1", 64))
+	if chk, _ := e.App.Consent.CheckCertificate(context.Background(), certMail.Attachments[0].Data); chk != nil && chk.OK {
+		t.Fatal("a paper certificate still verifies after its scan hash changed in the database")
+	}
+	e.App.DB.Model(&models.ConsentRecord{}).Where("id = ?", rec.ID).Update("paper_scan_sha256", rec.PaperScanSHA256)
+
 	// Approved and published exactly as an e-signed story.
 	e.staff.Post("/stories/"+e.story+"/transition", url.Values{"to": {"in_review"}}).Expect(http.StatusSeeOther)
 	reviewer, _ := e.SignedIn(models.RoleReviewer)
