@@ -419,6 +419,14 @@ func TestEsignWithdrawalTurnsMailIntoPaperTasks(t *testing.T) {
 	if len(e.smtp.Messages()) != before {
 		t.Fatal("mail went to a patient who withdrew consent to electronic records")
 	}
+	// A new request for this patient is not emailed either.
+	e.story = createStory(t, e.staff, storyForm(e.patient, e.owner.ID, "María sale del hospital"))
+	e.openRequest(t)
+	e.runJobs(t)
+	if len(e.smtp.Messages()) != before {
+		t.Fatal("an invitation was emailed to a patient who withdrew consent to electronic records")
+	}
+	e.story = rec.StoryID
 	page := e.staff.Get("/stories/" + e.story + "/consent").Expect(http.StatusOK)
 	if page.Doc.Find(`#patient-tasks li[data-kind="paper_only"]`).Length() != 1 || page.Doc.Find(`#patient-tasks li[data-kind="paper_receipt"]`).Length() != 1 {
 		t.Fatalf("paper tasks missing: %q", page.Text("#patient-tasks"))
@@ -446,5 +454,54 @@ func TestCompletionPageSaysCertificateBeingPrepared(t *testing.T) {
 	got := p.Get(dl).Expect(http.StatusOK)
 	if !strings.HasPrefix(got.Body, "%PDF-") {
 		t.Fatal("the retried download is not a PDF")
+	}
+}
+
+// TestESignedWithoutEmailGetsPrintTaskAndRevocationReceipt: the e-sign path
+// shares the patient's copy and receipt: signing in person without an email
+// address opens the printed-copy task, and an electronic revocation by a
+// patient with an address sends the same dated receipt over SMTP.
+func TestESignedWithoutEmailGetsPrintTaskAndRevocationReceipt(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := audit.WithActor(context.Background(), audit.System)
+	p, err := e.App.Patients.Create(ctx, e.owner.ID, patients.Input{FullName: "Ana Ruiz", DOB: "1970-02-03", Language: "es"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.story = createStory(t, e.staff, storyForm(p.ID, e.owner.ID, "Ana vuelve a casa"))
+	res := e.staff.Post("/stories/"+e.story+"/consent", url.Values{"signer": {"patient"}, "channels": {"website", "x"},
+		"name_usage": {"first_name"}, "language": {"es"}, "link_days": {"14"}}).Expect(http.StatusOK)
+	link, _ := url.Parse(res.Doc.Find("#consent-link").AttrOr("value", ""))
+	pc := e.Client()
+	verifyDOB(pc, link.Path, "1970", "2", "3").Expect(http.StatusSeeOther)
+	sign := signForm()
+	sign.Set("typed_name", "Ana Ruiz")
+	sign.Set("typed_signature", "Ana Ruiz")
+	confirmSign(pc, link.Path, sign).Expect(http.StatusOK)
+	var rec models.ConsentRecord
+	e.App.DB.Where("story_id = ?", e.story).Take(&rec)
+	var tasks int64
+	e.App.DB.Model(&models.ConsentPatientTask{}).Where("record_id = ? AND kind = ? AND done_at IS NULL", rec.ID, models.TaskPrintCopy).Count(&tasks)
+	if rec.Method != models.MethodEsign || tasks != 1 {
+		t.Fatalf("e-signed without email: method %q, %d printed-copy tasks", rec.Method, tasks)
+	}
+
+	// María (with an address) signs electronically and revokes electronically.
+	e.story = createStory(t, e.staff, storyForm(e.patient, e.owner.ID, "María camina otra vez"))
+	path := e.send(t)
+	pm := e.Client()
+	verifyDOB(pm, path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	confirmSign(pm, path, signForm()).Expect(http.StatusOK)
+	e.runJobs(t)
+	revoke, _ := url.Parse(linkRE.FindString(strings.ReplaceAll(e.smtp.Last(t).Text, "\n", " ")))
+	rv := e.Client()
+	verifyDOB(rv, revoke.Path, "1984", "7", "21").Expect(http.StatusSeeOther)
+	rv.Post(revoke.Path, nil).Expect(http.StatusOK).Contains("Su permiso está cancelado")
+	e.runJobs(t)
+	var rec2 models.ConsentRecord
+	e.App.DB.Where("story_id = ?", e.story).Take(&rec2)
+	receipt := e.smtp.Last(t)
+	if !strings.Contains(receipt.Subject, "recibo de su revocación") || !strings.Contains(receipt.Text, rec2.ID) || !strings.Contains(receipt.Text, "María camina otra vez") {
+		t.Fatalf("electronic revocation receipt %q:\n%s", receipt.Subject, receipt.Text)
 	}
 }
