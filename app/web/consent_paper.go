@@ -186,7 +186,7 @@ func (s *Server) consentPaperRevocation(c echo.Context) error {
 	err = s.consent.RevokeWritten(c.Request().Context(), v.Story.ID, c.FormValue("record"), in)
 	var fe consent.FieldErrors
 	if errors.As(err, &fe) {
-		return s.paperInvalid(c, v, fe, map[string]string{"record": c.FormValue("record"), "received_on": in.ReceivedOn})
+		return s.paperInvalid(c, v, renameField(fe, "scan", "revocation-scan"), map[string]string{"record": c.FormValue("record"), "received_on": in.ReceivedOn})
 	}
 	if err != nil {
 		return err
@@ -209,9 +209,7 @@ func (s *Server) consentPaperEsign(c echo.Context) error {
 	err = s.consent.WithdrawEsign(c.Request().Context(), v.Story.ID, consent.EsignWithdrawal{ReceivedOn: c.FormValue("esign_received_on"), Letter: letter})
 	var fe consent.FieldErrors
 	if errors.As(err, &fe) {
-		if m, ok := fe["received_on"]; ok {
-			fe = consent.FieldErrors{"esign_received_on": m}
-		}
+		fe = renameField(renameField(fe, "received_on", "esign_received_on"), "scan", "esign-scan")
 		return s.paperInvalid(c, v, fe, map[string]string{"esign_received_on": c.FormValue("esign_received_on")})
 	}
 	if err != nil {
@@ -311,4 +309,14 @@ func (s *Server) dashboardPatientTasks(c echo.Context, data map[string]any) erro
 type dashboardTask struct {
 	StoryID, StoryTitle, Label string
 	Since                      time.Time
+}
+
+// renameField moves an error to the id of the field it belongs to on the
+// paper page (three forms share field names), so the summary links to it.
+func renameField(fe consent.FieldErrors, from, to string) consent.FieldErrors {
+	if m, ok := fe[from]; ok {
+		delete(fe, from)
+		fe[to] = m
+	}
+	return fe
 }

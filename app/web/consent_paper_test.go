@@ -239,6 +239,12 @@ func TestPaperAuthorizationAndWrittenRevocationTakeTheESignPath(t *testing.T) {
 	today := time.Now().UTC().Format("2006-01-02")
 	postMultipart(t, e.Env, e.staff, "/stories/"+e.story+"/consent/paper/revocation", url.Values{"record": {rec.ID}, "received_on": {"2001-01-01"}},
 		"scan", "letter.pdf", letterPDF).Expect(http.StatusUnprocessableEntity)
+	badLetter := postMultipart(t, e.Env, e.staff, "/stories/"+e.story+"/consent/paper/revocation", url.Values{"record": {rec.ID}, "received_on": {today}},
+		"scan", "letter.pdf", []byte("<html>not a letter</html>")).Expect(http.StatusUnprocessableEntity)
+	if badLetter.Doc.Find("#revocation-scan[aria-invalid=true]").Length() != 1 || badLetter.Doc.Find(`.alert a[href="#revocation-scan"]`).Length() != 1 {
+		t.Fatal("a refused letter is not marked on its own field")
+	}
+	e.Client().Get("/p/" + pub.Slug).Expect(http.StatusOK)
 	postMultipart(t, e.Env, e.staff, "/stories/"+e.story+"/consent/paper/revocation", url.Values{"record": {rec.ID}, "received_on": {today}},
 		"scan", "letter.pdf", letterPDF).Expect(http.StatusSeeOther)
 	e.Client().Get("/p/" + pub.Slug).Expect(http.StatusGone)
