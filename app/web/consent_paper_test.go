@@ -167,6 +167,7 @@ func TestPaperAuthorizationAndWrittenRevocationTakeTheESignPath(t *testing.T) {
 	if e.stage(t) != "consented" {
 		t.Fatalf("stage after paper consent = %s", e.stage(t))
 	}
+	e.staff.Get("/stories/" + e.story + "/consent").Expect(http.StatusOK).Contains("signed on paper")
 	if chk := consent.VerifyScope(&rec); !chk.Matches {
 		t.Fatalf("paper record scope: %s", chk.Problem)
 	}
