@@ -83,9 +83,9 @@ func (s *Server) consentPaperPrint(c echo.Context) error {
 			break
 		}
 	}
-	max := consent.FormatDate(lang, prop.MaxExpiresOn)
+	latest := consent.FormatDate(lang, prop.MaxExpiresOn)
 	return s.render(c, http.StatusOK, "consent_paper_print", Page{Title: f.Title, Lang: lang, Data: map[string]any{
-		"Story": st, "Request": r, "L": paperFormLabels[lang], "Ends": max,
+		"Story": st, "Request": r, "L": paperFormLabels[lang], "Ends": latest,
 		"AuthHTML": template.HTML(consent.RenderedHTML(r.AuthorizationText)), //nolint:gosec // sanitised by markdown.Render
 		"Frozen":   f, "BodyHTML": markdown.Render(f.Body), "Channels": chans, "Media": media, "Names": names}})
 }
