@@ -43,7 +43,7 @@ func TestAxeOnEveryStaffScreen(t *testing.T) {
 
 	pages := []string{
 		"/", "/stories", "/stories/new?patient=" + patient, "/stories/choose-patient?for=new&q=an", "/stories?patient=" + patient, "/stories/" + story, "/stories/" + story + "/edit", "/stories/" + story + "/history",
-		"/stories/" + story + "/media", "/stories/" + story + "/consent", "/stories/" + story + "/publish",
+		"/stories/" + story + "/media", "/stories/" + story + "/consent", "/stories/" + story + "/consent/paper", "/stories/" + story + "/publish",
 		"/stories/" + story + "/comments",
 		"/patients", "/patients/new", "/patients/" + patient, "/patients/" + patient + "/edit", "/patients/" + patient + "/interviews/new",
 		"/interviews", "/inbox", "/publishing",

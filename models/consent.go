@@ -97,6 +97,12 @@ type ConsentRecord struct {
 	SignatureKey       string
 	SignatureSHA256    string `gorm:"column:signature_sha256"`
 	SignatureTyped     bool
+	// Method is how it was signed: MethodEsign, or MethodPaper (a scanned
+	// paper form recorded by staff; PaperScanSHA256 is the scan's hash and
+	// is part of the signed scope).
+	Method             string     `gorm:"default:esign"`
+	PaperScanSHA256    string     `gorm:"column:paper_scan_sha256"`
+	PaperSignedOn      *time.Time // the date written on the paper form
 	CertificateKey     string
 	CertificateSHA256  string `gorm:"column:certificate_sha256"`
 	EsignAgreed        bool

@@ -95,6 +95,9 @@ type Config struct {
 	ConsentMaxYears     int
 	OrganisationName    string
 	ConsentReminderDays []int
+	// ConsentNoticeDays: days before a consent ends on which the patient
+	// is told (issue 19 item 5).
+	ConsentNoticeDays []int
 
 	// RetentionYears is how long consent evidence is kept after each
 	// record ends (issue 24); see docs/retention.md.
@@ -255,6 +258,7 @@ var Settings = []Setting{
 	{Name: "consent-max-years", Env: "STORYKEEP_CONSENT_MAX_YEARS", Default: "2", Help: "latest expiration, in years after signing, a patient may choose for a consent", bind: integer(func(c *Config) *int { return &c.ConsentMaxYears })},
 	{Name: "organisation-name", Env: "STORYKEEP_ORGANISATION_NAME", Default: "Our hospital", Help: "the organisation named on consent forms, emails and certificates", bind: str(func(c *Config) *string { return &c.OrganisationName })},
 	{Name: "consent-reminder-days", Env: "STORYKEEP_CONSENT_REMINDER_DAYS", Default: "3,7", Help: "days after sending on which an unopened consent request is emailed again, comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentReminderDays })},
+	{Name: "consent-notice-days", Env: "STORYKEEP_CONSENT_NOTICE_DAYS", Default: "30,7", Help: "days before a consent ends on which the patient is told by email (or staff are asked to post a notice), comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentNoticeDays })},
 	{Name: "retention-years", Env: "STORYKEEP_RETENTION_YEARS", Default: "6", Help: "years consent evidence (records, requests, certificates, signatures and the media they refer to) is kept after each consent ends; deleting it sooner is refused", bind: integer(func(c *Config) *int { return &c.RetentionYears })},
 	{Name: "site-title", Env: "STORYKEEP_SITE_TITLE", Default: "Patient stories", Help: "title of the public website of published stories, its feeds and sitemap", bind: str(func(c *Config) *string { return &c.SiteTitle })},
 	{Name: "oidc-issuer", Env: "STORYKEEP_OIDC_ISSUER", Default: "", Help: "OpenID Connect issuer URL of the staff identity provider (Entra ID, Okta, Keycloak…); empty turns single sign-on off", bind: str(func(c *Config) *string { return &c.OIDCIssuer })},

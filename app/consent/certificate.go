@@ -52,6 +52,10 @@ type CertificateData struct {
 	FailedTries  int    // failed identity checks before success
 	EsignAgreed  bool
 
+	// Paper, when set, says the authorization was signed on paper: the
+	// scan's hash stands where the signature image would (certpaper.go).
+	Paper *PaperEvidence
+
 	// StaffCopy leaves out the signature image (the export bundle's
 	// evidence copy) and says so on the page.
 	StaffCopy bool
@@ -313,6 +317,10 @@ func (p *certPDF) story(c CertificateData) {
 }
 
 func (p *certPDF) signature(c CertificateData) {
+	if c.Paper != nil {
+		p.paperSignature(c)
+		return
+	}
 	if !c.StaffCopy && imageKind(c.SignatureImage) != "PNG" {
 		p.fail(fmt.Errorf("the signature image is not a PNG"))
 		return
@@ -340,7 +348,7 @@ func (p *certPDF) events(c CertificateData) {
 	for _, e := range c.Events {
 		p.field(p.t("ev_"+e.Kind), utc(e.At)+"   IP "+e.IP)
 	}
-	if c.VerifyMethod != "" {
+	if c.VerifyMethod != "" && c.Paper == nil {
 		p.field(p.t("method"), p.t("method_"+c.VerifyMethod)+"; "+fmt.Sprintf(p.t("failed"), c.FailedTries))
 	}
 	if c.UserAgent != "" {

@@ -54,6 +54,9 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 	if err != nil || pd.Email == "" {
 		return err
 	}
+	if paperOnly, err := s.PaperOnly(ctx, rec.PatientID); err != nil || paperOnly {
+		return err // the printed-copy task stands for the email
+	}
 	m := certificateMail(rec.Language, s.cfg.OrganisationName, revokeURL, s.cfg.PublicURL+"/verify/"+rec.ID)
 	m.To = pd.Email
 	m.Attachments = []mail.Attachment{{Name: "authorization-" + rec.ID + ".pdf", ContentType: "application/pdf", Data: pdf}}
@@ -116,9 +119,11 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 	if err != nil {
 		return CertificateData{}, jobs.Permanent(err)
 	}
-	sig, err := s.readObject(ctx, rec.SignatureKey, 0)
-	if err != nil {
-		return CertificateData{}, err
+	var sig []byte
+	if rec.SignatureKey != "" { // a paper record has its scan instead
+		if sig, err = s.readObject(ctx, rec.SignatureKey, 0); err != nil {
+			return CertificateData{}, err
+		}
 	}
 	scope, err := SignedScopeJSON(rec)
 	if err != nil {
@@ -169,6 +174,9 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 		d.Events = append(d.Events, CertificateEvent{Kind: "verified", At: *rec.VerifiedAt, IP: r.VerifiedIP})
 	}
 	d.Events = append(d.Events, CertificateEvent{Kind: "signed", At: rec.SignedAt, IP: rec.IP})
+	if rec.Method == models.MethodPaper {
+		s.paperCertificate(ctx, &d, rec)
+	}
 	return d, nil
 }
 

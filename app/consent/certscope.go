@@ -42,6 +42,11 @@ type ScopeSummary struct {
 	// ScopeDigest is the record's signed-scope digest (see SignedScope and
 	// docs/consent-digest.md): the SHA-256 over the canonical scope.
 	ScopeDigest string `json:"scope_digest,omitempty"`
+	// Paper records only (docs/consent-paper.md): how it was signed, the
+	// scan's SHA-256 and the date written on the form.
+	Method          string `json:"method,omitempty"`
+	PaperScanSHA256 string `json:"paper_scan_sha256,omitempty"`
+	PaperSignedOn   string `json:"paper_signed_on,omitempty"`
 }
 
 // SignedScopeFormat names the layout of signed-scope.json.
@@ -53,7 +58,7 @@ func ScopeOf(rec *models.ConsentRecord) ScopeSummary {
 		Channels: nonNil(parseList(rec.Channels)), MediaIDs: nonNil(parseList(rec.MediaIDs)), NameUsage: rec.NameUsage,
 		ExpiresOn: rec.ExpiresOn.UTC().Format("2006-01-02"), TemplateID: rec.TemplateID, TemplateVersion: rec.TemplateVersion,
 		TemplateTextSHA256: rec.TemplateTextSHA256, Language: rec.Language, Representative: rec.RepName != "",
-		SignatureSHA256: rec.SignatureSHA256, SignedAt: rec.SignedAt.UTC().Truncate(time.Second), ScopeDigest: rec.ScopeDigest}
+		SignatureSHA256: rec.SignatureSHA256, SignedAt: rec.SignedAt.UTC().Truncate(time.Second), ScopeDigest: rec.ScopeDigest}.paper(rec)
 }
 
 func nonNil(s []string) []string {
@@ -61,6 +66,18 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// paper adds a paper record's method, scan hash and date to sc.
+func (sc ScopeSummary) paper(rec *models.ConsentRecord) ScopeSummary {
+	if rec.Method != models.MethodPaper {
+		return sc
+	}
+	sc.Method, sc.PaperScanSHA256 = rec.Method, rec.PaperScanSHA256
+	if rec.PaperSignedOn != nil {
+		sc.PaperSignedOn = rec.PaperSignedOn.UTC().Format("2006-01-02")
+	}
+	return sc
 }
 
 // SignedScopeJSON is ScopeOf(rec) as indented JSON.

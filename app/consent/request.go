@@ -110,6 +110,12 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 	if err != nil {
 		return nil, err
 	}
+	// A patient who withdrew consent to electronic records gets no email:
+	// staff print the form (PaperOnly, paper.go).
+	paperOnly, err := s.PaperOnly(ctx, st.PatientID)
+	if err != nil {
+		return nil, err
+	}
 	f, media, err := s.freeze(ctx, st, in.Channels, in.MediaIDs, in.NameUsage, t)
 	if err != nil {
 		return nil, FieldErrors{"media": "Choose only media items of this story."}
@@ -144,7 +150,7 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 				"signer": in.SignerKind, "channels": in.Channels, "media": len(in.MediaIDs), "template_version": t.Version}}); err != nil {
 			return err
 		}
-		return s.queueInvitation(ctx, tx, r, token, pd.Email != "")
+		return s.queueInvitation(ctx, tx, r, token, pd.Email != "" && !paperOnly)
 	}
 	if stage == workflow.Drafting {
 		err = s.transitionWith(ctx, a, st.ID, workflow.AwaitingConsent, "Consent requested from the patient.", create)

@@ -60,6 +60,12 @@ func (s *Service) Revoke(ctx context.Context, rec *models.ConsentRecord, reason,
 // end moves a record to revoked or expired, withdrawing the story when it
 // is past consent, in one transaction.
 func (s *Service) end(ctx context.Context, rec *models.ConsentRecord, status, reason, notify string) error {
+	return s.endWith(ctx, rec, status, reason, notify, nil)
+}
+
+// endWith is end with extra work in the same transaction (a written
+// revocation stores its letter's row and audit entry there).
+func (s *Service) endWith(ctx context.Context, rec *models.ConsentRecord, status, reason, notify string, extra func(tx *gorm.DB) error) error {
 	st, err := s.Stories.Get(ctx, rec.StoryID)
 	if err != nil {
 		return err
@@ -95,6 +101,23 @@ func (s *Service) end(ctx context.Context, rec *models.ConsentRecord, status, re
 		}
 		if err := s.notifyStaff(ctx, tx, rec.StoryID, actor, notify); err != nil {
 			return err
+		}
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		// The patient hears too: a dated receipt of a revocation, a notice
+		// when the consent ran out (notices.go).
+		switch status {
+		case models.RecordRevoked:
+			if err := s.NotifyPatient(ctx, tx, rec, NoticeRevoked, 0); err != nil {
+				return err
+			}
+		case models.RecordExpired:
+			if err := s.NotifyPatient(ctx, tx, rec, NoticeExpired, 0); err != nil {
+				return err
+			}
 		}
 		if _, err := s.jobs.Enqueue(ctx, tx, JobRevoked, RevokedEvent{RecordID: rec.ID, StoryID: rec.StoryID, Channels: parseList(rec.Channels), Reason: status},
 			jobs.Options{Key: JobRevoked + ":" + rec.ID}); err != nil {

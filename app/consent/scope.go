@@ -114,6 +114,9 @@ func (s *Service) ConsentSuperseded(ctx context.Context, tx *gorm.DB, ev workflo
 		if err := s.lockEvidence(ctx, tx, rec.ID, models.RecordSuperseded); err != nil {
 			return err
 		}
+		if err := s.NotifyPatient(ctx, tx, &rec, NoticeSuperseded, 0); err != nil {
+			return err
+		}
 	}
 	if len(reqs)+len(recs) == 0 {
 		return nil

@@ -31,6 +31,9 @@ type Settings struct {
 	LinkDays         int   // default and maximum life of a consent link
 	MaxYears         int   // the latest expiration a patient may choose
 	ReminderDays     []int // days after sending on which a reminder goes out
+	// PatientNoticeDays are the days before a consent ends on which the
+	// patient is told (notices.go); nil means 30 and 7.
+	PatientNoticeDays []int
 }
 
 // Service runs consent requests from sending to signing, declining,

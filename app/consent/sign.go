@@ -299,6 +299,9 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 		if err := s.notifyStaff(ctx, tx, r.StoryID, r.CreatedBy, NotifySigned); err != nil {
 			return err
 		}
+		if err := s.AfterSigned(ctx, tx, rec, pd.Email); err != nil {
+			return err
+		}
 		if _, err := s.jobs.Enqueue(ctx, tx, JobCertificate, certJob{RecordID: rec.ID}, jobs.Options{Key: JobCertificate + ":" + rec.ID}); err != nil {
 			return err
 		}

@@ -88,7 +88,24 @@ func SignedScope(rec *models.ConsentRecord) (canonical []byte, sha256hex string,
 		w.raw("}")
 	}
 	w.raw("],")
+	if rec.Method == models.MethodPaper {
+		// Paper records name their method, the scan's hash and the date
+		// written on the form; e-signed records keep the members they
+		// always had, so their digests are unchanged.
+		w.member("method", models.MethodPaper)
+		w.raw(",")
+	}
 	w.member("name_usage", canon(rec.NameUsage))
+	if rec.Method == models.MethodPaper {
+		w.raw(",")
+		w.member("paper_scan_sha256", canon(rec.PaperScanSHA256))
+		w.raw(",")
+		signedOn := ""
+		if rec.PaperSignedOn != nil {
+			signedOn = rec.PaperSignedOn.UTC().Format("2006-01-02")
+		}
+		w.member("paper_signed_on", signedOn)
+	}
 	w.raw(`,"representative":{`)
 	w.member("authority", canon(rec.RepAuthority))
 	w.raw(",")

@@ -61,6 +61,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err := s.remind(ctx, "expires_on <= ? AND renewal_notified_at IS NULL", "renewal_notified_at", NotifyRenewal, now); err != nil {
 		return err
 	}
+	if err := s.patientExpiryNotices(ctx, now); err != nil {
+		return err
+	}
 	return s.remind(ctx, "minor = ? AND majority_on <= ? AND majority_notified_at IS NULL", "majority_notified_at", NotifyMajority, now)
 }
 

@@ -74,7 +74,7 @@ func (s *Service) HandleLock(ctx context.Context, job *models.Job) error {
 
 // EvidenceKeys lists the objects of a record that are evidence: its
 // signature image, certificate, and the stored bytes of every photo or
-// recording it refers to (renditions are derived and can be made again).
+// recording it refers to, and the paper scans filed with it (renditions are derived and can be made again).
 func (s *Service) EvidenceKeys(ctx context.Context, rec *models.ConsentRecord) ([]string, error) {
 	var keys []string
 	for _, k := range []string{rec.SignatureKey, rec.CertificateKey} {
@@ -82,6 +82,13 @@ func (s *Service) EvidenceKeys(ctx context.Context, rec *models.ConsentRecord) (
 			keys = append(keys, k)
 		}
 	}
+	// A paper authorization's scan and a written revocation's letter are
+	// the record's signature.
+	var scans []string
+	if err := s.db.WithContext(ctx).Model(&models.ConsentPaperDocument{}).Where("record_id = ?", rec.ID).Order("id").Pluck("storage_key", &scans).Error; err != nil {
+		return nil, err
+	}
+	keys = append(keys, scans...)
 	ids := parseList(rec.MediaIDs)
 	if len(ids) == 0 {
 		return keys, nil

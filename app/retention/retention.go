@@ -424,6 +424,7 @@ func (s *Service) purgeMedia(ctx context.Context, it Item) error {
 
 func (s *Service) purgeRecord(ctx context.Context, it Item) error {
 	var rec models.ConsentRecord
+	var scans []string // the record's paper scans go with it (docs/consent-paper.md)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("id = ?", it.ID).Take(&rec).Error; err != nil {
 			return err
@@ -434,6 +435,12 @@ func (s *Service) purgeRecord(ctx context.Context, it Item) error {
 		if h, err := s.held(ctx, tx, rec.StoryID, rec.PatientID); err != nil || h {
 			return errors.Join(err, errors.New("under a legal hold"))
 		}
+		if err := tx.Model(&models.ConsentPaperDocument{}).Where("record_id = ?", rec.ID).Pluck("storage_key", &scans).Error; err != nil {
+			return err
+		}
+		if err := tx.Delete(&models.ConsentPaperDocument{}, "record_id = ?", rec.ID).Error; err != nil {
+			return err
+		}
 		if err := tx.Delete(&models.ConsentRecord{}, "id = ?", rec.ID).Error; err != nil {
 			return err
 		}
@@ -442,7 +449,7 @@ func (s *Service) purgeRecord(ctx context.Context, it Item) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range []string{rec.SignatureKey, rec.CertificateKey} {
+	for _, k := range append([]string{rec.SignatureKey, rec.CertificateKey}, scans...) {
 		if k != "" && s.store != nil {
 			if err := s.store.Delete(ctx, k); err != nil {
 				s.log.Warn("retention purge: object not removed", "record", rec.ID, "key", k, "err", err)

@@ -33,12 +33,16 @@ func readBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.Body == nil || r.Body == http.NoBody || uploadRoutes[c.Path()] {
 			return next(c)
 		}
-		if r.ContentLength > maxFormBody {
+		limit := int64(maxFormBody)
+		if paperFormRoutes[c.Path()] {
+			limit = maxPaperFormBody
+		}
+		if r.ContentLength > limit {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "What you sent is too large.")
 		}
 		rc := http.NewResponseController(c.Response())
 		deadline := rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+		b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if deadline {
 			_ = rc.SetReadDeadline(time.Time{})
 		}
@@ -49,7 +53,7 @@ func readBody(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return echo.NewHTTPError(http.StatusBadRequest, "The request was interrupted. Try again.").SetInternal(err)
 		}
-		if len(b) > maxFormBody {
+		if int64(len(b)) > limit {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "What you sent is too large.")
 		}
 		_ = r.Body.Close()

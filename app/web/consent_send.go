@@ -37,6 +37,7 @@ type consentView struct {
 	QR             template.URL
 	Selected       map[string]bool
 	SelectedMedia  map[string]bool
+	Paper          *consentPaperPanel // paper routes and patient tasks (consent_paper.go)
 }
 
 func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
@@ -70,6 +71,9 @@ func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
 		live = live || consent.Usable(&r) || r.Status == models.RequestLocked
 	}
 	v.SendOpen = v.Stage == workflow.Drafting || (v.Stage == workflow.AwaitingConsent && !live)
+	if v.Paper, err = s.loadPaperPanel(c, st); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -65,6 +65,9 @@ func (s *Server) dashboard(c echo.Context) error {
 		}
 		data["Tampered"] = tampered
 	}
+	if err := s.dashboardPatientTasks(c, data); err != nil {
+		return err
+	}
 	if s.authz.Allowed(subject(c), authz.StoriesView) {
 		filters := map[string]stories.Filter{
 			"drafts":  {AuthorID: u.ID, Stages: []string{string(workflow.Interview), string(workflow.Drafting), string(workflow.ChangesRequested)}, Limit: 10},

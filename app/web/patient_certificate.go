@@ -40,7 +40,7 @@ func (s *Server) patientCertificate(c echo.Context) error {
 	}
 	pdf, recID, err := s.consent.PatientCertificate(c.Request().Context(), r, c.RealIP())
 	if err != nil {
-		return err
+		return s.certificatePreparing(c, r, err)
 	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="authorization-`+recID+`.pdf"`)
 	c.Response().Header().Set("Cache-Control", "private, no-store")

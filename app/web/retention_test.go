@@ -112,6 +112,16 @@ func TestF15RevokedConsentPhotoKeptForRetention(t *testing.T) {
 func TestRetentionPurgeAfterRetentionIsAudited(t *testing.T) {
 	e := newRetentionEnv(t, models.RecordRevoked, 24*time.Hour)
 	ctx := audit.WithActor(context.Background(), audit.System)
+	// The written revocation's scanned letter goes with the record.
+	scan := models.ConsentPaperDocument{ID: uuid.Must(uuid.NewV7()).String(), Kind: models.PaperRevocation, PatientID: e.patient, StoryID: e.story,
+		RecordID: e.record, StorageKey: "consents/paper/letter.pdf", SHA256: strings.Repeat("f", 64), ContentType: "application/pdf",
+		DatedOn: e.endedAt, RecordedBy: "x", CreatedAt: e.endedAt}
+	if err := e.env.App.DB.Create(&scan).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.env.App.Store.Put(ctx, scan.StorageKey, strings.NewReader("%PDF-"), 5, "application/pdf"); err != nil {
+		t.Fatal(err)
+	}
 	r := e.env.App.Retention
 	if rep, err := r.Due(ctx); err != nil || len(rep.Due)+len(rep.Held) != 0 {
 		t.Fatalf("within retention Due = %+v, %v; want nothing", rep, err)
@@ -148,6 +158,9 @@ func TestRetentionPurgeAfterRetentionIsAudited(t *testing.T) {
 	}
 	if _, err := e.env.App.Store.Stat(ctx, e.sigKey); err == nil {
 		t.Fatal("the signature image survived the purge")
+	}
+	if _, err := e.env.App.Store.Stat(ctx, scan.StorageKey); err == nil || e.count(t, &models.ConsentPaperDocument{}, scan.ID) != 0 {
+		t.Fatal("the record's scanned paper survived the purge")
 	}
 	for _, id := range []string{e.asset, e.record, e.request} {
 		if !e.audited(t, "retention.purge", id) {

@@ -29,6 +29,7 @@ func (s *Server) routes() []Route {
 		s.mediaRoutes(),
 		s.templateRoutes(),
 		s.consentRoutes(),
+		s.consentPaperRoutes(),
 		s.publicRoutes(),
 		s.publishRoutes(),
 		s.ssoRoutes(),
