@@ -49,7 +49,6 @@ type ConsentRequest struct {
 	MaxExpiresOn        time.Time
 	TokenHash           string
 	RevokeTokenHash     string
-	RevokeTokenSealed   string
 	VerifyMethod        string // dob or email_code, once chosen
 	CodeHash            string
 	CodeExpiresAt       *time.Time

@@ -41,11 +41,6 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 	if err != nil {
 		return jobs.Permanent(err)
 	}
-	revokeToken, err := s.keys.Open(r.RevokeTokenSealed, "consent-revoke:"+r.ID)
-	if err != nil {
-		return jobs.Permanent(err)
-	}
-	revokeURL := s.cfg.PublicURL + "/r/" + revokeToken
 	pdf, err := s.certificate(ctx, rec, r)
 	if err != nil {
 		return err
@@ -54,7 +49,13 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 	if err != nil || pd.Email == "" {
 		return err
 	}
-	m := certificateMail(rec.Language, s.cfg.OrganisationName, revokeURL, s.cfg.PublicURL+"/verify/"+rec.ID)
+	// A fresh link for this email, of which only the hash is kept: a retry
+	// issues another, and every link sent keeps working.
+	revokeToken, err := s.IssueRevokeLink(ctx, nil, rec, RevokeLinkEmail)
+	if err != nil {
+		return err
+	}
+	m := certificateMail(rec.Language, s.cfg.OrganisationName, s.RevokeURL(revokeToken), s.cfg.PublicURL+"/verify/"+rec.ID)
 	m.To = pd.Email
 	m.Attachments = []mail.Attachment{{Name: "authorization-" + rec.ID + ".pdf", ContentType: "application/pdf", Data: pdf}}
 	return s.mail.Send(ctx, m)

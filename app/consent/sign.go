@@ -263,7 +263,7 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 		Language: r.Language, Channels: jsonList(in.Channels), MediaIDs: jsonList(dedupe(in.MediaIDs)), NameUsage: in.NameUsage, ExpiresOn: exp,
 		SignerName: in.TypedName, SignatureSHA256: hex.EncodeToString(sum[:]), SignatureTyped: typed, EsignAgreed: true,
 		IP: in.IP, UserAgent: truncate(in.UserAgent, 500), SentAt: r.SentAt, OpenedAt: r.OpenedAt, VerifiedAt: r.VerifiedAt, SignedAt: now,
-		RevokeTokenHash: r.RevokeTokenHash, Status: models.RecordValid, CreatedAt: now}
+		Status: models.RecordValid, CreatedAt: now}
 	if r.SignerKind == "representative" {
 		rec.RepName, rec.RepRelationship, rec.RepAuthority = pd.RepName, pd.RepRelationship, pd.RepAuthority
 	}

@@ -414,7 +414,7 @@ func (s *Server) patientConsentSign(c echo.Context) error {
 		return err
 	}
 	in := signInput(c, lang)
-	_, err = s.consent.Sign(c.Request().Context(), r, in)
+	rec, err := s.consent.Sign(c.Request().Context(), r, in)
 	var fe consent.FieldErrors
 	switch {
 	case errors.As(err, &fe):
@@ -429,7 +429,7 @@ func (s *Server) patientConsentSign(c echo.Context) error {
 	case err != nil:
 		return s.signError(c, r, lang, err)
 	}
-	return s.patientSignedPage(c, lang)
+	return s.patientSignedPage(c, lang, rec)
 }
 
 // patientConsentDecline records a "no".

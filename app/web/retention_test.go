@@ -45,7 +45,7 @@ func newRetentionEnv(t *testing.T, status string, ended time.Duration) *retentio
 	req := models.ConsentRequest{ID: uuid.Must(uuid.NewV7()).String(), StoryID: story, PatientID: patient, StoryRevision: 1, SignerKind: "patient",
 		Language: "en", TemplateID: tpl.ID, TemplateVersion: tpl.Version, TemplateTextSHA256: strings.Repeat("b", 64), AuthorizationText: "I agree.",
 		AuthorizationSHA256: strings.Repeat("c", 64), FrozenJSON: "{}", Digest: strings.Repeat("d", 64), Channels: `["website"]`, MediaIDs: media,
-		NameUsage: "first_name", MaxExpiresOn: now.AddDate(2, 0, 0), TokenHash: uuid.NewString(), RevokeTokenHash: uuid.NewString(), RevokeTokenSealed: "x",
+		NameUsage: "first_name", MaxExpiresOn: now.AddDate(2, 0, 0), TokenHash: uuid.NewString(), RevokeTokenHash: uuid.NewString(),
 		Status: models.RequestSigned, ExpiresAt: signed.Add(time.Hour), SentAt: signed, CompletedAt: &signed, CreatedBy: u.ID, CreatedAt: signed, UpdatedAt: signed}
 	if err := env.App.DB.Create(&req).Error; err != nil {
 		t.Fatal(err)
