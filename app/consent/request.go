@@ -106,6 +106,10 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 	if pd.DOB == "" && pd.Email == "" {
 		return nil, apperr.New(http.StatusConflict, "The patient record has neither a date of birth nor an email address, so the signer cannot prove who they are. Add one to the patient record first.")
 	}
+	org, err := s.requireOrganisation(ctx)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.templates.Active(ctx, in.Language)
 	if err != nil {
 		return nil, err
@@ -121,7 +125,9 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 	// The revocation link is a credential: it is issued only when the
 	// patient signs and reaches only them (revoketoken.go), never the form
 	// text, which staff, the certificate and the export see (finding F5).
-	text, err := renderChecked(t, s.formData(in, st, &pd.Patient, media, maxExp))
+	fd := s.formData(in, st, &pd.Patient, media, maxExp)
+	withOrganisation(&fd, org)
+	text, err := renderChecked(t, fd)
 	if err != nil {
 		return nil, err
 	}

@@ -170,7 +170,7 @@ func TestConsentSignsTheFinalAuthorization(t *testing.T) {
 	}
 	shown := strings.Join(strings.Fields(consentText(t, consent.RenderedHTML(rec.AuthorizationText))), " ")
 	if shown != final || rec.AuthorizationSHA256 != consent.TextSHA256(rec.AuthorizationText) || rec.ScopeDigest == "" ||
-		rec.EsignSHA256 != consent.TextSHA256(consent.EsignDisclosure("es")) || rec.SignerKind != "patient" {
+		rec.EsignSHA256 != consent.TextSHA256(consent.EsignDisclosureFor("es", apptest.TestOrganisation)) || rec.SignerKind != "patient" {
 		t.Fatalf("the record does not hold the confirmed text and its hashes: %+v", rec)
 	}
 	res := e.Client().Get("/verify/" + rec.ID).Expect(http.StatusOK)

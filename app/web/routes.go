@@ -33,6 +33,7 @@ func (s *Server) routes() []Route {
 		s.publishRoutes(),
 		s.ssoRoutes(),
 		s.inviteRoutes(),
+		s.organisationRoutes(),
 	} {
 		all = append(all, section...)
 	}
