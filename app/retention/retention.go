@@ -427,6 +427,10 @@ func (s *Service) purgeRecord(ctx context.Context, it Item) error {
 		if h, err := s.held(ctx, tx, rec.StoryID, rec.PatientID); err != nil || h {
 			return errors.Join(err, errors.New("under a legal hold"))
 		}
+		// The hashes of its revocation links go with it (they reference it).
+		if err := tx.Delete(&models.ConsentRevokeToken{}, "record_id = ?", rec.ID).Error; err != nil {
+			return err
+		}
 		if err := tx.Delete(&models.ConsentRecord{}, "id = ?", rec.ID).Error; err != nil {
 			return err
 		}

@@ -65,6 +65,9 @@ func newRetentionEnv(t *testing.T, status string, ended time.Duration) *retentio
 	if err := env.App.DB.Create(&rec).Error; err != nil {
 		t.Fatal(err)
 	}
+	if err := env.App.DB.Create(&models.ConsentRevokeToken{TokenHash: rec.RevokeTokenHash, RecordID: rec.ID, IssuedFor: "email", CreatedAt: signed}).Error; err != nil {
+		t.Fatal(err)
+	}
 	return &retentionEnv{env: env, staff: c, story: story, patient: patient, asset: asset, record: rec.ID, request: req.ID, sigKey: sigKey, endedAt: endedAt}
 }
 
@@ -145,6 +148,11 @@ func TestRetentionPurgeAfterRetentionIsAudited(t *testing.T) {
 	}
 	if e.count(t, &models.MediaAsset{}, e.asset)+e.count(t, &models.ConsentRecord{}, e.record)+e.count(t, &models.ConsentRequest{}, e.request) != 0 {
 		t.Fatal("purge left rows behind")
+	}
+	var links int64
+	e.env.App.DB.Model(&models.ConsentRevokeToken{}).Where("record_id = ?", e.record).Count(&links)
+	if links != 0 {
+		t.Fatal("purge left the record's revocation link hashes behind")
 	}
 	if _, err := e.env.App.Store.Stat(ctx, e.sigKey); err == nil {
 		t.Fatal("the signature image survived the purge")
