@@ -43,6 +43,10 @@ type SignInput struct {
 	AuthSHA256 string
 	// EsignLanguage is the language the e-sign disclosure was shown in.
 	EsignLanguage string
+	// EsignSHA256, when given, is the hash of the e-sign disclosure shown;
+	// Sign refuses (ErrFormChanged) when the one it would record differs
+	// (the organisation's contact details changed meanwhile).
+	EsignSHA256 string
 }
 
 // ErrAlreadySigned answers a second submission of the same request.
@@ -266,6 +270,9 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 		esignLang = r.Language
 	}
 	esignText := EsignDisclosureFor(esignLang, org)
+	if in.EsignSHA256 != "" && !same(in.EsignSHA256, TextSHA256(esignText)) {
+		return nil, ErrFormChanged
+	}
 	sum := sha256.Sum256(sig)
 	rec := &models.ConsentRecord{ID: newID(), RequestID: r.ID, StoryID: r.StoryID, PatientID: r.PatientID, Digest: r.Digest, FrozenJSON: r.FrozenJSON,
 		TemplateID: r.TemplateID, TemplateVersion: r.TemplateVersion, TemplateTextSHA256: r.TemplateTextSHA256, AuthorizationText: fin.Text,

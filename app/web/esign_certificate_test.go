@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,6 +33,25 @@ func TestEsignDisclosureOnRecordAndCertificate(t *testing.T) {
 		if !strings.Contains(shown, want) {
 			t.Errorf("the e-sign disclosure shown lacks %q", want)
 		}
+	}
+	if h := page.Doc.Find(`#sign-form input[name=esign_sha256]`).AttrOr("value", ""); h != consent.TextSHA256(consent.EsignDisclosureFor("es", apptest.TestOrganisation)) {
+		t.Fatalf("the confirm page does not carry the shown disclosure's hash: %q", h)
+	}
+	// A disclosure other than the one the record would keep is refused.
+	ctx := context.Background()
+	r, err := e.App.Consent.Find(ctx, strings.TrimPrefix(path, "/c/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := consent.SignInput{Channels: []string{"website", "x"}, NameUsage: "first_name", ExpiresOn: time.Now().AddDate(1, 0, 0).Format("2006-01-02"),
+		EsignAgreed: true, TypedName: "María López", TypedSignature: "María López", EsignLanguage: "es", EsignSHA256: consent.TextSHA256("another text")}
+	fin, err := e.App.Consent.Final(ctx, r, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.AuthSHA256 = fin.SHA256
+	if _, err := e.App.Consent.Sign(ctx, r, in); !errors.Is(err, consent.ErrFormChanged) {
+		t.Fatalf("signing under a disclosure not shown: %v", err)
 	}
 	confirmSign(p, path, signForm()).Expect(http.StatusOK)
 	e.runJobs(t)

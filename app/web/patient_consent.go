@@ -317,7 +317,7 @@ func signInput(c echo.Context, lang string) consent.SignInput {
 	return consent.SignInput{Channels: form["channels"], MediaIDs: form["media"], NameUsage: c.FormValue("name_usage"), ExpiresOn: c.FormValue("expires_on"),
 		EsignAgreed: c.FormValue("esign") == "yes", TypedName: c.FormValue("typed_name"), SignatureData: c.FormValue("signature_data"),
 		TypedSignature: c.FormValue("typed_signature"), IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
-		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang}
+		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang, EsignSHA256: c.FormValue("esign_sha256")}
 }
 
 // choiceFields are the fields of the choices step; an error in one of them
@@ -379,6 +379,7 @@ func (s *Server) confirmPage(c echo.Context, r *models.ConsentRequest, status in
 	v := struct {
 		patientData
 		EsignParas                         []string
+		EsignSHA256                        string
 		FormLang, AuthSHA256               string
 		AuthHTML                           template.HTML
 		Channels, MediaIDs                 []string
@@ -386,7 +387,7 @@ func (s *Server) confirmPage(c echo.Context, r *models.ConsentRequest, status in
 		Esign                              bool
 		TypedName, TypedSignature, Problem string
 		ErrorList                          []fieldError
-	}{patientData: d, EsignParas: consent.EsignDisclosureParas(lang, org), FormLang: r.Language, AuthSHA256: fin.SHA256,
+	}{patientData: d, EsignParas: consent.EsignDisclosureParas(lang, org), EsignSHA256: consent.TextSHA256(consent.EsignDisclosureFor(lang, org)), FormLang: r.Language, AuthSHA256: fin.SHA256,
 		AuthHTML: template.HTML(consent.RenderedHTML(fin.Text)), //nolint:gosec // sanitised by markdown.Render
 		Channels: in.Channels, MediaIDs: in.MediaIDs, NameUsage: in.NameUsage, ExpiresOn: fin.ExpiresOn.Format("2006-01-02"),
 		Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature, Problem: problem}

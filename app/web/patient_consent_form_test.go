@@ -114,6 +114,9 @@ func confirmSign(p *apptest.Client, path string, form url.Values) *apptest.Resp 
 		if h := res.Doc.Find(`#sign-form input[name=auth_sha256]`).AttrOr("value", ""); h != "" {
 			form.Set("auth_sha256", h)
 		}
+		if h := res.Doc.Find(`#sign-form input[name=esign_sha256]`).AttrOr("value", ""); h != "" {
+			form.Set("esign_sha256", h)
+		}
 	}
 	return p.Post(path+"/sign", form)
 }
