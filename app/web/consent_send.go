@@ -37,6 +37,9 @@ type consentView struct {
 	QR             template.URL
 	Selected       map[string]bool
 	SelectedMedia  map[string]bool
+	// OrgMissing names the organisation's contact details not yet set:
+	// no request can be sent until they are (Admin → Organisation).
+	OrgMissing []string
 }
 
 func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
@@ -70,6 +73,11 @@ func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
 		live = live || consent.Usable(&r) || r.Status == models.RequestLocked
 	}
 	v.SendOpen = v.Stage == workflow.Drafting || (v.Stage == workflow.AwaitingConsent && !live)
+	org, err := s.consent.OrganisationProfile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.OrgMissing = org.Missing()
 	return v, nil
 }
 

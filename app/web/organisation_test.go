@@ -53,6 +53,9 @@ func TestConsentNeedsOrganisationContacts(t *testing.T) {
 	if err := e.App.DB.Where("key IN ?", []string{"organisation.phone", "organisation.privacy_email"}).Delete(&models.Setting{}).Error; err != nil {
 		t.Fatal(err)
 	}
+	if note := e.staff.Get("/stories/" + e.story + "/consent").Expect(http.StatusOK).Text("#org-missing"); !strings.Contains(note, "phone number, privacy contact email") {
+		t.Errorf("the consent page does not say what is missing: %q", note)
+	}
 	res := e.staff.Post("/stories/"+e.story+"/consent", url.Values{"signer": {"patient"}, "channels": {"website", "x"},
 		"name_usage": {"first_name"}, "language": {"es"}, "link_days": {"14"}}).Expect(http.StatusConflict)
 	if !strings.Contains(res.Body, "phone number, privacy contact email") || !strings.Contains(res.Body, "Admin → Organisation") {
@@ -67,6 +70,9 @@ func TestConsentNeedsOrganisationContacts(t *testing.T) {
 	admin, _ := e.SignedIn(models.RoleAdmin)
 	admin.Post("/admin/organisation", url.Values{"legal_name": {"Hospital Señora de la Peña, Inc."}, "postal_address": {"1 Calle Mayor\nSpringfield, IL 62701"},
 		"phone": {"+1 555 010 0100"}, "privacy_email": {"privacy@hospital.test"}, "time_zone": {"America/Chicago"}}).Expect(http.StatusSeeOther)
+	if e.staff.Get("/stories/"+e.story+"/consent").Doc.Find("#org-missing").Length() != 0 {
+		t.Error("the consent page still says details are missing")
+	}
 	path := e.send(t)
 	if m := e.smtp.Last(t); !strings.Contains(m.Text, "+1 555 010 0100") || !strings.Contains(m.Text, "privacy@hospital.test") || strings.Contains(m.Text, "llame al equipo") {
 		t.Errorf("the invitation gives no real contact route:\n%s", m.Text)
