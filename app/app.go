@@ -34,6 +34,7 @@ import (
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/media"
+	"github.com/storykeep/storykeep/app/organisation"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/pdfseal"
 	"github.com/storykeep/storykeep/app/retention"
@@ -213,6 +214,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays,
 			PatientNoticeDays: cfg.ConsentNoticeDays}})
+	a.Consent.Organisation = organisation.New(gdb, a.Audit)
 	if a.Consent.Sealer, err = NewSealer(cfg); err != nil {
 		return nil, err
 	}

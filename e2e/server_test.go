@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -15,7 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/app/organisation"
 )
 
 // Server is a running `storykeep serve` subprocess with its own data
@@ -109,7 +114,27 @@ func startServer(t *testing.T, extraEnv []string) (*Server, error) {
 		return nil, fmt.Errorf("%w\nstderr:\n%s", err, tail(s.stderr.String(), 4000))
 	}
 	t.Cleanup(func() { s.stop(t) })
+	if err := seedOrganisation(dbcfg); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// seedOrganisation sets the organisation's contact details, as an admin
+// does at Admin → Organisation before the first consent request.
+func seedOrganisation(dbcfg config.DB) error {
+	gdb, err := db.Open(dbcfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if s, err := gdb.DB(); err == nil {
+			s.Close()
+		}
+	}()
+	return organisation.New(gdb, audit.New(gdb)).Save(audit.WithActor(context.Background(), audit.System), "",
+		organisation.Profile{LegalName: "Storykeep Test Hospital, Inc.", PostalAddress: "1 Main Street\nSpringfield, IL 62701",
+			Phone: "+1 555 010 0100", PrivacyEmail: "privacy@hospital.test", TimeZone: "America/Chicago"})
 }
 
 // waitReady polls /readyz until it answers 200 and stdout holds the admin's

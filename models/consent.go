@@ -49,7 +49,6 @@ type ConsentRequest struct {
 	MaxExpiresOn        time.Time
 	TokenHash           string
 	RevokeTokenHash     string
-	RevokeTokenSealed   string
 	VerifyMethod        string // dob or email_code, once chosen
 	CodeHash            string
 	CodeExpiresAt       *time.Time
@@ -128,7 +127,11 @@ type ConsentRecord struct {
 	AuthorizationSHA256 string `gorm:"column:authorization_sha256"`
 	EsignSHA256         string `gorm:"column:esign_sha256"`
 	EsignLanguage       string
-	SignerKind          string // patient or representative
+	// EsignVersion and EsignText are the e-sign disclosure's version and
+	// the exact text shown (contact details filled in); EsignSHA256 is its hash.
+	EsignVersion string
+	EsignText    string
+	SignerKind   string // patient or representative
 	// The identity check before revoking: an emailed code's hash, its end and failed tries.
 	RevokeCodeHash      string
 	RevokeCodeExpiresAt *time.Time

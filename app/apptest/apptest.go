@@ -24,6 +24,7 @@ import (
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/app/organisation"
 	"github.com/storykeep/storykeep/app/users"
 	"github.com/storykeep/storykeep/models"
 )
@@ -60,6 +61,10 @@ func Config(t testing.TB, mods ...func(*config.Config)) *config.Config {
 	return cfg
 }
 
+// TestOrganisation is the organisation profile every test Storykeep starts with.
+var TestOrganisation = organisation.Profile{LegalName: "Hospital Señora de la Peña, Inc.", PostalAddress: "1 Calle Mayor\nSpringfield, IL 62701",
+	Phone: "+1 555 010 0100", PrivacyEmail: "privacy@hospital.test", TimeZone: "America/Chicago"}
+
 // New starts Storykeep with a test config adjusted by mods.
 func New(t testing.TB, mods ...func(*config.Config)) *Env {
 	t.Helper()
@@ -73,6 +78,11 @@ func Start(t testing.TB, cfg *config.Config) *Env {
 	logs := &SafeBuffer{}
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A configured organisation, as every real install has before it sends
+	// consent requests (Admin → Organisation); tests of the refusal clear it.
+	if err := a.Consent.Organisation.Save(audit.WithActor(context.Background(), audit.System), "", TestOrganisation); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Web.Handler())

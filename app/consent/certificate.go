@@ -12,6 +12,8 @@ import (
 
 	"github.com/signintech/gopdf"
 	"golang.org/x/image/font/sfnt"
+
+	"github.com/storykeep/storykeep/app/organisation"
 )
 
 // CertificateData is everything the certificate shows. It is the patient's
@@ -51,6 +53,13 @@ type CertificateData struct {
 	VerifyMethod string // dob or email_code
 	FailedTries  int    // failed identity checks before success
 	EsignAgreed  bool
+	// The e-sign agreement: the disclosure's version, language, SHA-256 and
+	// exact text as shown (empty for records signed before they were kept).
+	EsignVersion, EsignLanguage, EsignSHA256, EsignText string
+
+	// Org is the organisation's contact details, printed under its name;
+	// its time zone gives the local times printed next to UTC.
+	Org organisation.Profile
 
 	// Paper, when set, says the authorization was signed on paper: the
 	// scan's hash stands where the signature image would (certpaper.go).
@@ -92,7 +101,7 @@ func RenderCertificate(c CertificateData) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &certPDF{gp: &gopdf.GoPdf{}, fonts: fonts, lang: c.Language, left: 15, right: 195}
+	p := &certPDF{gp: &gopdf.GoPdf{}, fonts: fonts, lang: c.Language, left: 15, right: 195, loc: c.Org.Location()}
 	p.gp.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitMM})
 	p.gp.SetInfo(gopdf.PdfInfo{Title: p.t("title") + " " + c.CertificateID, Creator: "Storykeep", Producer: "Storykeep",
 		CreationDate: c.GeneratedAt.UTC()})
@@ -124,6 +133,7 @@ type certPDF struct {
 	fonts       *fontSet
 	buf         sfnt.Buffer
 	lang        string
+	loc         *time.Location // the organisation's time zone, for local times
 	left, right float64
 	y           float64
 	err         error
@@ -190,11 +200,14 @@ func (p *certPDF) field(label, value string) {
 
 func (p *certPDF) header(c CertificateData) {
 	p.text(16, true, c.OrganisationName)
+	if contact := orgContact(c.Org); contact != "" {
+		p.text(8.5, false, contact)
+	}
 	p.text(13, true, p.t("title"))
 	p.y += 1
 	p.field(p.t("record"), c.CertificateID)
 	p.field(p.t("story"), c.StoryID)
-	p.field(p.t("issued"), utc(c.GeneratedAt))
+	p.field(p.t("issued"), p.when(c.GeneratedAt))
 	if c.StaffCopy {
 		p.y += 1
 		p.text(9, true, p.t("staffcopy"))
@@ -240,9 +253,14 @@ var (
 	mdLink      = regexp.MustCompile(`\[([^\]]*)\]\(([^)\s]*)\)`)
 )
 
-// plainInline drops emphasis marks and writes links as "text (url)".
+// mdEscaped is a backslash-escaped ASCII punctuation character (CommonMark):
+// Quote escapes the values in a form this way (phone "\+1 …", email "a\@b").
+var mdEscaped = regexp.MustCompile("\\\\([!-/:-@\\[-`{-~])")
+
+// plainInline drops emphasis marks, writes links as "text (url)" and prints
+// backslash-escaped punctuation as the character itself, as the patient saw it.
 func plainInline(s string) string {
-	return mdLink.ReplaceAllString(inlineMarks.Replace(s), "$1 ($2)")
+	return mdEscaped.ReplaceAllString(mdLink.ReplaceAllString(inlineMarks.Replace(s), "$1 ($2)"), "$1")
 }
 
 func (p *certPDF) choices(c CertificateData) {
@@ -346,7 +364,7 @@ func (p *certPDF) signature(c CertificateData) {
 func (p *certPDF) events(c CertificateData) {
 	p.section(p.t("events"))
 	for _, e := range c.Events {
-		p.field(p.t("ev_"+e.Kind), utc(e.At)+"   IP "+e.IP)
+		p.field(p.t("ev_"+e.Kind), p.when(e.At)+"   IP "+e.IP)
 	}
 	if c.VerifyMethod != "" && c.Paper == nil {
 		p.field(p.t("method"), p.t("method_"+c.VerifyMethod)+"; "+fmt.Sprintf(p.t("failed"), c.FailedTries))
@@ -359,6 +377,46 @@ func (p *certPDF) events(c CertificateData) {
 		esign = p.t("yes")
 	}
 	p.field(p.t("esign"), esign)
+	p.esignAgreement(c)
+}
+
+// esignAgreement prints the e-sign consumer disclosure the signer agreed
+// to: its version, language and SHA-256, then its text in full.
+func (p *certPDF) esignAgreement(c CertificateData) {
+	p.section(p.t("esign_h"))
+	if c.EsignText == "" {
+		p.field(p.t("esign_disclosure"), p.t("esign_unrecorded")+" SHA-256 "+c.EsignSHA256)
+		return
+	}
+	p.field(p.t("esign_disclosure"), fmt.Sprintf(p.t("esign_version"), c.EsignVersion, c.EsignLanguage))
+	p.field("SHA-256", c.EsignSHA256)
+	p.y += 1
+	for _, para := range strings.Split(c.EsignText, "\n\n") {
+		p.text(8.5, false, para)
+		p.y += 1
+	}
+}
+
+// when writes t in UTC and, when the organisation's time zone is not UTC,
+// in local time with the zone's abbreviation and IANA name.
+func (p *certPDF) when(t time.Time) string {
+	s := utc(t)
+	if p.loc == nil || p.loc == time.UTC || p.loc.String() == "UTC" {
+		return s
+	}
+	l := t.In(p.loc)
+	return s + " · " + l.Format("2006-01-02 15:04:05 MST (-07:00)") + " " + p.loc.String()
+}
+
+// orgContact is the organisation's contact line under its name.
+func orgContact(o organisation.Profile) string {
+	var parts []string
+	for _, s := range []string{o.LegalName, o.AddressLine(), o.Phone, o.PrivacyEmail} {
+		if strings.TrimSpace(s) != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (p *certPDF) evidence(c CertificateData) {
@@ -391,7 +449,7 @@ var certLabels = map[string]map[string]string{
 		"storytitle": "Title", "summary": "Summary", "body": "Body", "post": "Post", "signature": "Signature",
 		"nosigimage": "(signature image not included in this copy)", "signedby": "Signed by (typed)",
 		"representative": "Representative", "relationship": "Relationship", "authority": "Authority",
-		"events": "Event trail (UTC)", "evidence": "Evidence", "digest": "Content digest", "template": "Form template",
+		"events": "Event trail", "evidence": "Evidence", "digest": "Content digest", "template": "Form template",
 		"templatesha": "Form text SHA-256", "attached": "Attached files",
 		"verify":  "Verify at %s/verify/%s (upload this PDF or enter its SHA-256) — content digest %s",
 		"revoke":  "The signer can revoke this authorization at any time, in writing: with the personal link in the email that carried this certificate, or by letter to the organisation.",
@@ -399,6 +457,8 @@ var certLabels = map[string]map[string]string{
 		"ev_sent": "sent", "ev_opened": "opened", "ev_verified": "verified", "ev_signed": "signed",
 		"method": "Identity check", "method_dob": "date of birth", "method_email_code": "code sent by email", "failed": "%d failed tries before",
 		"device": "Browser and device", "esign": "Agreed to sign electronically", "yes": "yes", "no": "no",
+		"esign_h": "Electronic signature agreement", "esign_disclosure": "Disclosure shown", "esign_version": "version %s, language %s",
+		"esign_unrecorded": "signed before the disclosure's text was kept;",
 	},
 	"es": {
 		"title": "Certificado de autorización firmada", "record": "Id del registro", "story": "Id de la historia", "issued": "Emitido",
@@ -408,7 +468,7 @@ var certLabels = map[string]map[string]string{
 		"storytitle": "Título", "summary": "Resumen", "body": "Texto", "post": "Publicación", "signature": "Firma",
 		"nosigimage": "(la imagen de la firma no se incluye en esta copia)", "signedby": "Firmado por (escrito)",
 		"representative": "Representante", "relationship": "Relación", "authority": "Autoridad",
-		"events": "Registro de eventos (UTC)", "evidence": "Evidencia", "digest": "Huella del contenido", "template": "Plantilla del formulario",
+		"events": "Registro de eventos", "evidence": "Evidencia", "digest": "Huella del contenido", "template": "Plantilla del formulario",
 		"templatesha": "SHA-256 del texto del formulario", "attached": "Archivos adjuntos",
 		"verify":  "Verifíquelo en %s/verify/%s (suba este PDF o escriba su SHA-256) — huella del contenido %s",
 		"revoke":  "Quien firmó puede revocar esta autorización en cualquier momento, por escrito: con el enlace personal del correo que trajo este certificado, o por carta a la organización.",
@@ -416,6 +476,8 @@ var certLabels = map[string]map[string]string{
 		"ev_sent": "enviado", "ev_opened": "abierto", "ev_verified": "identidad verificada", "ev_signed": "firmado",
 		"method": "Verificación de identidad", "method_dob": "fecha de nacimiento", "method_email_code": "código enviado por correo", "failed": "%d intentos fallidos antes",
 		"device": "Navegador y dispositivo", "esign": "Aceptó firmar electrónicamente", "yes": "sí", "no": "no",
+		"esign_h": "Acuerdo de firma electrónica", "esign_disclosure": "Aviso mostrado", "esign_version": "versión %s, idioma %s",
+		"esign_unrecorded": "firmado antes de que se guardara el texto del aviso;",
 	},
 }
 

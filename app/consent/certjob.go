@@ -41,11 +41,6 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 	if err != nil {
 		return jobs.Permanent(err)
 	}
-	revokeToken, err := s.keys.Open(r.RevokeTokenSealed, "consent-revoke:"+r.ID)
-	if err != nil {
-		return jobs.Permanent(err)
-	}
-	revokeURL := s.cfg.PublicURL + "/r/" + revokeToken
 	pdf, err := s.certificate(ctx, rec, r)
 	if err != nil {
 		return err
@@ -57,7 +52,17 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 	if paperOnly, err := s.PaperOnly(ctx, rec.PatientID); err != nil || paperOnly {
 		return err // the printed-copy task stands for the email
 	}
-	m := certificateMail(rec.Language, s.cfg.OrganisationName, revokeURL, s.cfg.PublicURL+"/verify/"+rec.ID)
+	// A fresh link for this email, of which only the hash is kept: a retry
+	// issues another, and every link sent keeps working.
+	revokeToken, err := s.IssueRevokeLink(ctx, nil, rec, RevokeLinkEmail)
+	if err != nil {
+		return err
+	}
+	org, err := s.OrganisationProfile(ctx)
+	if err != nil {
+		return err
+	}
+	m := certificateMail(rec.Language, s.cfg.OrganisationName, ContactLine(rec.Language, s.cfg.OrganisationName, org), s.RevokeURL(revokeToken), s.cfg.PublicURL+"/verify/"+rec.ID)
 	m.To = pd.Email
 	m.Attachments = []mail.Attachment{{Name: "authorization-" + rec.ID + ".pdf", ContentType: "application/pdf", Data: pdf}}
 	return s.mail.Send(ctx, m)
@@ -166,6 +171,10 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
 	}
 	d.UserAgent, d.VerifyMethod, d.FailedTries, d.EsignAgreed = rec.UserAgent, r.VerifyMethod, r.Failures, rec.EsignAgreed
+	d.EsignVersion, d.EsignLanguage, d.EsignSHA256, d.EsignText = rec.EsignVersion, rec.EsignLanguage, rec.EsignSHA256, rec.EsignText
+	if d.Org, err = s.OrganisationProfile(ctx); err != nil {
+		return CertificateData{}, err
+	}
 	d.Events = []CertificateEvent{{Kind: "sent", At: rec.SentAt, IP: "—"}}
 	if rec.OpenedAt != nil {
 		d.Events = append(d.Events, CertificateEvent{Kind: "opened", At: *rec.OpenedAt, IP: r.OpenedIP})

@@ -79,6 +79,11 @@ func sampleData(withRepresentative bool) FormData {
 		NameUsage:        "sample name usage 7306",
 		ExpiresOn:        "Sample Date 7307",
 		RevokeURL:        "https://sample.invalid/revoke/7308",
+		// The organisation's contact routes.
+		OrganisationLegalName: "Sample Legal Name 7310",
+		OrganisationAddress:   "Sample Address 7311",
+		OrganisationPhone:     "+1 555 010 7312",
+		PrivacyEmail:          "privacy7313@sample.invalid",
 	}
 	if withRepresentative {
 		d.Representative = "Sample Representative 7309"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
+	"github.com/storykeep/storykeep/app/organisation"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -71,7 +72,12 @@ func (s *Service) HandleMail(ctx context.Context, job *models.Job) error {
 	if err != nil || pd.Email == "" {
 		return err
 	}
+	org, err := s.OrganisationProfile(ctx)
+	if err != nil {
+		return err
+	}
 	m := invitation(r.Language, j.Kind == "reminder", s.cfg.OrganisationName, s.link(token), r.ExpiresAt)
+	m.Text += ContactLine(r.Language, s.cfg.OrganisationName, org) + "\n"
 	m.To = pd.Email
 	if err := s.mail.Send(ctx, m); err != nil {
 		return err
@@ -91,16 +97,16 @@ func invitation(lang string, reminder bool, org, link string, expires time.Time)
 		if reminder {
 			subj, intro = "Recordatorio — "+subj, "Le recordamos que le pedimos permiso para compartir su historia."
 		}
-		return mail.Message{Subject: subj, Text: fmt.Sprintf("Hola:\n\n%s\n\nAbra este enlace para leer la historia y decidir. Primero le pediremos su fecha de nacimiento o un código para confirmar que es usted.\n\n%s\n\nEl enlace funciona hasta el %s. Usted no tiene que firmar: su atención no depende de esto.\n\nSi tiene preguntas, llame al equipo de %s.\n",
-			intro, link, FormatDate("es", expires), org)}
+		return mail.Message{Subject: subj, Text: fmt.Sprintf("Hola:\n\n%s\n\nAbra este enlace para leer la historia y decidir. Primero le pediremos su fecha de nacimiento o un código para confirmar que es usted.\n\n%s\n\nEl enlace funciona hasta el %s. Usted no tiene que firmar: su atención no depende de esto.\n\n",
+			intro, link, FormatDate("es", expires))}
 	}
 	subj := org + ": permission to share your story"
 	intro := "We are asking for your permission to share your story."
 	if reminder {
 		subj, intro = "Reminder — "+subj, "This is a reminder that we asked for your permission to share your story."
 	}
-	return mail.Message{Subject: subj, Text: fmt.Sprintf("Hello,\n\n%s\n\nOpen this link to read the story and decide. First we will ask for your date of birth or a code, to make sure it is you.\n\n%s\n\nThe link works until %s. You do not have to sign: your care does not depend on it.\n\nIf you have questions, call the team at %s.\n",
-		intro, link, FormatDate("en", expires), org)}
+	return mail.Message{Subject: subj, Text: fmt.Sprintf("Hello,\n\n%s\n\nOpen this link to read the story and decide. First we will ask for your date of birth or a code, to make sure it is you.\n\n%s\n\nThe link works until %s. You do not have to sign: your care does not depend on it.\n\n",
+		intro, link, FormatDate("en", expires))}
 }
 
 // codeMail carries the one-time identity code.
@@ -112,17 +118,36 @@ func codeMail(lang, org, code string) mail.Message {
 }
 
 // certificateMail is the patient's copy (164.508(c)(4)) with how to revoke.
-func certificateMail(lang, org, revokeURL, verifyURL string) mail.Message {
+func certificateMail(lang, org, contact, revokeURL, verifyURL string) mail.Message {
 	if lang == "es" {
 		return mail.Message{Subject: org + ": su autorización firmada", Text: strings.Join([]string{
 			"Hola:", "", "Gracias. Adjuntamos una copia de la autorización que firmó.", "",
 			"Puede revocarla (cancelarla) en cualquier momento con este enlace:", revokeURL, "",
 			"Cualquiera puede comprobar que el certificado es auténtico en:", verifyURL, "",
-			"Si tiene preguntas, llame al equipo de " + org + ".", ""}, "\n")}
+			contact, ""}, "\n")}
 	}
 	return mail.Message{Subject: org + ": your signed authorization", Text: strings.Join([]string{
 		"Hello,", "", "Thank you. A copy of the authorization you signed is attached.", "",
 		"You can revoke (cancel) it at any time with this link:", revokeURL, "",
 		"Anyone can check that the certificate is genuine at:", verifyURL, "",
-		"If you have questions, call the team at " + org + ".", ""}, "\n")}
+		contact, ""}, "\n")}
+}
+
+// ContactLine tells the patient how to reach the organisation, with the
+// real routes from Admin → Organisation (issue 19 item 3).
+func ContactLine(lang, orgName string, p organisation.Profile) string {
+	name := p.LegalName
+	if name == "" {
+		name = orgName
+	}
+	if p.Phone == "" || p.PrivacyEmail == "" {
+		if lang == "es" {
+			return "Si tiene preguntas, comuníquese con " + name + "."
+		}
+		return "If you have questions, contact " + name + "."
+	}
+	if lang == "es" {
+		return "Si tiene preguntas, llame a " + name + " al " + p.Phone + " o escriba a " + p.PrivacyEmail + "."
+	}
+	return "If you have questions, call " + name + " at " + p.Phone + " or email " + p.PrivacyEmail + "."
 }

@@ -159,7 +159,7 @@ func (s *Service) RecordPaper(ctx context.Context, storyID, requestID string, in
 		MediaIDs: jsonList(sin.MediaIDs), NameUsage: sin.NameUsage, ExpiresOn: exp, SignerName: in.SignerName,
 		Method: models.MethodPaper, PaperScanSHA256: doc.SHA256, PaperSignedOn: &signedOn,
 		SentAt: r.SentAt, OpenedAt: r.OpenedAt, VerifiedAt: r.VerifiedAt, SignedAt: now,
-		RevokeTokenHash: r.RevokeTokenHash, Status: models.RecordValid, CreatedAt: now}
+		Status: models.RecordValid, CreatedAt: now}
 	doc.RecordID = rec.ID
 	if r.SignerKind == "representative" {
 		rec.RepName, rec.RepRelationship, rec.RepAuthority = pd.RepName, pd.RepRelationship, pd.RepAuthority

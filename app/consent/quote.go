@@ -60,7 +60,9 @@ func allDigits(rs []rune) bool {
 // quoted returns d with every value quoted for Markdown (see Quote).
 func (d FormData) quoted() FormData {
 	q := FormData{OrganisationName: Quote(d.OrganisationName), PatientName: Quote(d.PatientName), StoryTitle: Quote(d.StoryTitle),
-		NameUsage: Quote(d.NameUsage), ExpiresOn: Quote(d.ExpiresOn), RevokeURL: Quote(d.RevokeURL), Representative: Quote(d.Representative)}
+		NameUsage: Quote(d.NameUsage), ExpiresOn: Quote(d.ExpiresOn), RevokeURL: Quote(d.RevokeURL), Representative: Quote(d.Representative),
+		OrganisationLegalName: Quote(d.OrganisationLegalName), OrganisationAddress: Quote(d.OrganisationAddress), OrganisationPhone: Quote(d.OrganisationPhone),
+		PrivacyEmail: Quote(d.PrivacyEmail)}
 	for _, c := range d.Channels {
 		q.Channels = append(q.Channels, Quote(c))
 	}

@@ -25,6 +25,12 @@ type FormData struct {
 	// RevokeURL says where the patient's revocation link is (RevokeHowText):
 	// the link itself is a credential and is only ever emailed to them.
 	RevokeURL string
+	// The organisation's contact routes (Admin → Organisation), so the form
+	// tells the patient where to write, call or email, not "call the team".
+	OrganisationLegalName string
+	OrganisationAddress   string // on one line
+	OrganisationPhone     string
+	PrivacyEmail          string
 	// Representative is empty when the patient signs; otherwise name,
 	// relationship and authority, e.g. "Ana López (mother; parent of a minor)".
 	Representative string

@@ -106,6 +106,10 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 	if pd.DOB == "" && pd.Email == "" {
 		return nil, apperr.New(http.StatusConflict, "The patient record has neither a date of birth nor an email address, so the signer cannot prove who they are. Add one to the patient record first.")
 	}
+	org, err := s.requireOrganisation(ctx)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.templates.Active(ctx, in.Language)
 	if err != nil {
 		return nil, err
@@ -124,11 +128,12 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 	now := s.now()
 	maxExp := s.maxExpiry(now)
 	token, hash := NewToken()
-	revokeToken, revokeHash := NewToken()
-	// The revocation link is a credential: it reaches the patient only in
-	// the email with their signed copy, never in the form text, which
-	// staff, the certificate and the export see (finding F5).
-	text, err := renderChecked(t, s.formData(in, st, &pd.Patient, media, maxExp))
+	// The revocation link is a credential: it is issued only when the
+	// patient signs and reaches only them (revoketoken.go), never the form
+	// text, which staff, the certificate and the export see (finding F5).
+	fd := s.formData(in, st, &pd.Patient, media, maxExp)
+	withOrganisation(&fd, org)
+	text, err := renderChecked(t, fd)
 	if err != nil {
 		return nil, err
 	}
@@ -136,11 +141,8 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 		Language: in.Language, TemplateID: t.ID, TemplateVersion: t.Version, TemplateTextSHA256: t.TextSHA256,
 		AuthorizationText: text, AuthorizationSHA256: TextSHA256(text), FrozenJSON: string(canonical), Digest: digest,
 		Channels: jsonList(in.Channels), MediaIDs: jsonList(in.MediaIDs), NameUsage: in.NameUsage, MaxExpiresOn: maxExp,
-		TokenHash: hash, RevokeTokenHash: revokeHash, Status: models.RequestPending,
+		TokenHash: hash, Status: models.RequestPending,
 		ExpiresAt: now.AddDate(0, 0, in.LinkDays), SentAt: now, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
-	if r.RevokeTokenSealed, err = s.keys.Seal(revokeToken, "consent-revoke:"+r.ID); err != nil {
-		return nil, err
-	}
 	create := func(tx *gorm.DB) error {
 		if err := tx.Create(r).Error; err != nil {
 			return err

@@ -25,7 +25,8 @@ func (s *Service) FindByRevokeToken(ctx context.Context, token string) (*models.
 		return nil, ErrLinkNotUsable
 	}
 	var rec models.ConsentRecord
-	if err := s.db.WithContext(ctx).Where("revoke_token_hash = ?", HashToken(token)).Limit(1).Find(&rec).Error; err != nil {
+	sub := s.db.WithContext(ctx).Model(&models.ConsentRevokeToken{}).Select("record_id").Where("token_hash = ?", HashToken(token))
+	if err := s.db.WithContext(ctx).Where("id IN (?)", sub).Limit(1).Find(&rec).Error; err != nil {
 		return nil, err
 	}
 	if rec.ID == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/storykeep/storykeep/app/crypto"
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
+	"github.com/storykeep/storykeep/app/organisation"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/pdfseal"
 	"github.com/storykeep/storykeep/app/storage"
@@ -59,7 +60,11 @@ type Service struct {
 	Takedown Takedowner
 	// Sealer, when set, seals every certificate (PAdES + RFC 3161 timestamp).
 	Sealer *pdfseal.Sealer
-	now    func() time.Time
+	// Organisation holds the contact details and time zone forms,
+	// disclosures and certificates print; a request cannot be sent until
+	// they are set (organisation.go).
+	Organisation *organisation.Service
+	now          func() time.Time
 }
 
 // Deps are the services consent builds on.

@@ -43,6 +43,10 @@ type SignInput struct {
 	AuthSHA256 string
 	// EsignLanguage is the language the e-sign disclosure was shown in.
 	EsignLanguage string
+	// EsignSHA256, when given, is the hash of the e-sign disclosure shown;
+	// Sign refuses (ErrFormChanged) when the one it would record differs
+	// (the organisation's contact details changed meanwhile).
+	EsignSHA256 string
 }
 
 // ErrAlreadySigned answers a second submission of the same request.
@@ -203,6 +207,11 @@ func (s *Service) final(ctx context.Context, r *models.ConsentRequest, in SignIn
 	if r.SignerKind == "representative" {
 		d.Representative = p.RepName + " (" + strings.Join(nonEmpty(p.RepRelationship, p.RepAuthority), "; ") + ")"
 	}
+	org, err := s.OrganisationProfile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	withOrganisation(&d, org)
 	text, err := renderChecked(t, d)
 	if err != nil {
 		return nil, err
@@ -249,6 +258,10 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 	if err != nil {
 		return nil, err
 	}
+	org, err := s.OrganisationProfile(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if !same(fin.SHA256, in.AuthSHA256) {
 		return nil, ErrFormChanged
 	}
@@ -256,14 +269,19 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 	if _, ok := Languages[esignLang]; !ok {
 		esignLang = r.Language
 	}
+	esignText := EsignDisclosureFor(esignLang, org)
+	if in.EsignSHA256 != "" && !same(in.EsignSHA256, TextSHA256(esignText)) {
+		return nil, ErrFormChanged
+	}
 	sum := sha256.Sum256(sig)
 	rec := &models.ConsentRecord{ID: newID(), RequestID: r.ID, StoryID: r.StoryID, PatientID: r.PatientID, Digest: r.Digest, FrozenJSON: r.FrozenJSON,
 		TemplateID: r.TemplateID, TemplateVersion: r.TemplateVersion, TemplateTextSHA256: r.TemplateTextSHA256, AuthorizationText: fin.Text,
-		AuthorizationSHA256: fin.SHA256, EsignSHA256: TextSHA256(EsignDisclosure(esignLang)), EsignLanguage: esignLang, SignerKind: r.SignerKind,
+		AuthorizationSHA256: fin.SHA256, EsignSHA256: TextSHA256(esignText), EsignLanguage: esignLang,
+		EsignVersion: EsignDisclosureVersion, EsignText: esignText, SignerKind: r.SignerKind,
 		Language: r.Language, Channels: jsonList(in.Channels), MediaIDs: jsonList(dedupe(in.MediaIDs)), NameUsage: in.NameUsage, ExpiresOn: exp,
 		SignerName: in.TypedName, SignatureSHA256: hex.EncodeToString(sum[:]), SignatureTyped: typed, EsignAgreed: true,
 		IP: in.IP, UserAgent: truncate(in.UserAgent, 500), SentAt: r.SentAt, OpenedAt: r.OpenedAt, VerifiedAt: r.VerifiedAt, SignedAt: now,
-		RevokeTokenHash: r.RevokeTokenHash, Status: models.RecordValid, CreatedAt: now}
+		Status: models.RecordValid, CreatedAt: now}
 	if r.SignerKind == "representative" {
 		rec.RepName, rec.RepRelationship, rec.RepAuthority = pd.RepName, pd.RepRelationship, pd.RepAuthority
 	}

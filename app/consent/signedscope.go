@@ -167,7 +167,3 @@ func VerifyScope(rec *models.ConsentRecord) ScopeCheck {
 }
 
 func same(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
-
-// EsignDisclosure is the e-sign consumer disclosure shown in language; its
-// hash is kept with the record.
-func EsignDisclosure(language string) string { return texts(language)["esign_text"] }

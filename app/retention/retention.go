@@ -441,6 +441,10 @@ func (s *Service) purgeRecord(ctx context.Context, it Item) error {
 		if err := tx.Delete(&models.ConsentPaperDocument{}, "record_id = ?", rec.ID).Error; err != nil {
 			return err
 		}
+		// The hashes of its revocation links go with it (they reference it).
+		if err := tx.Delete(&models.ConsentRevokeToken{}, "record_id = ?", rec.ID).Error; err != nil {
+			return err
+		}
 		if err := tx.Delete(&models.ConsentRecord{}, "id = ?", rec.ID).Error; err != nil {
 			return err
 		}

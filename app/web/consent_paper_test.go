@@ -94,13 +94,6 @@ func (e *consentEnv) recordPaper(t *testing.T, req string, scan []byte) models.C
 	return rec
 }
 
-func auditCount(t *testing.T, e *apptest.Env, action, object string) int64 {
-	t.Helper()
-	var n int64
-	e.App.DB.Model(&models.AuditEntry{}).Where("action = ? AND object_id = ?", action, object).Count(&n)
-	return n
-}
-
 // mailsTo parses every message received for addr, oldest first.
 func mailsTo(t *testing.T, srv *smtptest.Server, addr string) []*smtptest.Parsed {
 	t.Helper()

@@ -38,6 +38,9 @@ type consentView struct {
 	Selected       map[string]bool
 	SelectedMedia  map[string]bool
 	Paper          *consentPaperPanel // paper routes and patient tasks (consent_paper.go)
+	// OrgMissing names the organisation's contact details not yet set:
+	// no request can be sent until they are (Admin → Organisation).
+	OrgMissing []string
 }
 
 func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
@@ -74,6 +77,11 @@ func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
 	if v.Paper, err = s.loadPaperPanel(c, st); err != nil {
 		return nil, err
 	}
+	org, err := s.consent.OrganisationProfile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.OrgMissing = org.Missing()
 	return v, nil
 }
 

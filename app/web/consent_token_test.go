@@ -1,8 +1,12 @@
 package web_test
 
 import (
+	"archive/zip"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,31 +20,64 @@ import (
 	"github.com/storykeep/storykeep/models"
 )
 
-// TestF5RevokeTokenNeverInDatabaseInPlaintext: after a whole signing flow
-// (invitation, identity check, final confirmation, signature, certificate
-// job and its email), the revocation token from the patient's email is
-// found in no column of any table, and the authorization text carries no
-// /r/ link. Only its hash is looked up.
+// TestF5RevokeTokenNeverInDatabaseInPlaintext (issue 19 item 6): after a
+// whole signing flow (invitation, identity check, final confirmation,
+// signature, completion page, certificate job and its email), neither
+// revocation link the patient was given (on the completion page and in the
+// email) is found in any column of any table, in any form it could be
+// written in (as is, base64, hex, URL-escaped, the decoded bytes), nor in the
+// export bundle. Only their hashes are stored, and both links work.
 func TestF5RevokeTokenNeverInDatabaseInPlaintext(t *testing.T) {
 	e := newConsentEnv(t)
 	path := e.send(t)
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
-	confirmSign(p, path, signForm()).Expect(http.StatusOK)
+	done := confirmSign(p, path, signForm()).Expect(http.StatusOK)
+	if done.Header.Get("Cache-Control") != "no-store" {
+		t.Error("the completion page, which carries the revocation link, may be cached")
+	}
+	pageURL, _ := url.Parse(done.Doc.Find("#revoke-link").AttrOr("href", ""))
+	pageToken := strings.TrimPrefix(pageURL.Path, "/r/")
+	if !consent.ValidTokenShape(pageToken) {
+		t.Fatalf("the completion page offers no revocation link: %q", pageURL)
+	}
 	e.runJobs(t)
 	m := e.smtp.Last(t)
 	link := linkRE.FindString(strings.ReplaceAll(m.Text, "\n", " "))
 	u, _ := url.Parse(link)
 	token := strings.TrimPrefix(u.Path, "/r/")
-	if !consent.ValidTokenShape(token) {
-		t.Fatalf("no revocation link in the patient's email: %q", m.Text)
+	if !consent.ValidTokenShape(token) || token == pageToken {
+		t.Fatalf("no fresh revocation link in the patient's email: %q", m.Text)
 	}
 	var rec models.ConsentRecord
 	if err := e.App.DB.Where("story_id = ?", e.story).Take(&rec).Error; err != nil {
 		t.Fatal(err)
 	}
-	if rec.RevokeTokenHash != consent.HashToken(token) || strings.Contains(rec.AuthorizationText, "/r/") {
-		t.Fatal("the record does not keep the token as a hash only, or its text links to /r/")
+	if strings.Contains(rec.AuthorizationText, "/r/") {
+		t.Fatal("the record's text links to /r/")
+	}
+	for _, tok := range []string{token, pageToken} {
+		var n int64
+		e.App.DB.Model(&models.ConsentRevokeToken{}).Where("token_hash = ? AND record_id = ?", consent.HashToken(tok), rec.ID).Count(&n)
+		if n != 1 {
+			t.Fatalf("the hash of a revocation link is not stored for the record")
+		}
+		// The link works: it leads to the identity check.
+		e.Client().Get("/r/" + tok).Expect(http.StatusOK).Contains("confirme que es usted")
+	}
+
+	forms := map[string]string{}
+	for name, tok := range map[string]string{"email": token, "page": pageToken} {
+		raw, _ := base64.RawURLEncoding.DecodeString(tok)
+		full := e.App.Config.PublicURL + "/r/" + tok
+		for k, v := range map[string]string{
+			"token": tok, "base64(token)": base64.StdEncoding.EncodeToString([]byte(tok)),
+			"base64url(token)": base64.RawURLEncoding.EncodeToString([]byte(tok)), "hex(token)": hex.EncodeToString([]byte(tok)),
+			"hex(bytes)": hex.EncodeToString(raw), "base64(bytes)": base64.RawStdEncoding.EncodeToString(raw),
+			"url-escaped link": url.QueryEscape(full), "url-escaped token": url.PathEscape(tok),
+		} {
+			forms[name+" "+k] = v
+		}
 	}
 
 	type column struct{ Table, Name string }
@@ -68,18 +105,51 @@ func TestF5RevokeTokenNeverInDatabaseInPlaintext(t *testing.T) {
 	}
 	checked := 0
 	for _, col := range cols {
-		var n int64
-		q := `SELECT COUNT(*) FROM "` + col.Table + `" WHERE CAST("` + col.Name + `" AS TEXT) LIKE ?`
-		if err := e.App.DB.Raw(q, "%"+token+"%").Scan(&n).Error; err != nil {
-			t.Fatalf("%s.%s: %v", col.Table, col.Name, err)
+		for form, v := range forms {
+			var n int64
+			q := `SELECT COUNT(*) FROM "` + col.Table + `" WHERE CAST("` + col.Name + `" AS TEXT) LIKE ?`
+			if err := e.App.DB.Raw(q, "%"+v+"%").Scan(&n).Error; err != nil {
+				t.Fatalf("%s.%s: %v", col.Table, col.Name, err)
+			}
+			if n > 0 {
+				t.Errorf("the revocation link (%s) is stored in %s.%s", form, col.Table, col.Name)
+			}
 		}
 		checked++
-		if n > 0 {
-			t.Errorf("the revocation token is stored in plaintext in %s.%s", col.Table, col.Name)
-		}
 	}
 	if checked < 100 {
 		t.Fatalf("only %d columns checked", checked)
+	}
+
+	// The export bundle (with its staff evidence copy of the certificate).
+	e.MarkApproved(t, e.story)
+	pub, _ := e.SignedIn(models.RolePublisher)
+	res := pub.Get("/stories/" + e.story + "/export.zip").Expect(http.StatusOK)
+	zr, err := zip.NewReader(strings.NewReader(res.Body), int64(len(res.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sawCert := false
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		text := string(b)
+		if strings.HasSuffix(f.Name, ".pdf") {
+			sawCert = true
+			text += pdfText(t, b)
+		}
+		for form, v := range forms {
+			if strings.Contains(text, v) {
+				t.Errorf("the export bundle's %s carries the revocation link (%s)", f.Name, form)
+			}
+		}
+		if strings.Contains(text, "/r/") {
+			t.Errorf("the export bundle's %s carries a revocation link", f.Name)
+		}
+	}
+	if !sawCert {
+		t.Error("the export bundle has no certificate to check")
 	}
 }
 

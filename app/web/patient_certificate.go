@@ -5,27 +5,49 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/storykeep/storykeep/app/consent"
 	"github.com/storykeep/storykeep/models"
 )
 
-// patientCertificateLabels are the completion page's download words.
+// patientCertificateLabels are the completion page's download and
+// revocation-link words.
 var patientCertificateLabels = map[string]map[string]string{
-	"en": {"download": "Download your signed form (PDF)", "hint": "Keep it: it is your copy of what you agreed to. The link to cancel is in the email we send you, not in the PDF."},
-	"es": {"download": "Descargar su formulario firmado (PDF)", "hint": "Guárdelo: es su copia de lo que aceptó. El enlace para cancelar está en el correo que le enviamos, no en el PDF."},
+	"en": {"download": "Download your signed form (PDF)", "hint": "Keep it: it is your copy of what you agreed to. The link to cancel is not in the PDF.",
+		"revoke_h": "If you change your mind", "revoke_body": "You can cancel your permission at any time with this personal link. Keep it private: it is only for you. We also email it to you with your signed form.",
+		"revoke_link": "Cancel my permission"},
+	"es": {"download": "Descargar su formulario firmado (PDF)", "hint": "Guárdelo: es su copia de lo que aceptó. El enlace para cancelar no está en el PDF.",
+		"revoke_h": "Si cambia de opinión", "revoke_body": "Puede cancelar su permiso en cualquier momento con este enlace personal. No lo comparta: es solo para usted. También se lo enviamos por correo electrónico con su formulario firmado.",
+		"revoke_link": "Cancelar mi permiso"},
 }
 
-// patientSignedPage is the completion page: thanks, and the signed form as
-// a PDF to download right away (164.508(c)(4)), also for patients without
-// an email address.
-func (s *Server) patientSignedPage(c echo.Context, lang string) error {
+// patientSignedPage is the completion page: thanks, the signed form as a
+// PDF to download right away (164.508(c)(4)), also for patients without an
+// email address, and the patient's own revocation link. The link is issued
+// for this page (only its hash is kept) and the page is not cached.
+func (s *Server) patientSignedPage(c echo.Context, lang string, rec *models.ConsentRecord) error {
 	d := s.patientBase(c, lang, c.Param("token"))
 	d.SwitchURL = ""
+	l := patientCertificateLabels[lang]
+	if l == nil {
+		l = patientCertificateLabels["en"]
+	}
+	revokeURL := ""
+	if rec != nil {
+		tok, err := s.consent.IssueRevokeLink(c.Request().Context(), nil, rec, consent.RevokeLinkCompletionPage)
+		if err != nil {
+			return err
+		}
+		revokeURL = s.consent.RevokeURL(tok)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, http.StatusOK, "consent_patient_signed", Page{Title: d.T["signed_title"], Lang: lang,
 		Data: struct {
 			patientData
-			Body, Download, Hint, URL string
-		}{d, d.T["signed_body"], patientCertificateLabels[lang]["download"], patientCertificateLabels[lang]["hint"],
-			"/c/" + c.Param("token") + "/certificate"}})
+			Body, Download, Hint, URL          string
+			RevokeH, RevokeBody, RevokeLinkTxt string
+			RevokeURL                          string
+		}{d, d.T["signed_body"], l["download"], l["hint"], "/c/" + c.Param("token") + "/certificate",
+			l["revoke_h"], l["revoke_body"], l["revoke_link"], revokeURL}})
 }
 
 // patientCertificate gives the signer (the browser that signed through this

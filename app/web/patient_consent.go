@@ -29,6 +29,8 @@ type patientData struct {
 	Org       string
 	SwitchURL string
 	Token     string
+	// Contact is how to reach the organisation (Admin → Organisation).
+	Contact string
 }
 
 func verifiedKey(requestID string) string { return "consent_verified:" + requestID }
@@ -51,7 +53,9 @@ func (s *Server) patientLang(c echo.Context, fallback string) string {
 
 func (s *Server) patientBase(c echo.Context, lang, token string) patientData {
 	t := consent.Texts(lang)
-	return patientData{T: t, Org: s.cfg.OrganisationName, SwitchURL: c.Request().URL.Path + "?lang=" + t["other_lang"], Token: token}
+	org, _ := s.consent.OrganisationProfile(c.Request().Context()) // unset details fall back to a generic line
+	return patientData{T: t, Org: s.cfg.OrganisationName, SwitchURL: c.Request().URL.Path + "?lang=" + t["other_lang"], Token: token,
+		Contact: consent.ContactLine(lang, s.cfg.OrganisationName, org)}
 }
 
 // para is one paragraph of a message page, with its language.
@@ -313,7 +317,7 @@ func signInput(c echo.Context, lang string) consent.SignInput {
 	return consent.SignInput{Channels: form["channels"], MediaIDs: form["media"], NameUsage: c.FormValue("name_usage"), ExpiresOn: c.FormValue("expires_on"),
 		EsignAgreed: c.FormValue("esign") == "yes", TypedName: c.FormValue("typed_name"), SignatureData: c.FormValue("signature_data"),
 		TypedSignature: c.FormValue("typed_signature"), IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
-		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang}
+		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang, EsignSHA256: c.FormValue("esign_sha256")}
 }
 
 // choiceFields are the fields of the choices step; an error in one of them
@@ -368,8 +372,14 @@ func (s *Server) confirmPage(c echo.Context, r *models.ConsentRequest, status in
 		return s.signError(c, r, lang, err)
 	}
 	d := s.patientBase(c, lang, c.Param("token"))
+	org, err := s.consent.OrganisationProfile(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	v := struct {
 		patientData
+		EsignParas                         []string
+		EsignSHA256                        string
 		FormLang, AuthSHA256               string
 		AuthHTML                           template.HTML
 		Channels, MediaIDs                 []string
@@ -377,7 +387,7 @@ func (s *Server) confirmPage(c echo.Context, r *models.ConsentRequest, status in
 		Esign                              bool
 		TypedName, TypedSignature, Problem string
 		ErrorList                          []fieldError
-	}{patientData: d, FormLang: r.Language, AuthSHA256: fin.SHA256,
+	}{patientData: d, EsignParas: consent.EsignDisclosureParas(lang, org), EsignSHA256: consent.TextSHA256(consent.EsignDisclosureFor(lang, org)), FormLang: r.Language, AuthSHA256: fin.SHA256,
 		AuthHTML: template.HTML(consent.RenderedHTML(fin.Text)), //nolint:gosec // sanitised by markdown.Render
 		Channels: in.Channels, MediaIDs: in.MediaIDs, NameUsage: in.NameUsage, ExpiresOn: fin.ExpiresOn.Format("2006-01-02"),
 		Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature, Problem: problem}
@@ -414,7 +424,7 @@ func (s *Server) patientConsentSign(c echo.Context) error {
 		return err
 	}
 	in := signInput(c, lang)
-	_, err = s.consent.Sign(c.Request().Context(), r, in)
+	rec, err := s.consent.Sign(c.Request().Context(), r, in)
 	var fe consent.FieldErrors
 	switch {
 	case errors.As(err, &fe):
@@ -429,7 +439,7 @@ func (s *Server) patientConsentSign(c echo.Context) error {
 	case err != nil:
 		return s.signError(c, r, lang, err)
 	}
-	return s.patientSignedPage(c, lang)
+	return s.patientSignedPage(c, lang, rec)
 }
 
 // patientConsentDecline records a "no".

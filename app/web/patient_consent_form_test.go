@@ -114,6 +114,9 @@ func confirmSign(p *apptest.Client, path string, form url.Values) *apptest.Resp 
 		if h := res.Doc.Find(`#sign-form input[name=auth_sha256]`).AttrOr("value", ""); h != "" {
 			form.Set("auth_sha256", h)
 		}
+		if h := res.Doc.Find(`#sign-form input[name=esign_sha256]`).AttrOr("value", ""); h != "" {
+			form.Set("esign_sha256", h)
+		}
 	}
 	return p.Post(path+"/sign", form)
 }
@@ -170,7 +173,7 @@ func TestConsentSignsTheFinalAuthorization(t *testing.T) {
 	}
 	shown := strings.Join(strings.Fields(consentText(t, consent.RenderedHTML(rec.AuthorizationText))), " ")
 	if shown != final || rec.AuthorizationSHA256 != consent.TextSHA256(rec.AuthorizationText) || rec.ScopeDigest == "" ||
-		rec.EsignSHA256 != consent.TextSHA256(consent.EsignDisclosure("es")) || rec.SignerKind != "patient" {
+		rec.EsignSHA256 != consent.TextSHA256(consent.EsignDisclosureFor("es", apptest.TestOrganisation)) || rec.SignerKind != "patient" {
 		t.Fatalf("the record does not hold the confirmed text and its hashes: %+v", rec)
 	}
 	res := e.Client().Get("/verify/" + rec.ID).Expect(http.StatusOK)

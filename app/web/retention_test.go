@@ -45,7 +45,7 @@ func newRetentionEnv(t *testing.T, status string, ended time.Duration) *retentio
 	req := models.ConsentRequest{ID: uuid.Must(uuid.NewV7()).String(), StoryID: story, PatientID: patient, StoryRevision: 1, SignerKind: "patient",
 		Language: "en", TemplateID: tpl.ID, TemplateVersion: tpl.Version, TemplateTextSHA256: strings.Repeat("b", 64), AuthorizationText: "I agree.",
 		AuthorizationSHA256: strings.Repeat("c", 64), FrozenJSON: "{}", Digest: strings.Repeat("d", 64), Channels: `["website"]`, MediaIDs: media,
-		NameUsage: "first_name", MaxExpiresOn: now.AddDate(2, 0, 0), TokenHash: uuid.NewString(), RevokeTokenHash: uuid.NewString(), RevokeTokenSealed: "x",
+		NameUsage: "first_name", MaxExpiresOn: now.AddDate(2, 0, 0), TokenHash: uuid.NewString(), RevokeTokenHash: uuid.NewString(),
 		Status: models.RequestSigned, ExpiresAt: signed.Add(time.Hour), SentAt: signed, CompletedAt: &signed, CreatedBy: u.ID, CreatedAt: signed, UpdatedAt: signed}
 	if err := env.App.DB.Create(&req).Error; err != nil {
 		t.Fatal(err)
@@ -63,6 +63,9 @@ func newRetentionEnv(t *testing.T, status string, ended time.Duration) *retentio
 		rec.RevokedAt = &endedAt
 	}
 	if err := env.App.DB.Create(&rec).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := env.App.DB.Create(&models.ConsentRevokeToken{TokenHash: rec.RevokeTokenHash, RecordID: rec.ID, IssuedFor: "email", CreatedAt: signed}).Error; err != nil {
 		t.Fatal(err)
 	}
 	return &retentionEnv{env: env, staff: c, story: story, patient: patient, asset: asset, record: rec.ID, request: req.ID, sigKey: sigKey, endedAt: endedAt}
@@ -155,6 +158,11 @@ func TestRetentionPurgeAfterRetentionIsAudited(t *testing.T) {
 	}
 	if e.count(t, &models.MediaAsset{}, e.asset)+e.count(t, &models.ConsentRecord{}, e.record)+e.count(t, &models.ConsentRequest{}, e.request) != 0 {
 		t.Fatal("purge left rows behind")
+	}
+	var links int64
+	e.env.App.DB.Model(&models.ConsentRevokeToken{}).Where("record_id = ?", e.record).Count(&links)
+	if links != 0 {
+		t.Fatal("purge left the record's revocation link hashes behind")
 	}
 	if _, err := e.env.App.Store.Stat(ctx, e.sigKey); err == nil {
 		t.Fatal("the signature image survived the purge")

@@ -35,6 +35,7 @@ func (s *Server) routes() []Route {
 		s.ssoRoutes(),
 		s.inviteRoutes(),
 		s.retentionRoutes(),
+		s.organisationRoutes(),
 	} {
 		all = append(all, section...)
 	}
