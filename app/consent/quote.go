@@ -60,7 +60,8 @@ func allDigits(rs []rune) bool {
 // quoted returns d with every value quoted for Markdown (see Quote).
 func (d FormData) quoted() FormData {
 	q := FormData{OrganisationName: Quote(d.OrganisationName), PatientName: Quote(d.PatientName), StoryTitle: Quote(d.StoryTitle),
-		NameUsage: Quote(d.NameUsage), ExpiresOn: Quote(d.ExpiresOn), RevokeURL: Quote(d.RevokeURL), Representative: Quote(d.Representative)}
+		NameUsage: Quote(d.NameUsage), ExpiresOn: Quote(d.ExpiresOn), RevokeURL: Quote(d.RevokeURL), Representative: Quote(d.Representative),
+		Remuneration: Quote(d.Remuneration), Sponsored: d.Sponsored}
 	for _, c := range d.Channels {
 		q.Channels = append(q.Channels, Quote(c))
 	}

@@ -31,6 +31,13 @@ type Settings struct {
 	LinkDays         int   // default and maximum life of a consent link
 	MaxYears         int   // the latest expiration a patient may choose
 	ReminderDays     []int // days after sending on which a reminder goes out
+	// Minors (issue 19 item 7, representative.go): the age of majority
+	// (0 means 18), the age from which a minor may add assent (0 means 12),
+	// and whether a consent outlives the patient's majority (by default it
+	// lapses and the new adult is asked to renew).
+	AgeOfMajority  int
+	AssentAge      int
+	KeepAtMajority bool
 }
 
 // Service runs consent requests from sending to signing, declining,
