@@ -50,12 +50,12 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 	if err != nil {
 		return err
 	}
-	pd, err := s.patients.View(ctx, rec.PatientID, "consent_certificate")
-	if err != nil || pd.Email == "" {
+	to, err := s.signerAddress(ctx, r, "consent_certificate")
+	if err != nil || to == "" {
 		return err
 	}
 	m := certificateMail(rec.Language, s.cfg.OrganisationName, revokeURL, s.cfg.PublicURL+"/verify/"+rec.ID)
-	m.To = pd.Email
+	m.To = to
 	m.Attachments = []mail.Attachment{{Name: "authorization-" + rec.ID + ".pdf", ContentType: "application/pdf", Data: pdf}}
 	return s.mail.Send(ctx, m)
 }

@@ -55,12 +55,15 @@ func (s *Service) HandleMail(ctx context.Context, job *models.Job) error {
 	if j.Kind == "reminder" && r.Status != models.RequestPending {
 		return nil
 	}
-	pd, err := s.patients.View(ctx, r.PatientID, "consent_mail")
-	if err != nil || pd.Email == "" {
+	to, err := s.signerAddress(ctx, r, "consent_mail")
+	if err != nil || to == "" {
 		return err
 	}
 	m := invitation(r.Language, j.Kind == "reminder", s.cfg.OrganisationName, s.link(token), r.ExpiresAt)
-	m.To = pd.Email
+	if r.SignerKind == "representative" {
+		m = s.repInvitation(ctx, r, m)
+	}
+	m.To = to
 	if err := s.mail.Send(ctx, m); err != nil {
 		return err
 	}

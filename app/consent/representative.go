@@ -2,13 +2,18 @@ package consent
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"math/big"
+	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/storykeep/storykeep/app/apperr"
+	smtpmail "github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/models"
 )
@@ -263,4 +268,36 @@ func RepAttestation(language, repName, relationship, authority, patientFirst str
 		return fmt.Sprintf("Yo, %s, declaro que soy %s de %s y que tengo la autoridad legal para firmar en su nombre (%s).", repName, relationship, patientFirst, authority)
 	}
 	return fmt.Sprintf("I, %s, state that I am %s's %s and that I have the legal authority to sign for them (%s).", repName, patientFirst, relationship, authority)
+}
+
+// codeFor draws a six-digit code for r's signer and the address it goes to;
+// no address on file gives a 409 saying so.
+func (s *Service) codeFor(ctx context.Context, r *models.ConsentRequest, purpose string) (code, to string, err error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", "", err
+	}
+	if to, err = s.signerAddress(ctx, r, purpose); err != nil {
+		return "", "", err
+	}
+	if to == "" {
+		return "", "", apperr.New(http.StatusConflict, "No email address is on file.")
+	}
+	return fmt.Sprintf("%06d", n.Int64()), to, nil
+}
+
+// repInvitation tells a representative, in the invitation, whom they are
+// asked to act for.
+func (s *Service) repInvitation(ctx context.Context, r *models.ConsentRequest, m smtpmail.Message) smtpmail.Message {
+	p, err := s.patients.Get(ctx, r.PatientID)
+	if err != nil {
+		return m
+	}
+	name, rel, _ := repOf(r, p)
+	if r.Language == "es" {
+		m.Text = fmt.Sprintf("Este mensaje es para %s. Le escribimos como %s de %s: le pedimos permiso para compartir la historia de %s. Usted firmaría en su nombre.\n\n", name, rel, firstName(p), firstName(p)) + m.Text
+	} else {
+		m.Text = fmt.Sprintf("This message is for %s. We are writing to you as %s's %s: we ask your permission to share %s's story. You would sign for them.\n\n", name, firstName(p), rel, firstName(p)) + m.Text
+	}
+	return m
 }
