@@ -301,3 +301,20 @@ func (s *Service) repInvitation(ctx context.Context, r *models.ConsentRequest, m
 	}
 	return m
 }
+
+// SignerOf says who signs r, for the identity check page, without reading
+// sealed details: the representative's name and relationship and the
+// patient's first name (empty strings when the patient signs).
+func (s *Service) SignerOf(ctx context.Context, kind, repName, relationship, patientID string) (rep bool, name, rel, patientFirst string) {
+	p, err := s.patients.Get(ctx, patientID)
+	if err != nil {
+		return false, "", "", ""
+	}
+	if kind != "representative" {
+		return false, "", "", firstName(p)
+	}
+	if repName == "" {
+		repName, relationship = p.RepName, p.RepRelationship
+	}
+	return true, repName, relationship, firstName(p)
+}

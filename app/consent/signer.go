@@ -16,8 +16,10 @@ import (
 )
 
 // MaxRepDocumentBytes bounds the document a representative may attach to
-// show their authority (a guardianship order, a power of attorney).
-const MaxRepDocumentBytes = 5 << 20
+// show their authority (a guardianship order, a power of attorney). The
+// whole sign form must stay under the web layer's 2 MB form limit, with the
+// drawn signature (MaxSignatureBytes) beside it.
+const MaxRepDocumentBytes = 1536 << 10
 
 // repDocumentTypes are the document formats accepted, by sniffed type.
 var repDocumentTypes = map[string]string{"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -113,11 +115,11 @@ var signerTexts = map[string]map[string]string{
 		"rep_attest_h":       "Your authority to sign",
 		"rep_attest_label":   "I confirm this statement is true",
 		"rep_doc_label":      "A document showing your authority (optional)",
-		"rep_doc_hint":       "For example a guardianship order or power of attorney: a PDF, JPEG or PNG file of up to 5 MB.",
+		"rep_doc_hint":       "For example a guardianship order or power of attorney: a PDF, JPEG or PNG file of up to 1.5 MB.",
 		"rep_name_label":     "Your own full legal name (the representative)",
 		"err_rep_attest":     "Tick the box to confirm you have the authority to sign for the patient.",
 		"err_rep_name":       "Type your own full name as the team has it: %s. If it is different, ask the team to correct it.",
-		"err_rep_document":   "The document must be a PDF, JPEG or PNG file of at most 5 MB.",
+		"err_rep_document":   "The document must be a PDF, JPEG or PNG file of at most 1.5 MB.",
 		"assent_h":           "The young person's agreement (optional)",
 		"assent_text":        "%s may add their own agreement. It does not replace your signature, but it is recorded with it.",
 		"assent_label":       "I, the young person this story is about, agree that my story is shared as described",
@@ -134,11 +136,11 @@ var signerTexts = map[string]map[string]string{
 		"rep_attest_h":       "Su autoridad para firmar",
 		"rep_attest_label":   "Confirmo que esta declaración es verdadera",
 		"rep_doc_label":      "Un documento que muestre su autoridad (opcional)",
-		"rep_doc_hint":       "Por ejemplo, una orden de tutela o un poder notarial: un archivo PDF, JPEG o PNG de hasta 5 MB.",
+		"rep_doc_hint":       "Por ejemplo, una orden de tutela o un poder notarial: un archivo PDF, JPEG o PNG de hasta 1,5 MB.",
 		"rep_name_label":     "Su propio nombre legal completo (el representante)",
 		"err_rep_attest":     "Marque la casilla para confirmar que tiene autoridad para firmar por el paciente.",
 		"err_rep_name":       "Escriba su propio nombre completo tal como lo tiene el equipo: %s. Si no es correcto, pida al equipo que lo corrija.",
-		"err_rep_document":   "El documento debe ser un archivo PDF, JPEG o PNG de 5 MB como máximo.",
+		"err_rep_document":   "El documento debe ser un archivo PDF, JPEG o PNG de 1,5 MB como máximo.",
 		"assent_h":           "El acuerdo del menor (opcional)",
 		"assent_text":        "%s puede añadir su propio acuerdo. No sustituye su firma, pero queda registrado con ella.",
 		"assent_label":       "Yo, la persona joven de esta historia, estoy de acuerdo en que se comparta como se describe",
