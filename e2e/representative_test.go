@@ -66,7 +66,9 @@ func TestRepresentativeSignsForMinorOnPhone(t *testing.T) {
 	admin.check(`#channels input[value=website]`)
 	admin.check(`input[name=name_usage][value=first_name]`)
 	admin.Do(chromedp.SetValue(chromedp.CSS("#language"), "en"))
-	admin.Click(`form[action$="/consent"] button[type=submit]`)
+	if st := admin.Submit(chromedp.Click(chromedp.CSS(`form[action$="/consent"] button[type=submit]`))); st != 422 {
+		t.Fatalf("a minor signing alone: status %d", st)
+	}
 	if e := admin.Text("#signer-error"); !strings.Contains(e, "The patient is 16, under 18") {
 		t.Fatalf("a minor signing alone: signer error %q", e)
 	}
@@ -134,7 +136,7 @@ func TestRepresentativeSignsForMinorOnPhone(t *testing.T) {
 	if !strings.HasSuffix(href, "/certificate") {
 		t.Fatalf("completion page download link %q", href)
 	}
-	head := pollJS(pt, 30*time.Second, `fetch(`+jsString(href)+`).then(r => r.headers.get("content-type") === "application/pdf" ? r.arrayBuffer() : null).then(b => b ? String.fromCharCode(...new Uint8Array(b.slice(0, 5))) : "")`)
+	head := Eval[string](pt, `fetch(`+jsString(href)+`).then(r => r.headers.get("content-type") === "application/pdf" ? r.arrayBuffer() : null).then(b => b ? String.fromCharCode(...new Uint8Array(b.slice(0, 5))) : "")`)
 	if head != "%PDF-" {
 		t.Fatalf("the completion page's PDF starts %q", head)
 	}
