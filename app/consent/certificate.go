@@ -44,6 +44,9 @@ type CertificateData struct {
 	SignatureImage []byte // PNG; required unless StaffCopy
 	SignerName     string // as typed by the signer
 	Representative *Representative
+	// Sponsor names who pays for the disclosure, when the request was
+	// flagged as sponsored (164.508(a)(3)/(a)(4)).
+	Sponsor string
 	Events         []CertificateEvent
 
 	// Evidence of who signed (UETA attribution).
@@ -72,6 +75,11 @@ type CertificateMedia struct {
 // as 164.508(c)(1)(vi) requires.
 type Representative struct {
 	Name, Relationship, Authority string
+	// Statement is the attestation of authority as shown and agreed to;
+	// DocumentSHA256 the hash of a document attached to show it (issue 19).
+	Statement, DocumentSHA256 string
+	// Assent is the minor's typed name when they assented.
+	Assent string
 }
 
 // CertificateEvent is one step of the request's life (sent, opened,
@@ -332,6 +340,10 @@ func (p *certPDF) signature(c CertificateData) {
 		p.field(p.t("representative"), r.Name)
 		p.field(p.t("relationship"), r.Relationship)
 		p.field(p.t("authority"), r.Authority)
+		signerExtras(p, r)
+	}
+	if c.Sponsor != "" {
+		p.field(p.t("sponsor"), c.Sponsor)
 	}
 }
 

@@ -152,8 +152,10 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 			Description: "Signed scope (canonical JSON, RFC 8785); its SHA-256 is the scope digest", MIME: "application/json", Data: canonical})
 	}
 	if rec.RepName != "" {
-		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
+		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority,
+			Statement: rec.RepStatement, DocumentSHA256: rec.RepDocumentSHA256, Assent: rec.AssentName}
 	}
+	d.Sponsor = rec.Sponsor
 	d.UserAgent, d.VerifyMethod, d.FailedTries, d.EsignAgreed = rec.UserAgent, r.VerifyMethod, r.Failures, rec.EsignAgreed
 	d.Events = []CertificateEvent{{Kind: "sent", At: rec.SentAt, IP: "—"}}
 	if rec.OpenedAt != nil {

@@ -159,3 +159,30 @@ func init() {
 		}
 	}
 }
+
+// signerExtras prints what a representative attested, the hash of their
+// document and a minor's assent on the certificate.
+func signerExtras(p *certPDF, r *Representative) {
+	if r.Statement != "" {
+		p.field(p.t("rep_statement"), r.Statement)
+	}
+	if r.DocumentSHA256 != "" {
+		p.field(p.t("rep_document"), r.DocumentSHA256)
+	}
+	if r.Assent != "" {
+		p.field(p.t("assent"), r.Assent)
+	}
+}
+
+func init() {
+	for lang, m := range map[string]map[string]string{
+		"en": {"rep_statement": "Attestation of authority", "rep_document": "Document of authority (SHA-256)",
+			"assent": "Assent of the minor", "sponsor": "Paid for by (marketing)"},
+		"es": {"rep_statement": "Declaración de autoridad", "rep_document": "Documento de autoridad (SHA-256)",
+			"assent": "Acuerdo del menor", "sponsor": "Pagado por (mercadeo)"},
+	} {
+		for k, v := range m {
+			certLabels[lang][k] = v
+		}
+	}
+}

@@ -171,8 +171,15 @@ func TestRepresentativeSignsForMinorAndConsentLapsesAtMajority(t *testing.T) {
 		t.Fatal("a changed assent still matches the signed scope")
 	}
 	e.runJobs(t)
-	if cert := e.smtp.Last(t); !strings.Contains(cert.To, "ana@example.org") || len(cert.Attachments) != 1 {
+	cert := e.smtp.Last(t)
+	if !strings.Contains(cert.To, "ana@example.org") || len(cert.Attachments) != 1 {
 		t.Fatalf("the signed copy went to %q with %d attachments", cert.To, len(cert.Attachments))
+	}
+	text := strings.Join(strings.Fields(pdfText(t, cert.Attachments[0].Data)), " ")
+	for _, want := range []string{"Declaración de autoridad", "Yo, Ana Gómez, declaro que soy madre de Lucía", "Acuerdo del menor", "Ana Gómez"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("certificate lacks %q", want)
+		}
 	}
 	if st, _ := e.App.Stories.Get(context.Background(), e.minorStory); st.Stage != "consented" {
 		t.Fatalf("stage after signing = %s", st.Stage)
