@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/config"
 	"github.com/storykeep/storykeep/app/consent"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/models"
@@ -22,9 +23,9 @@ type minorEnv struct {
 	dob               time.Time
 }
 
-func newMinorEnv(t *testing.T, age int, daysToBirthday int) *minorEnv {
+func newMinorEnv(t *testing.T, age int, daysToBirthday int, mods ...func(*config.Config)) *minorEnv {
 	t.Helper()
-	e := newConsentEnv(t)
+	e := newConsentEnv(t, mods...)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	dob := today.AddDate(-age-1, 0, daysToBirthday)
 	ctx := audit.WithActor(context.Background(), audit.System)
@@ -350,5 +351,50 @@ func TestSpanishFormOrOnlyInEnglish(t *testing.T) {
 	}
 	if es.Doc.Find(".authorization[lang=en]").Length() != 1 {
 		t.Fatal("the English form is not shown, marked as English")
+	}
+}
+
+// TestConsentKeptAtMajorityWhenConfigured: with
+// STORYKEEP_CONSENT_KEEP_AT_MAJORITY the consent outlives the patient's
+// 18th birthday and nobody is mailed.
+func TestConsentKeptAtMajorityWhenConfigured(t *testing.T) {
+	e := newMinorEnv(t, 17, 30, func(c *config.Config) { c.ConsentKeepAtMajority = true })
+	res := e.staff.Post("/stories/"+e.minorStory+"/consent", e.sendForm(url.Values{"signer": {"representative"},
+		"rep_name": {"Ana Gómez"}, "rep_relationship": {"madre"}, "rep_authority": {"madre de una menor"}})).Expect(http.StatusOK)
+	e.runJobs(t)
+	if n := len(e.smtp.Messages()); n != 0 {
+		t.Fatalf("%d mails for a representative without email (the patient's address must not be used)", n)
+	}
+	// No email for the representative: she signs in person with the link shown to staff.
+	u, err := url.Parse(res.Doc.Find("#consent-link").AttrOr("value", ""))
+	if err != nil || u.Path == "" {
+		t.Fatalf("no in-person link: %v", err)
+	}
+	p := e.Client()
+	verifyDOB(p, u.Path, e.dob.Format("2006"), e.dob.Format("1"), e.dob.Format("2")).Expect(http.StatusSeeOther)
+	form := signForm()
+	form.Set("typed_name", "Ana Gómez")
+	form.Set("rep_attest", "yes")
+	confirmSign(p, u.Path, form).Expect(http.StatusOK).Contains("Gracias")
+	var rec models.ConsentRecord
+	if err := e.App.DB.Where("story_id = ?", e.minorStory).Take(&rec).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Minor || rec.AssentName != "" {
+		t.Fatalf("record minor %v assent %q", rec.Minor, rec.AssentName)
+	}
+	e.App.Consent.SetClock(func() time.Time { return rec.MajorityOn.Add(24 * time.Hour) })
+	if err := e.App.Consent.Sweep(audit.WithActor(context.Background(), audit.System)); err != nil {
+		t.Fatal(err)
+	}
+	e.runJobs(t)
+	e.App.DB.Where("id = ?", rec.ID).Take(&rec)
+	if rec.Status != models.RecordValid || rec.MajorityLapsedAt != nil || auditCount(t, e.consentEnv, "consent.majority_lapsed") != 0 {
+		t.Fatalf("with the lapse turned off the record is %s", rec.Status)
+	}
+	for _, m := range e.smtp.Messages() {
+		if strings.Contains(string(m.Data), "ahora usted decide") {
+			t.Fatal("a renewal request went out with the lapse turned off")
+		}
 	}
 }
