@@ -182,6 +182,19 @@ func TestRepresentativeSignsForMinorAndConsentLapsesAtMajority(t *testing.T) {
 			t.Errorf("certificate lacks %q", want)
 		}
 	}
+	// Revoking asks the representative, not the minor: the code goes to her address.
+	ru, _ := url.Parse(linkRE.FindString(strings.ReplaceAll(cert.Text, "\n", " ")))
+	if !strings.HasPrefix(ru.Path, "/r/") {
+		t.Fatalf("the signed copy has no revocation link: %s", cert.Text)
+	}
+	rv := e.Client()
+	if got := rv.Get(ru.Path).Expect(http.StatusOK).Text("fieldset.dob legend"); got != "Fecha de nacimiento del paciente (Lucía)" {
+		t.Fatalf("revocation identity check asks for %q", got)
+	}
+	rv.Post(ru.Path+"/code", nil).Expect(http.StatusOK)
+	if m := e.smtp.Last(t); !strings.Contains(m.To, "ana@example.org") || !strings.Contains(m.Text, "Su código es") {
+		t.Fatalf("revocation code went to %q", m.To)
+	}
 	if st, _ := e.App.Stories.Get(context.Background(), e.minorStory); st.Stage != "consented" {
 		t.Fatalf("stage after signing = %s", st.Stage)
 	}
