@@ -79,9 +79,9 @@ type ConsentRequest struct {
 	// AltTemplateID is the active form in the other language when sent.
 	AltTemplateID        string
 	AltAuthorizationText string
-	CreatedBy     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	CreatedBy            string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // ConsentRecord is the evidence of a signed authorization. Its content

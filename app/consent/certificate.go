@@ -47,7 +47,7 @@ type CertificateData struct {
 	// Sponsor names who pays for the disclosure, when the request was
 	// flagged as sponsored (164.508(a)(3)/(a)(4)).
 	Sponsor string
-	Events         []CertificateEvent
+	Events  []CertificateEvent
 
 	// Evidence of who signed (UETA attribution).
 	UserAgent    string

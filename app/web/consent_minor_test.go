@@ -349,7 +349,7 @@ func TestSpanishFormOrOnlyInEnglish(t *testing.T) {
 		t.Fatalf("scope: %+v", chk)
 	}
 	// The public check in Spanish.
-	e.Client().Get("/verify/"+rec.ID+"?lang=es&digest="+rec.Digest).Expect(http.StatusOK).
+	e.Client().Get("/verify/" + rec.ID + "?lang=es&digest=" + rec.Digest).Expect(http.StatusOK).
 		Contains("Este certificado es auténtico").Contains("Alcance del consentimiento").Contains("Sitio web")
 
 	// No Spanish form: the page says so, in Spanish, and shows the English one.
