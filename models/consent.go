@@ -64,6 +64,9 @@ type ConsentRequest struct {
 	CompletedAt         *time.Time
 	RemindersSent       int
 	DeclineReason       string
+	CreatedBy           string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 	// The representative the request is addressed to (issue 19 item 7):
 	// their own name, relationship, authority and sealed email and phone.
 	RepName         string
@@ -79,9 +82,6 @@ type ConsentRequest struct {
 	// AltTemplateID is the active form in the other language when sent.
 	AltTemplateID        string
 	AltAuthorizationText string
-	CreatedBy            string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
 }
 
 // ConsentRecord is the evidence of a signed authorization. Its content

@@ -44,10 +44,10 @@ type CertificateData struct {
 	SignatureImage []byte // PNG; required unless StaffCopy
 	SignerName     string // as typed by the signer
 	Representative *Representative
+	Events         []CertificateEvent
 	// Sponsor names who pays for the disclosure, when the request was
 	// flagged as sponsored (164.508(a)(3)/(a)(4)).
 	Sponsor string
-	Events  []CertificateEvent
 
 	// Evidence of who signed (UETA attribution).
 	UserAgent    string
