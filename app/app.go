@@ -213,7 +213,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Consent = consent.New(consent.Deps{DB: gdb, Reader: a.reader, Audit: a.Audit, Keys: keys, Templates: a.Templates, Patients: a.Patients, Media: a.Media,
 		Store: store, Jobs: a.Jobs, Mail: a.Mail, Log: log, Settings: consent.Settings{PublicURL: cfg.PublicURL, OrganisationName: cfg.OrganisationName,
 			LinkDays: cfg.ConsentLinkDays, MaxYears: cfg.ConsentMaxYears, ReminderDays: cfg.ConsentReminderDays,
-			PatientNoticeDays: cfg.ConsentNoticeDays}})
+			PatientNoticeDays: cfg.ConsentNoticeDays, AgeOfMajority: cfg.ConsentAgeOfMajority, AssentAge: cfg.ConsentAssentAge, KeepAtMajority: cfg.ConsentKeepAtMajority}})
 	a.Consent.Organisation = organisation.New(gdb, a.Audit)
 	if a.Consent.Sealer, err = NewSealer(cfg); err != nil {
 		return nil, err
@@ -249,6 +249,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Media.Binder = a.Retention
 	a.Media.Described = a.Consent
 	a.Jobs.Handle(consent.JobMail, a.Consent.HandleMail)
+	a.Jobs.Handle(consent.JobMajorityMail, a.Consent.HandleMajorityMail)
 	a.Jobs.Handle(consent.JobCertificate, a.Consent.HandleCertificate)
 	a.Jobs.Handle(consent.JobRevoked, a.Consent.HandleRevoked)
 	a.Jobs.Handle(consent.JobSweep, a.Consent.HandleSweep)
@@ -365,7 +366,7 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 // renditions and sweeps do not wait behind them either.
 func JobLanes(workers int) []jobs.Lane {
 	return []jobs.Lane{
-		{Name: "patient", Workers: 2, Kinds: []string{consent.JobMail, consent.JobCertificate, consent.JobRevoked, consent.JobPatientNotice, handoff.JobMail, cdn.JobPurge}},
+		{Name: "patient", Workers: 2, Kinds: []string{consent.JobMail, consent.JobCertificate, consent.JobRevoked, consent.JobPatientNotice, handoff.JobMail, cdn.JobPurge, consent.JobMajorityMail}},
 		{Name: "deliveries", Workers: workers, Kinds: []string{export.JobDeliver, export.JobDelete}},
 		{Name: "default", Workers: workers},
 	}

@@ -66,6 +66,21 @@ type ConsentRequest struct {
 	CreatedBy           string
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	// The representative the request is addressed to (issue 19 item 7):
+	// their own name, relationship, authority and sealed email and phone.
+	RepName         string
+	RepRelationship string
+	RepAuthority    string
+	RepEmailSealed  string
+	RepPhoneSealed  string
+	// MinorException is staff's reason for letting a minor sign alone.
+	MinorException string
+	// Sponsored: someone pays for the disclosure (164.508(a)(3)/(a)(4)).
+	Sponsored bool
+	Sponsor   string
+	// AltTemplateID is the active form in the other language when sent.
+	AltTemplateID        string
+	AltAuthorizationText string
 }
 
 // ConsentRecord is the evidence of a signed authorization. Its content
@@ -136,4 +151,14 @@ type ConsentRecord struct {
 	RevokeCodeHash      string
 	RevokeCodeExpiresAt *time.Time
 	RevokeFailures      int
+	// The representative's attestation of authority and optional document.
+	RepStatement      string
+	RepDocumentKey    string
+	RepDocumentSHA256 string `gorm:"column:rep_document_sha256"`
+	// AssentName is a minor's typed name assenting beside the representative.
+	AssentName string
+	Sponsored  bool
+	Sponsor    string
+	// MajorityLapsedAt is when the consent lapsed at the patient's majority.
+	MajorityLapsedAt *time.Time
 }

@@ -98,6 +98,10 @@ type Config struct {
 	// ConsentNoticeDays: days before a consent ends on which the patient
 	// is told (issue 19 item 5).
 	ConsentNoticeDays []int
+	// Minors (issue 19 item 7).
+	ConsentAgeOfMajority  int
+	ConsentAssentAge      int
+	ConsentKeepAtMajority bool
 
 	// RetentionYears is how long consent evidence is kept after each
 	// record ends (issue 24); see docs/retention.md.
@@ -256,6 +260,9 @@ var Settings = []Setting{
 	{Name: "smtp-tls", Env: "STORYKEEP_SMTP_TLS", Default: "starttls", Help: "SMTP encryption: starttls (required, port 587), tls (implicit, port 465) or none (local relay only)", bind: oneOf(func(c *Config) *string { return &c.SMTPTLS }, "starttls", "tls", "none")},
 	{Name: "consent-link-days", Env: "STORYKEEP_CONSENT_LINK_DAYS", Default: "14", Help: "days a consent link works (the most staff may choose)", bind: integer(func(c *Config) *int { return &c.ConsentLinkDays })},
 	{Name: "consent-max-years", Env: "STORYKEEP_CONSENT_MAX_YEARS", Default: "2", Help: "latest expiration, in years after signing, a patient may choose for a consent", bind: integer(func(c *Config) *int { return &c.ConsentMaxYears })},
+	{Name: "consent-age-of-majority", Env: "STORYKEEP_CONSENT_AGE_OF_MAJORITY", Default: "18", Help: "age below which a patient needs a representative to sign, unless staff record why not; their consent lapses at this age", bind: integer(func(c *Config) *int { return &c.ConsentAgeOfMajority })},
+	{Name: "consent-assent-age", Env: "STORYKEEP_CONSENT_ASSENT_AGE", Default: "12", Help: "age from which a minor may add their own assent beside their representative's signature", bind: integer(func(c *Config) *int { return &c.ConsentAssentAge })},
+	{Name: "consent-keep-at-majority", Env: "STORYKEEP_CONSENT_KEEP_AT_MAJORITY", Default: "false", Help: "keep a consent given for a minor after they come of age (by default it lapses, the story is withdrawn and they are asked to renew)", bind: boolean(func(c *Config) *bool { return &c.ConsentKeepAtMajority })},
 	{Name: "organisation-name", Env: "STORYKEEP_ORGANISATION_NAME", Default: "Our hospital", Help: "the organisation named on consent forms, emails and certificates", bind: str(func(c *Config) *string { return &c.OrganisationName })},
 	{Name: "consent-reminder-days", Env: "STORYKEEP_CONSENT_REMINDER_DAYS", Default: "3,7", Help: "days after sending on which an unopened consent request is emailed again, comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentReminderDays })},
 	{Name: "consent-notice-days", Env: "STORYKEEP_CONSENT_NOTICE_DAYS", Default: "30,7", Help: "days before a consent ends on which the patient is told by email (or staff are asked to post a notice), comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentNoticeDays })},

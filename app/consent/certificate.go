@@ -47,6 +47,9 @@ type CertificateData struct {
 	SignerName     string // as typed by the signer
 	Representative *Representative
 	Events         []CertificateEvent
+	// Sponsor names who pays for the disclosure, when the request was
+	// flagged as sponsored (164.508(a)(3)/(a)(4)).
+	Sponsor string
 
 	// Evidence of who signed (UETA attribution).
 	UserAgent    string
@@ -85,6 +88,11 @@ type CertificateMedia struct {
 // as 164.508(c)(1)(vi) requires.
 type Representative struct {
 	Name, Relationship, Authority string
+	// Statement is the attestation of authority as shown and agreed to;
+	// DocumentSHA256 the hash of a document attached to show it (issue 19).
+	Statement, DocumentSHA256 string
+	// Assent is the minor's typed name when they assented.
+	Assent string
 }
 
 // CertificateEvent is one step of the request's life (sent, opened,
@@ -358,6 +366,10 @@ func (p *certPDF) signature(c CertificateData) {
 		p.field(p.t("representative"), r.Name)
 		p.field(p.t("relationship"), r.Relationship)
 		p.field(p.t("authority"), r.Authority)
+		signerExtras(p, r)
+	}
+	if c.Sponsor != "" {
+		p.field(p.t("sponsor"), c.Sponsor)
 	}
 }
 

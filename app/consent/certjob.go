@@ -45,8 +45,8 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 	if err != nil {
 		return err
 	}
-	pd, err := s.patients.View(ctx, rec.PatientID, "consent_certificate")
-	if err != nil || pd.Email == "" {
+	to, err := s.signerAddress(ctx, r, "consent_certificate")
+	if err != nil || to == "" {
 		return err
 	}
 	if paperOnly, err := s.PaperOnly(ctx, rec.PatientID); err != nil || paperOnly {
@@ -63,7 +63,7 @@ func (s *Service) HandleCertificate(ctx context.Context, job *models.Job) error 
 		return err
 	}
 	m := certificateMail(rec.Language, s.cfg.OrganisationName, ContactLine(rec.Language, s.cfg.OrganisationName, org), s.RevokeURL(revokeToken), s.cfg.PublicURL+"/verify/"+rec.ID)
-	m.To = pd.Email
+	m.To = to
 	m.Attachments = []mail.Attachment{{Name: "authorization-" + rec.ID + ".pdf", ContentType: "application/pdf", Data: pdf}}
 	return s.mail.Send(ctx, m)
 }
@@ -168,8 +168,10 @@ func (s *Service) certificateData(ctx context.Context, rec *models.ConsentRecord
 			Description: "Signed scope (canonical JSON, RFC 8785); its SHA-256 is the scope digest", MIME: "application/json", Data: canonical})
 	}
 	if rec.RepName != "" {
-		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority}
+		d.Representative = &Representative{Name: rec.RepName, Relationship: rec.RepRelationship, Authority: rec.RepAuthority,
+			Statement: rec.RepStatement, DocumentSHA256: rec.RepDocumentSHA256, Assent: rec.AssentName}
 	}
+	d.Sponsor = rec.Sponsor
 	d.UserAgent, d.VerifyMethod, d.FailedTries, d.EsignAgreed = rec.UserAgent, r.VerifyMethod, r.Failures, rec.EsignAgreed
 	d.EsignVersion, d.EsignLanguage, d.EsignSHA256, d.EsignText = rec.EsignVersion, rec.EsignLanguage, rec.EsignSHA256, rec.EsignText
 	if d.Org, err = s.OrganisationProfile(ctx); err != nil {

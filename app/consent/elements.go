@@ -25,6 +25,10 @@ type Element struct {
 	Placeholders []string          // fields of FormData the section must print
 	Keywords     map[string][]string
 	Why          string // what the section must tell the patient
+	// WhenSponsored: a filled-in form must show the element only for a
+	// request flagged as sponsored (forms activated before the element
+	// existed still serve unpaid requests); activation always needs it.
+	WhenSponsored bool
 }
 
 // Elements lists every required element in the order the default forms use.
@@ -73,6 +77,12 @@ var Elements = []Element{
 		Headings: map[string]string{"en": "Others may share it again", "es": "Otros pueden volver a compartirlo"},
 		Keywords: map[string][]string{"en": {"no longer protected"}, "es": {"ya no está protegida"}},
 		Why:      "say that once published the information may be shared again by others and is then no longer protected by federal privacy law"},
+	{Key: "remuneration", Name: "Marketing and payment", Rule: "164.508(a)(3) and (a)(4)",
+		Headings:      map[string]string{"en": "Whether anyone is paid", "es": "Si alguien recibe pago"},
+		Placeholders:  []string{"Remuneration"},
+		Keywords:      map[string][]string{"en": {"paid"}, "es": {"pago"}},
+		WhenSponsored: true,
+		Why:           "say whether the organisation is paid by anyone for sharing the story (marketing with remuneration), and by whom"},
 }
 
 // Missing is one required element a template lacks, explained in plain

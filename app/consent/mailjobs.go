@@ -68,8 +68,8 @@ func (s *Service) HandleMail(ctx context.Context, job *models.Job) error {
 	if j.Kind == "reminder" && r.Status != models.RequestPending {
 		return nil
 	}
-	pd, err := s.patients.View(ctx, r.PatientID, "consent_mail")
-	if err != nil || pd.Email == "" {
+	to, err := s.signerAddress(ctx, r, "consent_mail")
+	if err != nil || to == "" {
 		return err
 	}
 	org, err := s.OrganisationProfile(ctx)
@@ -77,8 +77,11 @@ func (s *Service) HandleMail(ctx context.Context, job *models.Job) error {
 		return err
 	}
 	m := invitation(r.Language, j.Kind == "reminder", s.cfg.OrganisationName, s.link(token), r.ExpiresAt)
+	if r.SignerKind == "representative" {
+		m = s.repInvitation(ctx, r, m)
+	}
 	m.Text += ContactLine(r.Language, s.cfg.OrganisationName, org) + "\n"
-	m.To = pd.Email
+	m.To = to
 	if err := s.mail.Send(ctx, m); err != nil {
 		return err
 	}

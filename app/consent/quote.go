@@ -62,7 +62,7 @@ func (d FormData) quoted() FormData {
 	q := FormData{OrganisationName: Quote(d.OrganisationName), PatientName: Quote(d.PatientName), StoryTitle: Quote(d.StoryTitle),
 		NameUsage: Quote(d.NameUsage), ExpiresOn: Quote(d.ExpiresOn), RevokeURL: Quote(d.RevokeURL), Representative: Quote(d.Representative),
 		OrganisationLegalName: Quote(d.OrganisationLegalName), OrganisationAddress: Quote(d.OrganisationAddress), OrganisationPhone: Quote(d.OrganisationPhone),
-		PrivacyEmail: Quote(d.PrivacyEmail)}
+		PrivacyEmail: Quote(d.PrivacyEmail), Remuneration: Quote(d.Remuneration), Sponsored: d.Sponsored}
 	for _, c := range d.Channels {
 		q.Channels = append(q.Channels, Quote(c))
 	}

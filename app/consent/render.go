@@ -34,6 +34,10 @@ type FormData struct {
 	// Representative is empty when the patient signs; otherwise name,
 	// relationship and authority, e.g. "Ana López (mother; parent of a minor)".
 	Representative string
+	// Remuneration says whether anyone is paid for the disclosure
+	// (RemunerationText); Sponsored is the request's flag, not printed.
+	Remuneration string
+	Sponsored    bool
 }
 
 // List prints as a Markdown bullet list, so templates write {{.Channels}}

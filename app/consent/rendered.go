@@ -42,6 +42,9 @@ func CheckRendered(language, text string, data FormData) []Missing {
 	})
 	var out []Missing
 	for _, e := range Elements {
+		if e.WhenSponsored && !data.Sponsored {
+			continue
+		}
 		heading := e.Headings[language]
 		if heading == "" {
 			heading = e.Headings["en"]

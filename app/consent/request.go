@@ -13,6 +13,7 @@ import (
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/channels"
+	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
 )
@@ -28,6 +29,14 @@ type SendInput struct {
 	NameUsage  string
 	Language   string
 	LinkDays   int
+	// The representative the request is addressed to (SignerKind
+	// representative); empty fields are taken from the patient record.
+	RepName, RepRelationship, RepAuthority, RepEmail, RepPhone string
+	// MinorException is staff's reason for letting a minor sign alone.
+	MinorException string
+	// Sponsored: someone pays for the disclosure; Sponsor names them.
+	Sponsored bool
+	Sponsor   string
 }
 
 // Sent is a request just sent, with the one copy of its link token that will
@@ -43,12 +52,12 @@ type Sent struct {
 // link, so a guessed token learns nothing an expired one would not.
 var ErrLinkNotUsable = apperr.NotFound("This link cannot be used.")
 
-func (in *SendInput) validate(st *models.Story, p *models.Patient, maxDays int) FieldErrors {
+func (in *SendInput) validate(st *models.Story, p *patients.Details, maxDays int, now time.Time, majority int) FieldErrors {
 	fe := FieldErrors{}
 	if in.SignerKind != "patient" && in.SignerKind != "representative" {
 		fe["signer"] = "Choose who signs: the patient or their representative."
-	} else if in.SignerKind == "representative" && (strings.TrimSpace(p.RepName) == "" || strings.TrimSpace(p.RepAuthority) == "") {
-		fe["signer"] = "The patient record has no representative with their authority. Add them to the patient record first."
+	} else {
+		in.validateSigner(fe, p, now, majority)
 	}
 	if len(in.Channels) == 0 {
 		fe["channels"] = "Choose at least one channel the patient is asked about."
@@ -100,11 +109,15 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 		return nil, err
 	}
 	in.Channels, in.MediaIDs = orderedChannels(in.Channels), dedupe(in.MediaIDs)
-	if fe := in.validate(st, &pd.Patient, s.cfg.LinkDays); fe != nil {
+	if fe := in.validate(st, pd, s.cfg.LinkDays, s.now(), s.AgeOfMajority()); fe != nil {
 		return nil, fe
 	}
-	if pd.DOB == "" && pd.Email == "" {
-		return nil, apperr.New(http.StatusConflict, "The patient record has neither a date of birth nor an email address, so the signer cannot prove who they are. Add one to the patient record first.")
+	signerEmail := pd.Email
+	if in.SignerKind == "representative" {
+		signerEmail = in.RepEmail
+	}
+	if pd.DOB == "" && signerEmail == "" {
+		return nil, apperr.New(http.StatusConflict, "The patient record has neither a date of birth nor an email address for the signer, so the signer cannot prove who they are. Add one first.")
 	}
 	org, err := s.requireOrganisation(ctx)
 	if err != nil {
@@ -142,7 +155,13 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 		AuthorizationText: text, AuthorizationSHA256: TextSHA256(text), FrozenJSON: string(canonical), Digest: digest,
 		Channels: jsonList(in.Channels), MediaIDs: jsonList(in.MediaIDs), NameUsage: in.NameUsage, MaxExpiresOn: maxExp,
 		TokenHash: hash, Status: models.RequestPending,
-		ExpiresAt: now.AddDate(0, 0, in.LinkDays), SentAt: now, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
+		ExpiresAt: now.AddDate(0, 0, in.LinkDays), SentAt: now, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now,
+		RepName: in.RepName, RepRelationship: in.RepRelationship, RepAuthority: in.RepAuthority, MinorException: in.MinorException,
+		Sponsored: in.Sponsored, Sponsor: in.Sponsor}
+	if err := s.sealRep(r, in.RepEmail, in.RepPhone); err != nil {
+		return nil, err
+	}
+	r.AltTemplateID, r.AltAuthorizationText = s.alternateForm(ctx, in, st, &pd.Patient, media, maxExp, org)
 	create := func(tx *gorm.DB) error {
 		if err := tx.Create(r).Error; err != nil {
 			return err
@@ -152,7 +171,10 @@ func (s *Service) Send(ctx context.Context, a workflow.Actor, storyID string, in
 				"signer": in.SignerKind, "channels": in.Channels, "media": len(in.MediaIDs), "template_version": t.Version}}); err != nil {
 			return err
 		}
-		return s.queueInvitation(ctx, tx, r, token, pd.Email != "" && !paperOnly)
+		if err := s.auditSigner(ctx, tx, r); err != nil {
+			return err
+		}
+		return s.queueInvitation(ctx, tx, r, token, signerEmail != "" && !paperOnly)
 	}
 	if stage == workflow.Drafting {
 		err = s.transitionWith(ctx, a, st.ID, workflow.AwaitingConsent, "Consent requested from the patient.", create)
@@ -175,10 +197,10 @@ func (s *Service) maxExpiry(now time.Time) time.Time {
 
 func (s *Service) formData(in SendInput, st *models.Story, p *models.Patient, media []models.MediaAsset, maxExp time.Time) FormData {
 	d := FormData{OrganisationName: s.cfg.OrganisationName, PatientName: p.FullName, StoryTitle: st.Title,
-		NameUsage: NameUsageText(in.Language, in.NameUsage), RevokeURL: RevokeHowText(in.Language)}
+		NameUsage: NameUsageText(in.Language, in.NameUsage), RevokeURL: RevokeHowText(in.Language),
+		Remuneration: RemunerationText(in.Language, s.cfg.OrganisationName, in.Sponsored, in.Sponsor), Sponsored: in.Sponsored}
 	for _, k := range in.Channels {
-		c, _ := channels.Get(k)
-		d.Channels = append(d.Channels, c.Label)
+		d.Channels = append(d.Channels, channels.LabelIn(in.Language, k))
 	}
 	for _, m := range media {
 		label := m.AltText
@@ -193,7 +215,7 @@ func (s *Service) formData(in SendInput, st *models.Story, p *models.Patient, me
 		d.ExpiresOn = "the date you choose on this form (at the latest, " + FormatDate("en", maxExp) + ")"
 	}
 	if in.SignerKind == "representative" {
-		d.Representative = p.RepName + " (" + strings.Join(nonEmpty(p.RepRelationship, p.RepAuthority), "; ") + ")"
+		d.Representative = representativeLine(in.RepName, in.RepRelationship, in.RepAuthority)
 	}
 	return d
 }
@@ -247,7 +269,7 @@ func (s *Service) Resend(ctx context.Context, storyID, requestID string) (*Sent,
 	if err != nil {
 		return nil, err
 	}
-	pd, err := s.patients.View(ctx, cur.PatientID, "consent_resend")
+	addr, err := s.signerAddress(ctx, cur, "consent_resend")
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +292,7 @@ func (s *Service) Resend(ctx context.Context, storyID, requestID string) (*Sent,
 			Details: map[string]any{"story_id": r.StoryID}}); err != nil {
 			return err
 		}
-		return s.queueInvitation(ctx, tx, r, token, pd.Email != "")
+		return s.queueInvitation(ctx, tx, r, token, addr != "")
 	})
 	if err != nil {
 		return nil, err

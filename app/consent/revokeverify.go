@@ -22,7 +22,11 @@ func RevokeLocked(rec *models.ConsentRecord) bool { return rec.RevokeFailures >=
 
 // RecordHasEmail reports whether a one-time code can be emailed for rec.
 func (s *Service) RecordHasEmail(ctx context.Context, rec *models.ConsentRecord) (bool, error) {
-	return s.HasEmail(ctx, &models.ConsentRequest{PatientID: rec.PatientID})
+	r, err := s.request(s.db.WithContext(ctx), rec.RequestID)
+	if err != nil {
+		return false, err
+	}
+	return s.HasEmail(ctx, r)
 }
 
 // RevokeVerifyDOB checks the patient's date of birth (YYYY-MM-DD) before a revocation.
@@ -49,7 +53,11 @@ func (s *Service) RevokeSendCode(ctx context.Context, rec *models.ConsentRecord,
 	if rec.RevokeCodeExpiresAt != nil && rec.RevokeCodeExpiresAt.Sub(now) > CodeLifetime-time.Minute {
 		return nil // one was sent less than a minute ago
 	}
-	code, pd, err := s.newCodeFor(ctx, rec.PatientID, "consent_revoke_code")
+	r, err := s.request(s.db.WithContext(ctx), rec.RequestID)
+	if err != nil {
+		return err
+	}
+	code, to, err := s.codeFor(ctx, r, "consent_revoke_code")
 	if err != nil {
 		return err
 	}
@@ -66,7 +74,7 @@ func (s *Service) RevokeSendCode(ctx context.Context, rec *models.ConsentRecord,
 	}
 	rec.RevokeCodeExpiresAt = &exp
 	m := codeMail(rec.Language, s.cfg.OrganisationName, code)
-	m.To = pd.Email
+	m.To = to
 	return s.mail.Send(ctx, m)
 }
 

@@ -35,6 +35,13 @@ type Settings struct {
 	// PatientNoticeDays are the days before a consent ends on which the
 	// patient is told (notices.go); nil means 30 and 7.
 	PatientNoticeDays []int
+	// Minors (issue 19 item 7, representative.go): the age of majority
+	// (0 means 18), the age from which a minor may add assent (0 means 12),
+	// and whether a consent outlives the patient's majority (by default it
+	// lapses and the new adult is asked to renew).
+	AgeOfMajority  int
+	AssentAge      int
+	KeepAtMajority bool
 }
 
 // Service runs consent requests from sending to signing, declining,

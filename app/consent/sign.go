@@ -47,6 +47,18 @@ type SignInput struct {
 	// Sign refuses (ErrFormChanged) when the one it would record differs
 	// (the organisation's contact details changed meanwhile).
 	EsignSHA256 string
+	// FormLanguage is the language the signer reads the pages in: the
+	// authorization signed is in it when the request has a form in it
+	// (language.go); "" means the request's language.
+	FormLanguage string
+	// A representative attests their authority (RepAttested) and may add
+	// a document showing it (at most MaxRepDocumentBytes, PDF/JPEG/PNG).
+	RepAttested     bool
+	RepDocument     []byte
+	RepDocumentType string
+	// A minor old enough may assent beside the representative's signature.
+	AssentGiven bool
+	AssentName  string
 }
 
 // ErrAlreadySigned answers a second submission of the same request.
@@ -154,6 +166,8 @@ type Final struct {
 	Text, SHA256 string
 	ExpiresOn    time.Time
 	Choices      FormData // the values printed (unquoted)
+	Template     *models.ConsentTemplate
+	Language     string // the language of Text (FormIn)
 }
 
 // Final validates the patient's choices (channels, media, name usage,
@@ -172,7 +186,8 @@ func (s *Service) Final(ctx context.Context, r *models.ConsentRequest, in SignIn
 }
 
 func (s *Service) final(ctx context.Context, r *models.ConsentRequest, in SignInput, p *models.Patient) (*Final, error) {
-	fe, exp := in.validateChoices(ProposalOf(r), r.Language, s.now())
+	templateID, lang := formTemplate(r, in.FormLanguage)
+	fe, exp := in.validateChoices(ProposalOf(r), lang, s.now())
 	if fe != nil {
 		return nil, fe
 	}
@@ -180,15 +195,16 @@ func (s *Service) final(ctx context.Context, r *models.ConsentRequest, in SignIn
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.templates.Get(ctx, r.TemplateID)
+	t, err := s.templates.Get(ctx, templateID)
 	if err != nil {
 		return nil, err
 	}
 	d := FormData{OrganisationName: s.cfg.OrganisationName, PatientName: p.FullName, StoryTitle: f.Title,
-		NameUsage: NameUsageText(r.Language, in.NameUsage), ExpiresOn: FormatDate(r.Language, exp), RevokeURL: RevokeHowText(r.Language)}
+		NameUsage: NameUsageText(lang, in.NameUsage), ExpiresOn: FormatDate(lang, exp), RevokeURL: RevokeHowText(lang),
+		Remuneration: RemunerationText(lang, s.cfg.OrganisationName, r.Sponsored, r.Sponsor), Sponsored: r.Sponsored}
 	for _, k := range ProposalOf(r).Channels {
 		if slices.Contains(in.Channels, k) {
-			d.Channels = append(d.Channels, channels.Label(k))
+			d.Channels = append(d.Channels, channels.LabelIn(lang, k))
 		}
 	}
 	for _, m := range f.Media {
@@ -202,10 +218,10 @@ func (s *Service) final(ctx context.Context, r *models.ConsentRequest, in SignIn
 				label = a.FileName
 			}
 		}
-		d.MediaList = append(d.MediaList, mediaKind(r.Language, kind)+": "+label)
+		d.MediaList = append(d.MediaList, mediaKind(lang, kind)+": "+label)
 	}
 	if r.SignerKind == "representative" {
-		d.Representative = p.RepName + " (" + strings.Join(nonEmpty(p.RepRelationship, p.RepAuthority), "; ") + ")"
+		d.Representative = representativeLine(repOf(r, p))
 	}
 	org, err := s.OrganisationProfile(ctx)
 	if err != nil {
@@ -216,7 +232,7 @@ func (s *Service) final(ctx context.Context, r *models.ConsentRequest, in SignIn
 	if err != nil {
 		return nil, err
 	}
-	return &Final{Text: text, SHA256: TextSHA256(text), ExpiresOn: exp, Choices: d}, nil
+	return &Final{Text: text, SHA256: TextSHA256(text), ExpiresOn: exp, Choices: d, Template: t, Language: lang}, nil
 }
 
 // Sign records the patient's authorization. It checks the request is still
@@ -233,7 +249,13 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 		return nil, s.unusable(r)
 	}
 	now := s.now()
-	fe, exp := in.validate(ProposalOf(r), r.Language, now)
+	_, formLang := formTemplate(r, in.FormLanguage)
+	fe, exp := in.validate(ProposalOf(r), formLang, now)
+	pd, err := s.patients.View(ctx, r.PatientID, "consent_sign")
+	if err != nil {
+		return nil, err
+	}
+	fe = s.checkSignerInput(&in, r, pd, formLang, fe)
 	if fe != nil {
 		return nil, fe
 	}
@@ -241,16 +263,11 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 		return nil, err
 	}
 	sig, typed := []byte(nil), in.SignatureData == ""
-	var err error
 	if typed {
 		sig, err = TypedSignaturePNG(in.TypedSignature)
 	} else {
 		sig, err = decodeSignature(in.SignatureData)
 	}
-	if err != nil {
-		return nil, err
-	}
-	pd, err := s.patients.View(ctx, r.PatientID, "consent_sign")
 	if err != nil {
 		return nil, err
 	}
@@ -275,25 +292,23 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 	}
 	sum := sha256.Sum256(sig)
 	rec := &models.ConsentRecord{ID: newID(), RequestID: r.ID, StoryID: r.StoryID, PatientID: r.PatientID, Digest: r.Digest, FrozenJSON: r.FrozenJSON,
-		TemplateID: r.TemplateID, TemplateVersion: r.TemplateVersion, TemplateTextSHA256: r.TemplateTextSHA256, AuthorizationText: fin.Text,
+		TemplateID: fin.Template.ID, TemplateVersion: fin.Template.Version, TemplateTextSHA256: fin.Template.TextSHA256, AuthorizationText: fin.Text,
 		AuthorizationSHA256: fin.SHA256, EsignSHA256: TextSHA256(esignText), EsignLanguage: esignLang,
 		EsignVersion: EsignDisclosureVersion, EsignText: esignText, SignerKind: r.SignerKind,
-		Language: r.Language, Channels: jsonList(in.Channels), MediaIDs: jsonList(dedupe(in.MediaIDs)), NameUsage: in.NameUsage, ExpiresOn: exp,
+		Language: fin.Language, Channels: jsonList(in.Channels), MediaIDs: jsonList(dedupe(in.MediaIDs)), NameUsage: in.NameUsage, ExpiresOn: exp,
 		SignerName: in.TypedName, SignatureSHA256: hex.EncodeToString(sum[:]), SignatureTyped: typed, EsignAgreed: true,
 		IP: in.IP, UserAgent: truncate(in.UserAgent, 500), SentAt: r.SentAt, OpenedAt: r.OpenedAt, VerifiedAt: r.VerifiedAt, SignedAt: now,
 		Status: models.RecordValid, CreatedAt: now}
-	if r.SignerKind == "representative" {
-		rec.RepName, rec.RepRelationship, rec.RepAuthority = pd.RepName, pd.RepRelationship, pd.RepAuthority
-	}
-	if dob, err := time.Parse("2006-01-02", pd.DOB); err == nil && dob.AddDate(18, 0, 0).After(now) {
-		m := dob.AddDate(18, 0, 0)
-		rec.Minor, rec.MajorityOn = true, &m
-	}
+	s.signerEvidence(rec, r, in, pd, formLang, now)
 	if _, rec.ScopeDigest, err = SignedScope(rec); err != nil {
 		return nil, err
 	}
 	rec.SignatureKey = "consents/" + rec.ID + "/signature.png"
 	if _, err := s.store.Put(ctx, rec.SignatureKey, bytes.NewReader(sig), int64(len(sig)), "image/png"); err != nil {
+		return nil, err
+	}
+	if err := s.storeRepDocument(ctx, rec, in); err != nil {
+		_ = s.store.Delete(context.WithoutCancel(ctx), rec.SignatureKey)
 		return nil, err
 	}
 	err = s.transitionWith(ctx, systemActor, r.StoryID, workflow.Consented, "The patient signed the consent.", func(tx *gorm.DB) error {
@@ -311,7 +326,8 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 		if err := s.audit.Record(ctx, tx, audit.Entry{Action: "consent.sign", ObjectType: "consent_record", ObjectID: rec.ID,
 			Details: map[string]any{"request_id": r.ID, "story_id": r.StoryID, "digest": r.Digest, "scope_digest": rec.ScopeDigest, "channels": in.Channels,
 				"media": len(in.MediaIDs), "name_usage": in.NameUsage, "expires_on": exp.Format("2006-01-02"),
-				"signature_typed": typed, "minor": rec.Minor, "representative": r.SignerKind == "representative"}}); err != nil {
+				"signature_typed": typed, "minor": rec.Minor, "representative": r.SignerKind == "representative",
+				"assent": rec.AssentName != "", "rep_document": rec.RepDocumentKey != "", "sponsored": rec.Sponsored, "form_language": rec.Language}}); err != nil {
 			return err
 		}
 		if err := s.notifyStaff(ctx, tx, r.StoryID, r.CreatedBy, NotifySigned); err != nil {
@@ -330,6 +346,9 @@ func (s *Service) Sign(ctx context.Context, r *models.ConsentRequest, in SignInp
 	})
 	if err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), rec.SignatureKey)
+		if rec.RepDocumentKey != "" {
+			_ = s.store.Delete(context.WithoutCancel(ctx), rec.RepDocumentKey)
+		}
 		// A second submission racing the first loses at the story's
 		// transition ("cannot move from Consented to Consented", or a
 		// concurrent change) before the request update that says so: if

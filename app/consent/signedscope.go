@@ -34,6 +34,12 @@ func SignedScope(rec *models.ConsentRecord) (canonical []byte, sha256hex string,
 
 	var w jcsWriter
 	w.raw("{")
+	// Members added for representatives, minors and sponsorship (issue 19)
+	// appear only when set, so records signed without them keep their digest.
+	if rec.AssentName != "" {
+		w.member("assent_name", canon(rec.AssentName))
+		w.raw(",")
+	}
 	w.member("authorization_sha256", TextSHA256(rec.AuthorizationText))
 	w.raw(",")
 	w.member("body", canon(f.Body))
@@ -109,14 +115,26 @@ func SignedScope(rec *models.ConsentRecord) (canonical []byte, sha256hex string,
 	w.raw(`,"representative":{`)
 	w.member("authority", canon(rec.RepAuthority))
 	w.raw(",")
+	if rec.RepDocumentSHA256 != "" {
+		w.member("document_sha256", canon(rec.RepDocumentSHA256))
+		w.raw(",")
+	}
 	w.member("name", canon(rec.RepName))
 	w.raw(",")
 	w.member("relationship", canon(rec.RepRelationship))
+	if rec.RepStatement != "" {
+		w.raw(",")
+		w.member("statement", canon(rec.RepStatement))
+	}
 	w.raw(`},"signer":{`)
 	w.member("kind", canon(rec.SignerKind))
 	w.raw(",")
 	w.member("name", canon(rec.SignerName))
 	w.raw("},")
+	if rec.Sponsored {
+		w.member("sponsor", canon(rec.Sponsor))
+		w.raw(",")
+	}
 	w.member("story_id", canon(rec.StoryID))
 	w.raw(",")
 	w.member("summary", canon(f.Summary))

@@ -58,6 +58,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.lapseAtMajority(ctx); err != nil {
+		return err
+	}
 	if err := s.remind(ctx, "expires_on <= ? AND renewal_notified_at IS NULL", "renewal_notified_at", NotifyRenewal, now); err != nil {
 		return err
 	}

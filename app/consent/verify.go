@@ -86,6 +86,9 @@ func (s *Service) MarkOpened(ctx context.Context, r *models.ConsentRequest, ip s
 
 // HasEmail reports whether a one-time code can be emailed for r.
 func (s *Service) HasEmail(ctx context.Context, r *models.ConsentRequest) (bool, error) {
+	if r.SignerKind == "representative" && r.RepName != "" {
+		return r.RepEmailSealed != "", nil
+	}
 	var p models.Patient
 	err := s.db.WithContext(ctx).Select("email_sealed").Where("id = ?", r.PatientID).Take(&p).Error
 	return p.EmailSealed != "", err
@@ -116,7 +119,7 @@ func (s *Service) SendCode(ctx context.Context, r *models.ConsentRequest, ip str
 	if r.CodeExpiresAt != nil && r.CodeExpiresAt.Sub(now) > CodeLifetime-time.Minute {
 		return nil // one was sent less than a minute ago
 	}
-	code, pd, err := s.newCodeFor(ctx, r.PatientID, "consent_code")
+	code, to, err := s.codeFor(ctx, r, "consent_code")
 	if err != nil {
 		return err
 	}
@@ -133,7 +136,7 @@ func (s *Service) SendCode(ctx context.Context, r *models.ConsentRequest, ip str
 	}
 	r.CodeExpiresAt = &exp
 	m := codeMail(r.Language, s.cfg.OrganisationName, code)
-	m.To = pd.Email
+	m.To = to
 	return s.mail.Send(ctx, m)
 }
 

@@ -26,6 +26,7 @@ type consentView struct {
 	Stage          workflow.Stage
 	PatientName    string
 	HasRep         bool
+	AgeOfMajority  int
 	CanSend        bool
 	SendOpen       bool // the story can be sent for consent now
 	Channels       []channels.Channel
@@ -55,7 +56,7 @@ func (s *Server) loadConsentView(c echo.Context) (*consentView, error) {
 	}
 	v := &consentView{Story: st, Stage: workflow.Stage(st.Stage), PatientName: p.FullName, HasRep: p.RepName != "" && p.RepAuthority != "",
 		CanSend: s.authz.AllowedOn(subject(c), authz.ConsentSend, st), CanCertificate: s.authz.Allowed(subject(c), authz.ConsentCertificate), LinkDays: s.consent.Settings().LinkDays,
-		Selected: map[string]bool{}, SelectedMedia: map[string]bool{}}
+		Selected: map[string]bool{}, SelectedMedia: map[string]bool{}, AgeOfMajority: s.consent.AgeOfMajority()}
 	for _, k := range st.Channels {
 		ch, _ := channels.Get(k)
 		v.Channels = append(v.Channels, ch)
@@ -92,8 +93,11 @@ func (s *Server) consentStory(c echo.Context) error {
 		return err
 	}
 	form := map[string]string{"signer": "patient", "language": "en", "link_days": strconv.Itoa(v.LinkDays)}
-	if p, err := s.patients.Get(c.Request().Context(), v.Story.PatientID); err == nil && p.PreferredLanguage == "es" {
-		form["language"] = "es"
+	if p, err := s.patients.Get(c.Request().Context(), v.Story.PatientID); err == nil {
+		if p.PreferredLanguage == "es" {
+			form["language"] = "es"
+		}
+		form["rep_name"], form["rep_relationship"], form["rep_authority"] = p.RepName, p.RepRelationship, p.RepAuthority
 	}
 	return s.render(c, http.StatusOK, "consent_story", Page{Title: "Consent: " + v.Story.Title, Form: form, Data: v})
 }
@@ -117,7 +121,10 @@ func (s *Server) consentSend(c echo.Context) error {
 	form, _ := c.FormParams()
 	days, _ := strconv.Atoi(c.FormValue("link_days"))
 	in := consent.SendInput{SignerKind: c.FormValue("signer"), Channels: form["channels"], MediaIDs: form["media"],
-		NameUsage: c.FormValue("name_usage"), Language: c.FormValue("language"), LinkDays: days}
+		NameUsage: c.FormValue("name_usage"), Language: c.FormValue("language"), LinkDays: days,
+		RepName: c.FormValue("rep_name"), RepRelationship: c.FormValue("rep_relationship"), RepAuthority: c.FormValue("rep_authority"),
+		RepEmail: c.FormValue("rep_email"), RepPhone: c.FormValue("rep_phone"), MinorException: c.FormValue("minor_exception"),
+		Sponsored: c.FormValue("sponsored") == "yes", Sponsor: c.FormValue("sponsor")}
 	sent, err := s.consent.Send(c.Request().Context(), storyActor(c), v.Story.ID, in)
 	var fe consent.FieldErrors
 	if errors.As(err, &fe) {
@@ -128,6 +135,9 @@ func (s *Server) consentSend(c echo.Context) error {
 			v.SelectedMedia[k] = true
 		}
 		vals := map[string]string{"signer": in.SignerKind, "name_usage": in.NameUsage, "language": in.Language, "link_days": c.FormValue("link_days")}
+		for _, k := range []string{"rep_name", "rep_relationship", "rep_authority", "rep_email", "rep_phone", "minor_exception", "sponsored", "sponsor"} {
+			vals[k] = c.FormValue(k)
+		}
 		return s.render(c, http.StatusUnprocessableEntity, "consent_story", Page{Title: "Consent: " + v.Story.Title, Errors: fe, Form: vals, Data: v})
 	}
 	if err != nil {

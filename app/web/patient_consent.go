@@ -141,8 +141,11 @@ func (s *Server) verifyPage(c echo.Context, r *models.ConsentRequest, status int
 	if problem != "" {
 		tries = strconv.Itoa(consent.MaxFailures - r.Failures)
 	}
-	return s.identityPage(c, s.patientLang(c, r.Language), status, identityCheck{Problem: problem, TriesLeft: tries, DOBError: dobErr, CodeError: codeErr,
-		HasEmail: hasEmail, CodeSent: r.CodeExpiresAt != nil && r.CodeExpiresAt.After(time.Now())})
+	lang := s.patientLang(c, r.Language)
+	v := identityCheck{Problem: problem, TriesLeft: tries, DOBError: dobErr, CodeError: codeErr,
+		HasEmail: hasEmail, CodeSent: r.CodeExpiresAt != nil && r.CodeExpiresAt.After(time.Now())}
+	s.identityWho(c, lang, &v, r.SignerKind, r.RepName, r.RepRelationship, r.PatientID)
+	return s.identityPage(c, lang, status, v)
 }
 
 // identityCheck is the state of the identity check page, shared by signing
@@ -152,6 +155,19 @@ type identityCheck struct {
 	DOBError, CodeError bool
 	HasEmail, CodeSent  bool
 	Revoke              bool
+	// RepIntro and DOBLegend speak to a representative: whom they act for,
+	// and that the date asked is the patient's (issue 19 item 7).
+	RepIntro, DOBLegend string
+}
+
+// identityWho fills in whom the identity check speaks to.
+func (s *Server) identityWho(c echo.Context, lang string, v *identityCheck, kind, repName, rel, patientID string) {
+	t := consent.Texts(lang)
+	rep, _, rel, first := s.consent.SignerOf(c.Request().Context(), kind, repName, rel, patientID)
+	if rep {
+		v.RepIntro = fmt.Sprintf(t["rep_verify_intro"], first, rel, first)
+		v.DOBLegend = fmt.Sprintf(t["dob_legend_patient"], first)
+	}
 }
 
 func (s *Server) identityPage(c echo.Context, lang string, status int, v identityCheck) error {
@@ -249,7 +265,8 @@ type fieldError struct{ Target, Message string }
 
 var errorTargets = []struct{ field, target string }{
 	{"channels", "channels"}, {"media", "media"}, {"name_usage", "name_usage"}, {"expires_on", "expires_on"},
-	{"esign", "esign"}, {"typed_name", "typed_name"}, {"signature", "typed_signature"},
+	{"esign", "esign"}, {"rep_attest", "rep_attest"}, {"rep_document", "rep_document"}, {"typed_name", "typed_name"},
+	{"signature", "typed_signature"}, {"assent", "assent"}, {"assent_name", "assent_name"},
 }
 
 func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int, fe consent.FieldErrors, in consent.SignInput) error {
@@ -274,21 +291,24 @@ func (s *Server) reviewPage(c echo.Context, r *models.ConsentRequest, status int
 		Esign                                    bool
 		TypedName, TypedSignature                string
 		ErrorList                                []fieldError
-	}{patientData: d, StoryTitle: f.Title, Summary: f.Summary, FormLang: r.Language, BodyHTML: markdown.Render(f.Body), AuthHTML: template.HTML(consent.RenderedHTML(r.AuthorizationText)), //nolint:gosec // sanitised by markdown.Render
+		RepFor, OnlyIn                           string
+	}{patientData: d, StoryTitle: f.Title, Summary: f.Summary, BodyHTML: markdown.Render(f.Body),
 
 		MaxDate: prop.MaxExpiresOn.Format("2006-01-02"), MinDate: time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02"),
 		MaxDateText: consent.FormatDate(lang, prop.MaxExpiresOn), Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature}
+	authText, formLang := consent.FormIn(r, lang)
+	v.FormLang, v.AuthHTML = formLang, template.HTML(consent.RenderedHTML(authText)) //nolint:gosec // sanitised by markdown.Render
+	v.RepFor, v.OnlyIn = s.signerBanner(c, r, lang, formLang)
 	v.ExpiresOn = v.MaxDate
 	if in.ExpiresOn != "" {
 		v.ExpiresOn = in.ExpiresOn
 	}
 	for _, cc := range f.Channels {
 		ch, _ := channels.Get(cc.Channel)
-		v.Posts = append(v.Posts, channelPost{Label: ch.Label, Text: cc.Text, Website: !ch.Social()})
+		v.Posts = append(v.Posts, channelPost{Label: channels.LabelIn(lang, cc.Channel), Text: cc.Text, Website: !ch.Social()})
 	}
 	for _, k := range prop.Channels {
-		ch, _ := channels.Get(k)
-		v.ChannelChoices = append(v.ChannelChoices, choice{Value: k, Label: ch.Label, Checked: slices.Contains(in.Channels, k)})
+		v.ChannelChoices = append(v.ChannelChoices, choice{Value: k, Label: channels.LabelIn(lang, k), Checked: slices.Contains(in.Channels, k)})
 	}
 	for _, m := range f.Media {
 		kind := "image"
@@ -317,7 +337,9 @@ func signInput(c echo.Context, lang string) consent.SignInput {
 	return consent.SignInput{Channels: form["channels"], MediaIDs: form["media"], NameUsage: c.FormValue("name_usage"), ExpiresOn: c.FormValue("expires_on"),
 		EsignAgreed: c.FormValue("esign") == "yes", TypedName: c.FormValue("typed_name"), SignatureData: c.FormValue("signature_data"),
 		TypedSignature: c.FormValue("typed_signature"), IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
-		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang, EsignSHA256: c.FormValue("esign_sha256")}
+		AuthSHA256: c.FormValue("auth_sha256"), EsignLanguage: lang, FormLanguage: lang, EsignSHA256: c.FormValue("esign_sha256"),
+		RepAttested: c.FormValue("rep_attest") == "yes", AssentGiven: c.FormValue("assent") == "yes", AssentName: c.FormValue("assent_name"),
+		RepDocument: repDocument(c)}
 }
 
 // choiceFields are the fields of the choices step; an error in one of them
@@ -387,10 +409,16 @@ func (s *Server) confirmPage(c echo.Context, r *models.ConsentRequest, status in
 		Esign                              bool
 		TypedName, TypedSignature, Problem string
 		ErrorList                          []fieldError
-	}{patientData: d, EsignParas: consent.EsignDisclosureParas(lang, org), EsignSHA256: consent.TextSHA256(consent.EsignDisclosureFor(lang, org)), FormLang: r.Language, AuthSHA256: fin.SHA256,
+		RepFor, OnlyIn                     string
+		Signer                             signerForm
+	}{patientData: d, EsignParas: consent.EsignDisclosureParas(lang, org), EsignSHA256: consent.TextSHA256(consent.EsignDisclosureFor(lang, org)), FormLang: fin.Language, AuthSHA256: fin.SHA256,
 		AuthHTML: template.HTML(consent.RenderedHTML(fin.Text)), //nolint:gosec // sanitised by markdown.Render
 		Channels: in.Channels, MediaIDs: in.MediaIDs, NameUsage: in.NameUsage, ExpiresOn: fin.ExpiresOn.Format("2006-01-02"),
 		Esign: in.EsignAgreed, TypedName: in.TypedName, TypedSignature: in.TypedSignature, Problem: problem}
+	v.RepFor, v.OnlyIn = s.signerBanner(c, r, lang, fin.Language)
+	if v.Signer, err = s.signerFormOf(c, r, lang, in); err != nil {
+		return err
+	}
 	for _, t := range errorTargets {
 		if msg, ok := fe[t.field]; ok {
 			v.ErrorList = append(v.ErrorList, fieldError{Target: t.target, Message: msg})

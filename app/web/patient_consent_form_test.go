@@ -139,7 +139,7 @@ func TestConsentSignsTheFinalAuthorization(t *testing.T) {
 	p := e.Client()
 	verifyDOB(p, path, "1984", "7", "21").Expect(http.StatusSeeOther)
 	offered := visibleAuthorization(t, p.Get(path).Expect(http.StatusOK).Doc, "es").Text()
-	if !strings.Contains(offered, "Website") || !strings.Contains(offered, "el día que usted elija") {
+	if !strings.Contains(offered, "Sitio web") || !strings.Contains(offered, "el día que usted elija") {
 		t.Fatalf("the offer does not list every channel and an open date: %s", offered)
 	}
 	exp := time.Now().AddDate(0, 7, 0)
@@ -154,7 +154,7 @@ func TestConsentSignsTheFinalAuthorization(t *testing.T) {
 			t.Errorf("final authorization lacks %q: %s", want, final)
 		}
 	}
-	for _, not := range []string{"Website", "solo su nombre de pila", "el día que usted elija"} {
+	for _, not := range []string{"Sitio web", "solo su nombre de pila", "el día que usted elija"} {
 		if strings.Contains(final, not) {
 			t.Errorf("final authorization still shows the offer's %q", not)
 		}

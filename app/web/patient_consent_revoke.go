@@ -50,8 +50,10 @@ func (s *Server) revokeVerifyPage(c echo.Context, rec *models.ConsentRecord, lan
 	if problem != "" {
 		tries = strconv.Itoa(consent.MaxFailures - rec.RevokeFailures)
 	}
-	return s.identityPage(c, lang, status, identityCheck{Problem: problem, TriesLeft: tries, DOBError: dobErr, CodeError: codeErr, HasEmail: hasEmail,
-		CodeSent: rec.RevokeCodeExpiresAt != nil && rec.RevokeCodeExpiresAt.After(time.Now()), Revoke: true})
+	v := identityCheck{Problem: problem, TriesLeft: tries, DOBError: dobErr, CodeError: codeErr, HasEmail: hasEmail,
+		CodeSent: rec.RevokeCodeExpiresAt != nil && rec.RevokeCodeExpiresAt.After(time.Now()), Revoke: true}
+	s.identityWho(c, lang, &v, rec.SignerKind, rec.RepName, rec.RepRelationship, rec.PatientID)
+	return s.identityPage(c, lang, status, v)
 }
 
 // patientRevokeForm checks who it is, then asks the patient to confirm the
