@@ -19,6 +19,7 @@ import (
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/auth"
 	"github.com/storykeep/storykeep/app/db"
+	"github.com/storykeep/storykeep/app/organisation"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/users"
@@ -76,6 +77,9 @@ func Run(ctx context.Context, a *app.App, o Options, out io.Writer) (*Result, er
 		return nil, err
 	}
 	staff := byRole(res.Accounts)
+	if err := demoOrganisation(ctx, a); err != nil {
+		return nil, err
+	}
 	if !o.NoShowcase {
 		if res.Showcase, err = makeShowcase(ctx, a, staff); err != nil {
 			return nil, fmt.Errorf("demo showcase: %w", err)
@@ -237,4 +241,19 @@ func (r *Result) print(w io.Writer, base string, fixed bool) {
 	if r.Bulk > 0 {
 		fmt.Fprintf(w, "\nCreated %d demo stories about %d patients in %s (owner %s).\n", r.Bulk, max(8, r.Bulk/4), r.BulkTime.Round(time.Millisecond), byRole(r.Accounts)["storyteller"].Email)
 	}
+}
+
+// demoOrganisation fills the organisation's contact details, which consent
+// forms print and without which no request can be sent, when none are set:
+// a demo hospital's, marked as such. Details an admin set are kept.
+func demoOrganisation(ctx context.Context, a *app.App) error {
+	p, err := a.Consent.Organisation.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if len(p.Missing()) == 0 {
+		return nil
+	}
+	return a.Consent.Organisation.Save(ctx, "", organisation.Profile{LegalName: "Demo General Hospital (demo data)", PostalAddress: "1 Example Street\nSpringfield, IL 62701",
+		Phone: "+1 555 010 0199", PrivacyEmail: "privacy@" + Domain, TimeZone: "America/Chicago"})
 }
