@@ -116,6 +116,11 @@ func (s *Service) endWith(ctx context.Context, rec *models.ConsentRecord, status
 				return err
 			}
 		case models.RecordExpired:
+			// A lapse at majority is told by its own renewal request
+			// (majority.go), addressed to the new adult.
+			if notify == NotifyMajorityLapsed {
+				break
+			}
 			if err := s.NotifyPatient(ctx, tx, rec, NoticeExpired, 0); err != nil {
 				return err
 			}

@@ -42,6 +42,8 @@ func (s *Server) certificatePreparing(c echo.Context, r *models.ConsentRequest, 
 	return s.render(c, http.StatusServiceUnavailable, "consent_patient_signed", Page{Title: l["title"], Lang: lang,
 		Data: struct {
 			patientData
-			Body, Download, Hint, URL string
-		}{d, l["body"], l["again"], l["hint"], "/c/" + c.Param("token") + "/certificate"}})
+			Body, Download, Hint, URL          string
+			RevokeH, RevokeBody, RevokeLinkTxt string
+			RevokeURL                          string // shown once, on the completion page
+		}{patientData: d, Body: l["body"], Download: l["again"], Hint: l["hint"], URL: "/c/" + c.Param("token") + "/certificate"}})
 }
