@@ -29,6 +29,7 @@ import (
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/publiccache"
 	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
 	"github.com/storykeep/storykeep/app/stories"
@@ -73,6 +74,8 @@ type Deps struct {
 	Export *export.Service
 	// Website serves the public story pages, feeds and sitemap.
 	Website *website.Service
+	// PublicCache keeps rendered public responses (nil: none).
+	PublicCache *publiccache.Cache
 	// SSO is the staff identity provider (nil when single sign-on is off).
 	SSO *sso.Client
 	// Mail sends invitation and password-reset links.
@@ -111,6 +114,7 @@ type Server struct {
 	templates  *consent.Templates
 	export     *export.Service
 	website    *website.Service
+	pcache     *publiccache.Cache
 	verifier   *disclosure.Verifier // checks public image bytes (cached)
 	sso        *sso.Client
 	mail       mail.Sender
@@ -134,6 +138,7 @@ func New(d Deps) (*Server, error) {
 	s.templates = d.Templates
 	s.export = d.Export
 	s.website = d.Website
+	s.pcache = d.PublicCache
 	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 	s.sso, s.mail = d.SSO, d.Mail
 
