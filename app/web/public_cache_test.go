@@ -281,4 +281,3 @@ func TestPublicCacheOnlyBehindDatabaseGate(t *testing.T) {
 	g.set(false, "full")
 	c.Get("/p/walks-again").Expect(http.StatusGone)
 }
-
