@@ -18,9 +18,11 @@ import (
 )
 
 // cmdDemo fills the database with realistic demo stories through the real
-// services: `storykeep demo --stories N [config flags]`.
+// services: `storykeep demo --stories N [--published M] [config flags]`.
+// --published also takes M more stories through consent, review and
+// publication, and prints their public addresses and one consent link.
 func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	n, rest := 200, []string{}
+	n, published, rest := 200, 0, []string{}
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
 		case a == "--stories" && i+1 < len(args):
@@ -29,6 +31,12 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 				return fmt.Errorf("--stories wants a positive number, got %q", args[i+1])
 			}
 			n, i = v, i+1
+		case a == "--published" && i+1 < len(args):
+			v, err := strconv.Atoi(args[i+1])
+			if err != nil || v < 0 {
+				return fmt.Errorf("--published wants a number, got %q", args[i+1])
+			}
+			published, i = v, i+1
 		default:
 			rest = append(rest, a)
 		}
@@ -87,5 +95,8 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("analyzing after the demo load: %w", err)
 	}
 	fmt.Fprintf(stdout, "Created %d demo stories about %d patients in %s (owner %s).\n", n, len(names), time.Since(start).Round(time.Millisecond), teller.Email)
+	if published > 0 {
+		return demoPublish(ctx, a, teller, run, published, stdout)
+	}
 	return nil
 }

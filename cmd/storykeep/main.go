@@ -24,7 +24,7 @@ Usage:
   storykeep retention list|purge [--yes]|hold|lift|holds  consent evidence past retention; legal holds
   storykeep backup DIR                    copy the SQLite database, media and key files to DIR, with SHA-256 sums
   storykeep restore DIR                   restore a backup into an empty data directory
-  storykeep demo --stories N              fill the database with realistic demo stories
+  storykeep demo --stories N [--published M]  fill the database with realistic demo stories (M of them published with consent)
   storykeep config [flags]                print the effective configuration, secrets redacted
   storykeep healthcheck                   exit 0 when this replica's /readyz answers 200 (container probes)
   storykeep version
