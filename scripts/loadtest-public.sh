@@ -72,9 +72,9 @@ sk="$work/storykeep"
 "$sk" migrate up >/dev/null
 echo "== seeding $STORIES stories, $PUBLISHED of them published with consent (${LOAD_DB:-sqlite})"
 "$sk" demo --stories "$STORIES" --published "$PUBLISHED" > "$work/demo.out"
-slug=$(grep -m1 '^published: ' "$work/demo.out" | sed 's/^published: //')
+page=$(grep -m1 "^published: " "$work/demo.out" | sed "s/^published: //")
 consent=$(grep -m1 '^consent link: ' "$work/demo.out" | sed 's/^consent link: //')
-[ -n "$slug" ] && [ -n "$consent" ] || { echo "the demo published nothing"; cat "$work/demo.out"; exit 1; }
+[ -n "$page" ] && [ -n "$consent" ] || { echo "the demo published nothing"; cat "$work/demo.out"; exit 1; }
 
 # All load comes from one client IP here: lift the per-IP admission cap (F4)
 # so it measures the server, not the cap.
@@ -104,7 +104,7 @@ run() {
     END { printf "%-26s %10s %9s %9s %7.1f%% %8s %s\n", label, rps, p50, p99, 100 * rps / hello, target, (bad ? "NON-2xx: " bad : "") }' >> "$summary"
 }
 run "hello (Echo, yardstick)" "http://127.0.0.1:$HELLO_PORT/" "-"
-run "story page /p/<slug>" "$base/p/$slug" ">=25%"
+run "story page /p/<slug>" "$base$page" ">=25%"
 run "index /p" "$base/p" "-"
 run "Atom feed /feed.atom" "$base/feed.atom" ">=15%"
 run "JSON feed /feed.json" "$base/feed.json" ">=15%"

@@ -38,7 +38,10 @@ func (s *Service) Find(ctx context.Context, token string) (*models.ConsentReques
 		return nil, ErrLinkNotUsable
 	}
 	var r models.ConsentRequest
-	if err := s.db.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Limit(1).Find(&r).Error; err != nil {
+	// Read through the reader (SQLite's WAL pool): a link opened on many
+	// phones at once must not queue behind the one write connection. Every
+	// change that follows re-checks the status in its own UPDATE.
+	if err := s.read.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Limit(1).Find(&r).Error; err != nil {
 		return nil, err
 	}
 	if r.ID == "" {
@@ -87,7 +90,7 @@ func (s *Service) MarkOpened(ctx context.Context, r *models.ConsentRequest, ip s
 // HasEmail reports whether a one-time code can be emailed for r.
 func (s *Service) HasEmail(ctx context.Context, r *models.ConsentRequest) (bool, error) {
 	var p models.Patient
-	err := s.db.WithContext(ctx).Select("email_sealed").Where("id = ?", r.PatientID).Take(&p).Error
+	err := s.read.WithContext(ctx).Select("email_sealed").Where("id = ?", r.PatientID).Take(&p).Error
 	return p.EmailSealed != "", err
 }
 

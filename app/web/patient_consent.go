@@ -152,10 +152,18 @@ type identityCheck struct {
 
 func (s *Server) identityPage(c echo.Context, lang string, status int, v identityCheck) error {
 	d := s.patientBase(c, lang, c.Param("token"))
-	return s.render(c, status, "consent_patient_verify", Page{Title: d.T["verify_title"], Lang: lang, Data: struct {
+	p := Page{Title: d.T["verify_title"], Lang: lang, Data: struct {
 		patientData
 		identityCheck
-	}{d, v}})
+	}{d, v}}
+	s.fillPage(c, &p)
+	// The page as a link first opens it (no problem to show, no message
+	// waiting, nobody signed in) is the same for every visitor but the
+	// CSRF token: it is rendered once (renderLanding).
+	if status == http.StatusOK && v.Problem == "" && !v.DOBError && !v.CodeError && p.Flash == "" && p.User == nil {
+		return s.renderLanding(c, landingKey{path: c.Request().URL.Path, lang: lang, hasEmail: v.HasEmail, codeSent: v.CodeSent, revoke: v.Revoke}, p)
+	}
+	return s.renderer.write(c, status, "consent_patient_verify", p)
 }
 
 // patientConsentVerify checks a date of birth or an emailed code.

@@ -115,6 +115,7 @@ type Server struct {
 	export     *export.Service
 	website    *website.Service
 	pcache     *publiccache.Cache
+	landing    landingPages         // consent links' identity check pages
 	verifier   *disclosure.Verifier // checks public image bytes (cached)
 	sso        *sso.Client
 	mail       mail.Sender
