@@ -109,6 +109,14 @@ func (s *Server) isVerified(c echo.Context, r *models.ConsentRequest) bool {
 
 // patientConsent is the link's landing page: the identity check, then the review page.
 func (s *Server) patientConsent(c echo.Context) error {
+	// The common case, a link opened to check who is signing, takes one
+	// light query (FindLink); anything else goes the full way below.
+	if lr, hasEmail, err := s.consent.FindLink(c.Request().Context(), c.Param("token")); err == nil && s.consent.LinkOpen(lr) && !s.isVerified(c, lr) {
+		if err := s.consent.MarkOpened(c.Request().Context(), lr, c.RealIP()); err != nil {
+			return err
+		}
+		return s.verifyPageWith(c, lr, http.StatusOK, "", false, false, hasEmail)
+	}
 	r, ok, err := s.patientRequest(c)
 	if !ok {
 		return err
@@ -133,6 +141,10 @@ func (s *Server) verifyPage(c echo.Context, r *models.ConsentRequest, status int
 	if err != nil {
 		return err
 	}
+	return s.verifyPageWith(c, r, status, problem, dobErr, codeErr, hasEmail)
+}
+
+func (s *Server) verifyPageWith(c echo.Context, r *models.ConsentRequest, status int, problem string, dobErr, codeErr, hasEmail bool) error {
 	tries := ""
 	if problem != "" {
 		tries = strconv.Itoa(consent.MaxFailures - r.Failures)
