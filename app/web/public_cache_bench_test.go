@@ -23,7 +23,7 @@ func (benchGate) Allowed(context.Context, string, string, []string, string) (boo
 	return true, "", nil
 }
 func (benchGate) NameUsage(context.Context, string) (string, error) { return website.NameFirst, nil }
-func (benchGate) AnswersFromDatabase() bool                        { return true }
+func (benchGate) AnswersFromDatabase() bool                         { return true }
 
 type opaqueGate struct{ benchGate }
 

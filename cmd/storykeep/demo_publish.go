@@ -133,4 +133,3 @@ func demoPublish(ctx context.Context, a *app.App, teller *models.User, run strin
 		}
 	}
 }
-
