@@ -129,7 +129,7 @@ func New(ctx context.Context, db *gorm.DB, reader *gorm.DB, driver, dsn string, 
 		if reader == nil {
 			reader = db
 		}
-		c.src = &counter{db: reader}
+		c.src = &counter{db: reader, flush: c.flush}
 	}
 	WatchWrites(db, c.LocalWrite)
 	return c

@@ -62,6 +62,7 @@ func WatchWrites(db *gorm.DB, fn func()) {
 // local write's window, else at most once per PollEvery.
 type counter struct {
 	db     *gorm.DB
+	flush  func() // entries of an older generation are never served again
 	mu     sync.Mutex
 	gen    atomic.Uint64
 	readAt atomic.Int64
@@ -85,7 +86,9 @@ func (s *counter) current(ctx context.Context, local bool) (uint64, bool) {
 	if err := s.db.WithContext(ctx).Raw("SELECT generation FROM public_generation WHERE id = 1").Scan(&gens).Error; err != nil || len(gens) == 0 {
 		return 0, false
 	}
-	s.gen.Store(uint64(gens[0]))
+	if old := s.gen.Swap(uint64(gens[0])); old != 0 && old != uint64(gens[0]) {
+		s.flush()
+	}
 	s.readAt.Store(now)
 	return uint64(gens[0]), true
 }
@@ -158,6 +161,7 @@ func (l *listener) listen(ctx context.Context, dsn string, flush func(), up func
 			return err
 		}
 		l.gen.Add(1)
+		flush()
 	}
 }
 
