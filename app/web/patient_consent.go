@@ -111,7 +111,7 @@ func (s *Server) isVerified(c echo.Context, r *models.ConsentRequest) bool {
 func (s *Server) patientConsent(c echo.Context) error {
 	// The common case, a link opened to check who is signing, takes one
 	// light query (FindLink); anything else goes the full way below.
-	if lr, hasEmail, err := s.consent.FindLink(c.Request().Context(), c.Param("token")); err == nil && s.consent.LinkOpen(lr) && !s.isVerified(c, lr) {
+	if lr, hasEmail, err := s.findLink(c); err == nil && s.consent.LinkOpen(lr) && !s.isVerified(c, lr) {
 		if err := s.consent.MarkOpened(c.Request().Context(), lr, c.RealIP()); err != nil {
 			return err
 		}

@@ -8,6 +8,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/storykeep/storykeep/app/consent"
+	"github.com/storykeep/storykeep/app/publiccache"
+	"github.com/storykeep/storykeep/models"
 )
 
 // landingPages keeps the rendered identity check page of a consent link,
@@ -102,4 +106,36 @@ func (s *Server) renderLanding(c echo.Context, k landingKey, p Page) error {
 	}
 	s.landing.put(k, parts, now)
 	return writeLanding(c, parts, csrf)
+}
+
+// linkState is a consent link's light look-up, as the public cache keeps it.
+type linkState struct {
+	r        models.ConsentRequest
+	hasEmail bool
+}
+
+// findLink is consent.FindLink through the public cache: consent_requests
+// and patients are public tables (migration 00120), so any change to the
+// request or the patient's email, on any replica, ends the entry, exactly
+// as for a public page. The link's own expiry is checked by the caller on
+// every request (LinkOpen). The caller gets a copy it may change.
+func (s *Server) findLink(c echo.Context) (*models.ConsentRequest, bool, error) {
+	ctx := c.Request().Context()
+	token := c.Param("token")
+	if !consent.ValidTokenShape(token) {
+		return nil, false, consent.ErrLinkNotUsable
+	}
+	t := s.pcache.Begin(ctx)
+	key := "link:" + consent.HashToken(token)
+	if e := s.pcache.Get(t, key); e != nil {
+		ls := e.Value.(*linkState)
+		r := ls.r
+		return &r, ls.hasEmail, nil
+	}
+	r, hasEmail, err := s.consent.FindLink(ctx, token)
+	if err != nil {
+		return nil, false, err
+	}
+	s.pcache.Put(ctx, t, key, "", &publiccache.Entry{Value: &linkState{r: *r, hasEmail: hasEmail}})
+	return r, hasEmail, nil
 }
