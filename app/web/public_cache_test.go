@@ -281,3 +281,31 @@ func TestPublicCacheOnlyBehindDatabaseGate(t *testing.T) {
 	g.set(false, "full")
 	c.Get("/p/walks-again").Expect(http.StatusGone)
 }
+
+// An index cached while a story waits for its publish-not-before lists
+// it once that time comes, with nothing written.
+func TestPublicCacheEndsAtNotBefore(t *testing.T) {
+	l := publishConsented(t)
+	var st models.Story
+	l.App.DB.Where("id = ?", l.story).Take(&st)
+	from := time.Now().UTC().Add(6 * time.Second).Truncate(time.Millisecond)
+	id := uuid.Must(uuid.NewV7()).String()
+	if err := l.App.DB.Create(&models.StoryApproval{ID: id, StoryID: l.story, Revision: st.Revision, ReviewerID: l.owner.ID, NotBefore: &from, CreatedAt: time.Now().UTC()}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := l.App.DB.Create(&models.StoryApprovalChannel{ApprovalID: id, Channel: "website"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	l.Client().Get("/p/" + l.slug).Expect(http.StatusGone)
+	if res := warm(t, l.Env, "/p"); strings.Contains(res.Body, l.slug) {
+		t.Fatal("the index lists a story before its publish-not-before")
+	}
+	if time.Now().After(from) {
+		t.Fatal("the cache took longer to warm than the wait had left; the test proves nothing")
+	}
+	time.Sleep(time.Until(from) + 50*time.Millisecond)
+	if !strings.Contains(l.Client().Get("/p").Expect(http.StatusOK).Body, l.slug) {
+		t.Fatal("the cached index still leaves out a story whose publish-not-before has come")
+	}
+	l.Client().Get("/p/" + l.slug).Expect(http.StatusOK)
+}
