@@ -9,16 +9,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app"
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/app/dbtest"
+	"github.com/storykeep/storykeep/app/publiccache"
 	"github.com/storykeep/storykeep/models"
 )
 
@@ -308,4 +311,31 @@ func TestPublicCacheEndsAtNotBefore(t *testing.T) {
 		t.Fatal("the cached index still leaves out a story whose publish-not-before has come")
 	}
 	l.Client().Get("/p/" + l.slug).Expect(http.StatusOK)
+}
+
+// The withdrawal hook hears, inside the revoking transaction, every public
+// address that showed the story, absolute.
+func TestPublicCacheWithdrawHookGetsPublicURLs(t *testing.T) {
+	l := publishConsented(t)
+	var got []publiccache.Withdrawal
+	l.App.PublicCache.OnWithdraw(func(_ context.Context, tx *gorm.DB, w publiccache.Withdrawal) error {
+		if tx == nil {
+			t.Error("the hook must get the withdrawing transaction")
+		}
+		got = append(got, w)
+		return nil
+	})
+	l.revokeThrough(l.Client())
+	if len(got) != 1 {
+		t.Fatalf("%d withdrawals heard, want 1", len(got))
+	}
+	w, base := got[0], l.App.Config.PublicURL
+	if w.StoryID != l.story || w.Slug != l.slug || w.Reason != "withdrawn" || !strings.Contains(w.Note, "revoked") {
+		t.Fatalf("withdrawal %+v", w)
+	}
+	for _, want := range []string{base + "/p/" + l.slug, base + "/p", base + "/p/tag/surgery", base + "/feed.atom", base + "/feed.json", base + "/sitemap.xml"} {
+		if !slices.Contains(w.URLs, want) {
+			t.Errorf("URLs %v lack %s", w.URLs, want)
+		}
+	}
 }
