@@ -37,6 +37,7 @@ import (
 	"github.com/storykeep/storykeep/app/organisation"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/pdfseal"
+	"github.com/storykeep/storykeep/app/publiccache"
 	"github.com/storykeep/storykeep/app/retention"
 	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
@@ -82,6 +83,10 @@ type App struct {
 	// Website publishes stories to the public site; its Gate is the
 	// consent capability's answer, asked on every public request.
 	Website *website.Service
+	// PublicCache keeps the public website's rendered responses until
+	// anything they were made from changes (docs/public-cache.md); its
+	// OnWithdraw hooks hear of every withdrawn story's public addresses.
+	PublicCache *publiccache.Cache
 	// SSO is the staff identity provider (nil when single sign-on is off).
 	SSO *sso.Client
 	// Retention keeps consent evidence for the retention period, honours
@@ -234,6 +239,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	// both asked at the moment of every disclosure.
 	gate := stories.ApprovalGate{Consent: a.Consent, Stories: a.Stories}
 	a.Website.Gate = gate
+	a.PublicCache = publiccache.New(ctx, gdb, a.reader, dbc.Driver, dbc.DSN, website.Bounds(gdb), log)
+	a.PublicCache.PublicURL = cfg.PublicURL
+	a.Website.Cache = a.PublicCache
 	a.Consent.Stories = a.Stories
 	// Media bound by any consent record or request is kept for the
 	// retention period after the consent ends, and under legal hold.
@@ -276,7 +284,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Export.Certificates = storyCertificates{a.Consent}
 	a.Consent.Takedown = a.Export
 	a.Web, err = web.New(web.Deps{Keys: keys, Config: cfg, DB: gdb, Reader: a.reader, Log: log, Users: a.Users, Audit: a.Audit, Authz: a.Authz, Stories: a.Stories, Jobs: a.Jobs, Media: a.Media, Store: store,
-		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail, CDN: a.CDN, Retention: a.Retention,
+		Patients: a.Patients, Interviews: a.Interviews, Comments: a.Comments, Consent: a.Consent, Templates: a.Templates, Website: a.Website, Export: a.Export, SSO: a.SSO, Mail: a.Mail, CDN: a.CDN, Retention: a.Retention, PublicCache: a.PublicCache,
 		Ready: map[string]func(context.Context) error{"storage": store.Ready}})
 	if err != nil {
 		return nil, err
@@ -286,6 +294,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 
 // Close releases the database and the object store.
 func (a *App) Close() error {
+	a.PublicCache.Close()
 	if c, ok := a.Store.(interface{ Close() error }); ok {
 		_ = c.Close()
 	}

@@ -50,6 +50,7 @@ type Settings struct {
 type Service struct {
 	db        *gorm.DB
 	read      *gorm.DB // see Deps.Reader
+	clockSet  bool     // SetClock was called (see AnswersFromDatabase)
 	audit     *audit.Log
 	keys      *crypto.Keyring
 	templates *Templates
@@ -118,7 +119,9 @@ func New(d Deps) *Service {
 func (s *Service) Settings() Settings { return s.cfg }
 
 // SetClock replaces the clock, so tests can move past expiry dates.
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// A service on another clock than the public cache's is not cached behind
+// (AnswersFromDatabase).
+func (s *Service) SetClock(now func() time.Time) { s.now, s.clockSet = now, true }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 

@@ -38,7 +38,10 @@ func (s *Service) Find(ctx context.Context, token string) (*models.ConsentReques
 		return nil, ErrLinkNotUsable
 	}
 	var r models.ConsentRequest
-	if err := s.db.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Limit(1).Find(&r).Error; err != nil {
+	// Read through the reader (SQLite's WAL pool): a link opened on many
+	// phones at once must not queue behind the one write connection. Every
+	// change that follows re-checks the status in its own UPDATE.
+	if err := s.read.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Limit(1).Find(&r).Error; err != nil {
 		return nil, err
 	}
 	if r.ID == "" {
@@ -50,6 +53,37 @@ func (s *Service) Find(ctx context.Context, token string) (*models.ConsentReques
 		}
 	}
 	return &r, nil
+}
+
+// FindLink is Find for the page a link opens, in one light query: the
+// request's id, story, patient, language, status, expiry, failures and
+// code expiry (nothing else is filled), and whether the patient has an
+// email address for a one-time code. A request past its expiry comes back
+// as it is stored; LinkOpen says so, and Find then expires it.
+func (s *Service) FindLink(ctx context.Context, token string) (*models.ConsentRequest, bool, error) {
+	if !ValidTokenShape(token) {
+		return nil, false, ErrLinkNotUsable
+	}
+	var rows []struct {
+		models.ConsentRequest `gorm:"embedded"`
+		HasEmail              bool
+	}
+	err := s.read.WithContext(ctx).Table("consent_requests AS r").
+		Select("r.id, r.story_id, r.patient_id, r.signer_kind, r.language, r.status, r.expires_at, r.failures, r.code_expires_at, p.email_sealed <> '' AS has_email").
+		Joins("JOIN patients p ON p.id = r.patient_id").Where("r.token_hash = ?", HashToken(token)).Limit(1).Scan(&rows).Error
+	if err != nil {
+		return nil, false, err
+	}
+	if len(rows) == 0 {
+		return nil, false, ErrLinkNotUsable
+	}
+	return &rows[0].ConsentRequest, rows[0].HasEmail, nil
+}
+
+// LinkOpen reports whether the patient may act on r now: a live request
+// whose link has not run out.
+func (s *Service) LinkOpen(r *models.ConsentRequest) bool {
+	return isLive(r.Status) && !s.now().After(r.ExpiresAt)
 }
 
 func (s *Service) expireRequest(ctx context.Context, r *models.ConsentRequest) error {
@@ -90,7 +124,7 @@ func (s *Service) HasEmail(ctx context.Context, r *models.ConsentRequest) (bool,
 		return r.RepEmailSealed != "", nil
 	}
 	var p models.Patient
-	err := s.db.WithContext(ctx).Select("email_sealed").Where("id = ?", r.PatientID).Take(&p).Error
+	err := s.read.WithContext(ctx).Select("email_sealed").Where("id = ?", r.PatientID).Take(&p).Error
 	return p.EmailSealed != "", err
 }
 

@@ -123,6 +123,10 @@ type Page struct {
 	Meta      Meta
 	// Names checks the bytes an exit writes from this page (Names.Check).
 	Names *Names
+	// State names what the page was built from: the revision, legal's
+	// approval, the name usage and the photos allowed. The public cache
+	// puts it in the page's ETag (app/publiccache).
+	State string
 }
 
 // Meta are the OpenGraph, Twitter card and JSON-LD fields. Image paths are
@@ -277,6 +281,13 @@ func buildPage(in Input, names *Names, title, summary string) (*Page, error) {
 	}
 	if err := pg.check(names); err != nil {
 		return nil, err
+	}
+	pg.State = fmt.Sprintf("r%d|u%s|m%s|p%s", in.Story.Revision, in.Choices.NameUsage, strings.Join(allowed, ","), pub.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	if ap := in.Approval; ap != nil {
+		pg.State += "|a" + ap.ID + "|" + ap.CreatedAt.UTC().Format(time.RFC3339Nano)
+		if ap.NotBefore != nil {
+			pg.State += "|nb" + ap.NotBefore.UTC().Format(time.RFC3339)
+		}
 	}
 	return pg, nil
 }

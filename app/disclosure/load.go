@@ -24,6 +24,15 @@ type UsageGate interface {
 	NameUsage(ctx context.Context, storyID string) (string, error)
 }
 
+// DatabaseGate is a gate whose answers follow from the database and the
+// clock alone (stories.ApprovalGate over consent.Service): a change to what
+// it would answer is a write to a table the public cache watches, or the
+// passing of a consent expiry or approval not-before. The public cache is
+// used only behind such a gate; any other gate is asked on every request.
+type DatabaseGate interface {
+	AnswersFromDatabase() bool
+}
+
 // Source loads disclosure inputs from the database and the gate.
 type Source struct {
 	DB        *gorm.DB

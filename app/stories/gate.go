@@ -48,3 +48,10 @@ func (g ApprovalGate) Allowed(ctx context.Context, storyID, channel string, medi
 func (g ApprovalGate) NameUsage(ctx context.Context, storyID string) (string, error) {
 	return g.Consent.NameUsage(ctx, storyID)
 }
+
+// AnswersFromDatabase implements disclosure.DatabaseGate when the consent
+// side does: the approval is read from the database on every question.
+func (g ApprovalGate) AnswersFromDatabase() bool {
+	d, ok := g.Consent.(interface{ AnswersFromDatabase() bool })
+	return ok && d.AnswersFromDatabase()
+}

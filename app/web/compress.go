@@ -39,7 +39,7 @@ func compress() (echo.MiddlewareFunc, error) {
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Path() == publicImagePath {
+			if c.Path() == publicImagePath || precompressed[c.Path()] {
 				return next(c)
 			}
 			outer := c.Response()

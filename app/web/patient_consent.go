@@ -113,6 +113,14 @@ func (s *Server) isVerified(c echo.Context, r *models.ConsentRequest) bool {
 
 // patientConsent is the link's landing page: the identity check, then the review page.
 func (s *Server) patientConsent(c echo.Context) error {
+	// The common case, a link opened to check who is signing, takes one
+	// light query (FindLink); anything else goes the full way below.
+	if lr, hasEmail, err := s.findLink(c); err == nil && s.consent.LinkOpen(lr) && !s.isVerified(c, lr) {
+		if err := s.consent.MarkOpened(c.Request().Context(), lr, c.RealIP()); err != nil {
+			return err
+		}
+		return s.verifyPageWith(c, lr, http.StatusOK, "", false, false, hasEmail)
+	}
 	r, ok, err := s.patientRequest(c)
 	if !ok {
 		return err
@@ -137,6 +145,10 @@ func (s *Server) verifyPage(c echo.Context, r *models.ConsentRequest, status int
 	if err != nil {
 		return err
 	}
+	return s.verifyPageWith(c, r, status, problem, dobErr, codeErr, hasEmail)
+}
+
+func (s *Server) verifyPageWith(c echo.Context, r *models.ConsentRequest, status int, problem string, dobErr, codeErr, hasEmail bool) error {
 	tries := ""
 	if problem != "" {
 		tries = strconv.Itoa(consent.MaxFailures - r.Failures)
@@ -172,10 +184,18 @@ func (s *Server) identityWho(c echo.Context, lang string, v *identityCheck, kind
 
 func (s *Server) identityPage(c echo.Context, lang string, status int, v identityCheck) error {
 	d := s.patientBase(c, lang, c.Param("token"))
-	return s.render(c, status, "consent_patient_verify", Page{Title: d.T["verify_title"], Lang: lang, Data: struct {
+	p := Page{Title: d.T["verify_title"], Lang: lang, Data: struct {
 		patientData
 		identityCheck
-	}{d, v}})
+	}{d, v}}
+	s.fillPage(c, &p)
+	// The page as a link first opens it (no problem to show, no message
+	// waiting, nobody signed in) is the same for every visitor but the
+	// CSRF token: it is rendered once (renderLanding).
+	if status == http.StatusOK && v.Problem == "" && !v.DOBError && !v.CodeError && p.Flash == "" && p.User == nil {
+		return s.renderLanding(c, landingKey{path: c.Request().URL.Path, lang: lang, hasEmail: v.HasEmail, codeSent: v.CodeSent, revoke: v.Revoke}, p)
+	}
+	return s.renderer.write(c, status, "consent_patient_verify", p)
 }
 
 // patientConsentVerify checks a date of birth or an emailed code.

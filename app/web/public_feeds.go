@@ -1,14 +1,15 @@
 package web
 
 import (
+	"encoding/json"
 	"encoding/xml"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/disclosure"
+	"github.com/storykeep/storykeep/app/publiccache"
 )
 
 // Feeds and the sitemap list at most this many stories, newest first; each
@@ -18,10 +19,11 @@ const feedLimit, sitemapLimit = 50, 500
 // liveEntries are the feed entries of the live stories, as the disclosure
 // package made them. An entry whose bytes still name a patient beyond the
 // consent is left out (and logged without the name).
-func (s *Server) liveEntries(c echo.Context, limit int) ([]disclosure.FeedEntry, time.Time, error) {
+func (s *Server) liveEntries(c echo.Context, limit int) ([]disclosure.FeedEntry, time.Time, string, error) {
 	list, err := s.website.List(c.Request().Context(), "", limit)
 	updated := time.Unix(0, 0).UTC()
 	var out []disclosure.FeedEntry
+	state := pagesState(list)
 	for _, st := range list {
 		e := st.Feed(s.absURL)
 		if err := st.Names.Check("feed entry", strings.Join(append([]string{e.URL, e.Title, e.Summary, e.ContentHTML}, e.Tags...), "\n")); err != nil {
@@ -33,8 +35,7 @@ func (s *Server) liveEntries(c echo.Context, limit int) ([]disclosure.FeedEntry,
 		}
 		out = append(out, e)
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	return out, updated, err
+	return out, updated, state, err
 }
 
 type atomLink struct {
@@ -76,9 +77,13 @@ type atomFeed struct {
 
 // publicAtom is the Atom feed of the live stories.
 func (s *Server) publicAtom(c echo.Context) error {
-	list, updated, err := s.liveEntries(c, feedLimit)
+	return s.publicCached(c, "atom", func() (*publiccache.Entry, string, error) { return s.atomFeed(c) })
+}
+
+func (s *Server) atomFeed(c echo.Context) (*publiccache.Entry, string, error) {
+	list, updated, state, err := s.liveEntries(c, feedLimit)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	f := atomFeed{Title: s.cfg.SiteTitle, ID: s.absURL("/p"), Updated: updated.Format(time.RFC3339),
 		Links: []atomLink{{"self", s.absURL("/feed.atom")}, {"alternate", s.absURL("/p")}}}
@@ -92,14 +97,18 @@ func (s *Server) publicAtom(c echo.Context) error {
 		}
 		f.Entries = append(f.Entries, e)
 	}
-	return writeXML(c, "application/atom+xml; charset=utf-8", f)
+	return xmlEntry("application/atom+xml; charset=utf-8", f, state)
 }
 
 // publicJSONFeed is the same list as JSON Feed 1.1.
 func (s *Server) publicJSONFeed(c echo.Context) error {
-	list, _, err := s.liveEntries(c, feedLimit)
+	return s.publicCached(c, "jsonfeed", func() (*publiccache.Entry, string, error) { return s.jsonFeed(c) })
+}
+
+func (s *Server) jsonFeed(c echo.Context) (*publiccache.Entry, string, error) {
+	list, _, state, err := s.liveEntries(c, feedLimit)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	items := []map[string]any{}
 	for _, st := range list {
@@ -110,10 +119,13 @@ func (s *Server) publicJSONFeed(c echo.Context) error {
 		}
 		items = append(items, it)
 	}
-	c.Response().Header().Set("Content-Type", "application/feed+json; charset=utf-8")
-	return c.JSON(http.StatusOK, map[string]any{"version": "https://jsonfeed.org/version/1.1", "title": s.cfg.SiteTitle,
+	b, err := json.Marshal(map[string]any{"version": "https://jsonfeed.org/version/1.1", "title": s.cfg.SiteTitle,
 		"home_page_url": s.absURL("/p"), "feed_url": s.absURL("/feed.json"), "language": "en",
 		"authors": []map[string]string{{"name": s.cfg.OrganisationName}}, "items": items})
+	if err != nil {
+		return nil, "", err
+	}
+	return &publiccache.Entry{Body: append(b, '\n'), ContentType: "application/feed+json; charset=utf-8"}, state, nil
 }
 
 type sitemapURL struct {
@@ -123,9 +135,13 @@ type sitemapURL struct {
 
 // publicSitemap lists the index and every live story for search engines.
 func (s *Server) publicSitemap(c echo.Context) error {
-	list, updated, err := s.liveEntries(c, sitemapLimit)
+	return s.publicCached(c, "sitemap", func() (*publiccache.Entry, string, error) { return s.sitemap(c) })
+}
+
+func (s *Server) sitemap(c echo.Context) (*publiccache.Entry, string, error) {
+	list, updated, state, err := s.liveEntries(c, sitemapLimit)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	urls := []sitemapURL{{Loc: s.absURL("/p")}}
 	if len(list) > 0 {
@@ -134,16 +150,16 @@ func (s *Server) publicSitemap(c echo.Context) error {
 	for _, st := range list {
 		urls = append(urls, sitemapURL{st.URL, st.Modified.Format(time.RFC3339)})
 	}
-	return writeXML(c, "application/xml; charset=utf-8", struct {
+	return xmlEntry("application/xml; charset=utf-8", struct {
 		XMLName xml.Name     `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
 		URLs    []sitemapURL `xml:"url"`
-	}{URLs: urls})
+	}{URLs: urls}, state)
 }
 
-func writeXML(c echo.Context, contentType string, v any) error {
+func xmlEntry(contentType string, v any, state string) (*publiccache.Entry, string, error) {
 	b, err := xml.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	return c.Blob(http.StatusOK, contentType, append([]byte(xml.Header), b...))
+	return &publiccache.Entry{Body: append([]byte(xml.Header), b...), ContentType: contentType}, state, nil
 }

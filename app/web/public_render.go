@@ -41,21 +41,20 @@ func (s *Server) renderPublic(c echo.Context, status int, name string, p publicP
 // renderPublicChecked renders a story page into memory and refuses it
 // (410, naming the field) if a withheld form of the patient's name is in
 // the bytes about to leave: the last check after the disclosure package
-// rewrote every field.
-func (s *Server) renderPublicChecked(c echo.Context, names *disclosure.Names, name string, p publicPage) error {
+// rewrote every field. It returns nil when it answered the refusal itself.
+func (s *Server) renderPublicChecked(c echo.Context, names *disclosure.Names, name string, p publicPage) ([]byte, error) {
 	p.SiteTitle = s.cfg.SiteTitle
 	var buf bytes.Buffer
 	if err := s.renderer.execute(&buf, name, p); err != nil {
-		return err
+		return nil, err
 	}
 	if names != nil {
 		if err := names.Check("page", buf.String()); err != nil {
 			s.log.Warn("public page refused: a withheld name survived rendering", "page", name)
-			return s.publicError(c, apperr.New(http.StatusGone, "This story cannot be shown: its page did not pass the check on the patient's name, so it was not published."))
+			return nil, s.publicError(c, apperr.New(http.StatusGone, "This story cannot be shown: its page did not pass the check on the patient's name, so it was not published."))
 		}
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // publicError shows 404 and 410 as plain public pages and leaves anything

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/storykeep/storykeep/app/disclosure"
+	"github.com/storykeep/storykeep/app/publiccache"
 	"github.com/storykeep/storykeep/app/website"
 	"github.com/storykeep/storykeep/models"
 )
@@ -53,10 +54,22 @@ func photoView(slug string, p website.Photo) publicPhoto {
 // Everything on it, tags included, comes from the disclosure package's
 // page; the written bytes are checked once more for a withheld name.
 func (s *Server) publicStory(c echo.Context) error {
-	st, err := s.website.Find(c.Request().Context(), c.Param("slug"))
-	if err != nil {
-		return s.publicError(c, err)
-	}
+	slug := c.Param("slug")
+	return s.publicCached(c, "page:"+slug, func() (*publiccache.Entry, string, error) {
+		st, err := s.website.Find(c.Request().Context(), slug)
+		if err != nil {
+			return nil, "", s.publicError(c, err)
+		}
+		b, err := s.renderPublicChecked(c, st.Names, "public_story", s.storyPage(st))
+		if err != nil || b == nil {
+			return nil, "", err
+		}
+		return publicHTML(b), st.State, nil
+	})
+}
+
+// storyPage is the story page's template data, all from the disclosure's page.
+func (s *Server) storyPage(st *website.Story) publicPage {
 	canonical := s.absURL(st.Path)
 	meta := &shareMeta{Published: st.Published.Format(time.RFC3339), Modified: st.Modified.Format(time.RFC3339), ImageAlt: st.Meta.ImageAlt}
 	if st.Meta.Image != "" {
@@ -79,6 +92,6 @@ func (s *Server) publicStory(c echo.Context) error {
 	for _, p := range st.Photos {
 		photos = append(photos, photoView(st.Slug, p))
 	}
-	return s.renderPublicChecked(c, st.Names, "public_story", publicPage{Title: st.Meta.Title, Description: st.Meta.Description, Canonical: canonical, Meta: meta, JSONLD: ld,
-		Data: map[string]any{"Story": st, "Photos": photos}})
+	return publicPage{Title: st.Meta.Title, Description: st.Meta.Description, Canonical: canonical, Meta: meta, JSONLD: ld,
+		Data: map[string]any{"Story": st, "Photos": photos}}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/storykeep/storykeep/app/jobs"
 	"github.com/storykeep/storykeep/app/mail"
 	"github.com/storykeep/storykeep/app/patients"
+	"github.com/storykeep/storykeep/app/publiccache"
 	"github.com/storykeep/storykeep/app/retention"
 	"github.com/storykeep/storykeep/app/sso"
 	"github.com/storykeep/storykeep/app/storage"
@@ -81,6 +82,8 @@ type Deps struct {
 	// Retention serves the retention and legal hold page (nil: the page
 	// says it is not available).
 	Retention *retention.Service
+	// PublicCache keeps rendered public responses (nil: none).
+	PublicCache *publiccache.Cache
 	// SSO is the staff identity provider (nil when single sign-on is off).
 	SSO *sso.Client
 	// Mail sends invitation and password-reset links.
@@ -121,6 +124,8 @@ type Server struct {
 	website    *website.Service
 	cdn        *cdn.Service
 	retention  *retention.Service
+	pcache     *publiccache.Cache
+	landing    landingPages         // consent links' identity check pages
 	verifier   *disclosure.Verifier // checks public image bytes (cached)
 	sso        *sso.Client
 	mail       mail.Sender
@@ -146,6 +151,7 @@ func New(d Deps) (*Server, error) {
 	s.website = d.Website
 	s.cdn = d.CDN
 	s.retention = d.Retention
+	s.pcache = d.PublicCache
 	s.verifier = disclosure.NewVerifier(d.Store, d.Audit)
 	s.sso, s.mail = d.SSO, d.Mail
 

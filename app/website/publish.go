@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"slices"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/audit"
+	"github.com/storykeep/storykeep/app/disclosure"
+	"github.com/storykeep/storykeep/app/publiccache"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
@@ -94,9 +97,56 @@ func (s *Service) withdraw(ctx context.Context, tx *gorm.DB, ev workflow.Transit
 	}
 	// The CDN may hold the page, its pictures and the lists that showed it.
 	if s.Purge != nil {
-		return s.Purge.EnqueuePurge(ctx, tx, ev.StoryID, string(ev.To))
+		if err := s.Purge.EnqueuePurge(ctx, tx, ev.StoryID, string(ev.To)); err != nil {
+			return err
+		}
 	}
-	return nil
+	if s.Cache == nil {
+		return nil
+	}
+	w, err := withdrawal(tx, ev)
+	if err != nil {
+		return err
+	}
+	return s.Cache.Withdrawn(ctx, tx, w)
+}
+
+// withdrawal lists every public address that showed the story: its page,
+// each crop of each photo (versioned, as pages link them), the index, its
+// tag pages, the feeds and the sitemap. It reads through tx.
+func withdrawal(tx *gorm.DB, ev workflow.TransitionEvent) (publiccache.Withdrawal, error) {
+	w := publiccache.Withdrawal{StoryID: ev.StoryID, Reason: string(ev.To), Note: ev.Note}
+	var pub models.WebsitePublication
+	if err := tx.Where("story_id = ?", ev.StoryID).Take(&pub).Error; err != nil {
+		return w, err
+	}
+	w.Slug = pub.Slug
+	page := "/p/" + url.PathEscape(pub.Slug)
+	w.Paths = append(w.Paths, page)
+	var assets []string
+	if err := tx.Model(&models.MediaAsset{}).Where("owner_type = ? AND owner_id = ? AND kind = ?", models.OwnerStory, ev.StoryID, "image").
+		Order("created_at, id").Pluck("id", &assets).Error; err != nil {
+		return w, err
+	}
+	if len(assets) > 0 {
+		var rs []models.MediaRendition
+		if err := tx.Where("asset_id IN ? AND name IN ?", assets, PublicRenditions).Order("asset_id, name").Find(&rs).Error; err != nil {
+			return w, err
+		}
+		for _, r := range rs {
+			w.Paths = append(w.Paths, disclosure.ImagePath(pub.Slug, r))
+		}
+	}
+	w.Paths = append(w.Paths, "/p")
+	var tags []string
+	if err := tx.Model(&models.StoryTag{}).Where("story_id = ?", ev.StoryID).Order("tag").Pluck("tag", &tags).Error; err != nil {
+		return w, err
+	}
+	for _, t := range tags {
+		w.Paths = append(w.Paths, "/p/tag/"+url.PathEscape(t))
+	}
+	w.Paths = append(w.Paths, "/feed.atom", "/feed.json", "/sitemap.xml")
+	return w, nil
 }
 
 // freeSlug returns slug, or slug with a piece of the story id when another

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/disclosure"
+	"github.com/storykeep/storykeep/app/publiccache"
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
@@ -26,11 +28,47 @@ type Service struct {
 	// Purge, when set, queues the removal of a withdrawn story's public
 	// addresses from the CDN, in the withdrawal's transaction (app/cdn).
 	Purge Purger
+	// Cache is the public response cache, told of every withdrawal (nil:
+	// none).
+	Cache *publiccache.Cache
 }
 
 // Purger queues a CDN purge of a story's public addresses inside tx.
 type Purger interface {
 	EnqueuePurge(ctx context.Context, tx *gorm.DB, storyID, reason string) error
+}
+
+// Cacheable reports whether the gate's answers follow from the database
+// and the clock alone, so the public cache may keep what it produced.
+func (s *Service) Cacheable() bool {
+	g, ok := s.Gate.(disclosure.DatabaseGate)
+	return ok && g.AnswersFromDatabase()
+}
+
+// Bounds is the public cache's time limit: the next moment a valid
+// consent expires or an approval's publish-not-before passes, when the
+// gate's answer changes with no write.
+func Bounds(db *gorm.DB) publiccache.Bounds {
+	return func(ctx context.Context, now time.Time) (time.Time, error) {
+		var next time.Time
+		var ts []time.Time
+		q := db.WithContext(ctx)
+		if err := q.Model(&models.ConsentRecord{}).Where("status = ? AND expires_on > ?", models.RecordValid, now.UTC()).
+			Order("expires_on").Limit(1).Pluck("expires_on", &ts).Error; err != nil {
+			return next, err
+		}
+		if len(ts) > 0 {
+			next = ts[0]
+		}
+		ts = nil
+		if err := q.Model(&models.StoryApproval{}).Where("not_before > ?", now.UTC()).Order("not_before").Limit(1).Pluck("not_before", &ts).Error; err != nil {
+			return next, err
+		}
+		if len(ts) > 0 && (next.IsZero() || ts[0].Before(next)) {
+			next = ts[0]
+		}
+		return next, nil
+	}
 }
 
 // New returns the service with the deny-all gate; the consent capability

@@ -5,15 +5,20 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/storykeep/storykeep/app"
+	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/demo"
+	"github.com/storykeep/storykeep/models"
 )
 
 // cmdDemo fills a fresh database with demo data through the real services:
-// `storykeep demo [--stories N] [--demo] [--force] [--no-showcase] [config flags]`.
+// `storykeep demo [--stories N] [--demo] [--force] [--no-showcase] [--published M] [config flags]`.
+// --published also takes M more stories through consent, review and
+// publication, and prints their public addresses and one consent link.
 func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	o, rest := demo.Options{Stories: 200}, []string{}
+	o, published, rest := demo.Options{Stories: 200}, 0, []string{}
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
 		case a == "--stories" && i+1 < len(args):
@@ -28,6 +33,12 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 			o.Force = true
 		case a == "--no-showcase":
 			o.NoShowcase = true
+		case a == "--published" && i+1 < len(args):
+			v, err := strconv.Atoi(args[i+1])
+			if err != nil || v < 0 {
+				return fmt.Errorf("--published wants a number, got %q", args[i+1])
+			}
+			published, i = v, i+1
 		default:
 			rest = append(rest, a)
 		}
@@ -41,6 +52,13 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer a.Close()
-	_, err = demo.Run(ctx, a, o, stdout)
-	return err
+	if _, err = demo.Run(ctx, a, o, stdout); err != nil || published == 0 {
+		return err
+	}
+	ctx = audit.WithActor(ctx, audit.System)
+	teller, err := a.Users.GetByEmail(ctx, models.RoleStoryteller+"@"+demo.Domain)
+	if err != nil {
+		return err
+	}
+	return demoPublish(ctx, a, teller, strconv.FormatInt(time.Now().Unix(), 36), published, stdout)
 }

@@ -24,8 +24,8 @@ Usage:
   storykeep retention list|purge [--yes]|hold|lift|holds  consent evidence past retention; legal holds
   storykeep backup DIR                    copy the SQLite database, media and key files to DIR, with SHA-256 sums
   storykeep restore DIR                   restore a backup into an empty data directory
-  storykeep demo [--stories N] [--demo] [--force] [--no-showcase]
-                                          fill a fresh database with demo staff, a story at every stage and N more (docs/demo.md)
+  storykeep demo [--stories N] [--demo] [--force] [--no-showcase] [--published M]
+                                          fill a fresh database with demo staff, a story at every stage and N more; M more published with consent (docs/demo.md)
   storykeep config [flags]                print the effective configuration, secrets redacted
   storykeep healthcheck                   exit 0 when this replica's /readyz answers 200 (container probes)
   storykeep version
