@@ -174,6 +174,9 @@ type identityCheck struct {
 
 // identityWho fills in whom the identity check speaks to.
 func (s *Server) identityWho(c echo.Context, lang string, v *identityCheck, kind, repName, rel, patientID string) {
+	if kind != "representative" {
+		return // a patient signing for themselves: nothing to add, no look-up
+	}
 	t := consent.Texts(lang)
 	rep, _, rel, first := s.consent.SignerOf(c.Request().Context(), kind, repName, rel, patientID)
 	if rep {
