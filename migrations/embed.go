@@ -41,6 +41,9 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(70, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return execAll(ctx, tx, storySearchTable(dialect)...)
 		}}, nil),
+		goose.NewGoMigration(130, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx, auditChainLinked(dialect)...)
+		}}, nil),
 	}
 }
 
