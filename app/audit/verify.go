@@ -12,13 +12,13 @@ import (
 
 // Kinds of Problem.
 const (
-	ProblemMissing   = "missing"   // chain positions with no entry (removed)
-	ProblemLink      = "link"      // an entry's previous hash is not the entry before it
-	ProblemEdited    = "edited"    // an entry's content or position does not match its hash
-	ProblemOrder     = "order"     // two entries at one position
-	ProblemAnchor    = "anchor"    // the chain disagrees with an anchor, or an anchor is bad
-	ProblemTail      = "tail"      // an anchor vouches for entries past the chain's end
-	ProblemUnlinked  = "unlinked"  // entries waiting longer than they should to be linked
+	ProblemMissing   = "missing"  // chain positions with no entry (removed)
+	ProblemLink      = "link"     // an entry's previous hash is not the entry before it
+	ProblemEdited    = "edited"   // an entry's content or position does not match its hash
+	ProblemOrder     = "order"    // two entries at one position
+	ProblemAnchor    = "anchor"   // the chain disagrees with an anchor, or an anchor is bad
+	ProblemTail      = "tail"     // an anchor vouches for entries past the chain's end
+	ProblemUnlinked  = "unlinked" // entries waiting longer than they should to be linked
 	maxProblems      = 100
 	defaultTSASkew   = 10 * time.Minute
 	verifyBatchLimit = 1000
