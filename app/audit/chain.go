@@ -152,9 +152,8 @@ func (l *Log) Unlinked(ctx context.Context) (int64, time.Time, error) {
 	return n, oldest, nil
 }
 
-// RunLinker links new entries every interval until ctx ends, and once more
-// when it ends, so what was recorded before a shutdown is linked. kick, when
-// not nil, asks for a run at once (Link on demand).
+// RunLinker links new entries every interval until ctx ends; Kick asks for
+// a run at once.
 func (l *Log) RunLinker(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	if log == nil {
 		log = slog.Default()
@@ -164,11 +163,6 @@ func (l *Log) RunLinker(ctx context.Context, interval time.Duration, log *slog.L
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if _, err := l.Link(fctx); err != nil {
-				log.Warn("audit: linking entries at shutdown", "err", err)
-			}
-			cancel()
 			return
 		case <-t.C:
 		case <-l.kick:
