@@ -45,19 +45,20 @@ type Head struct {
 // nothing. The ids of two entries committed at about the same time can
 // thus stand in the chain in the other order; the chain proves the order it
 // gives them, and each keeps its own recorded time.
-func (l *Log) Link(ctx context.Context) (int, error) {
-	if l.isPostgres() {
-		return l.link(ctx)
-	}
-	l.linkMu.Lock()
-	defer l.linkMu.Unlock()
-	return l.link(ctx)
-}
+//
+// Link waits for the chaining lock (on demand, at shutdown, before an
+// anchor); the periodic runner only tries it, and leaves the work to the
+// replica that has it.
+func (l *Log) Link(ctx context.Context) (int, error) { return l.link(ctx, true) }
 
-func (l *Log) link(ctx context.Context) (int, error) {
+func (l *Log) link(ctx context.Context, wait bool) (int, error) {
+	if !l.isPostgres() {
+		l.linkMu.Lock()
+		defer l.linkMu.Unlock()
+	}
 	total := 0
 	for {
-		n, err := l.linkOnce(ctx)
+		n, err := l.linkOnce(ctx, wait)
 		total += n
 		if errors.Is(err, errNotLeader) {
 			return total, nil
@@ -71,10 +72,14 @@ func (l *Log) link(ctx context.Context) (int, error) {
 func (l *Log) isPostgres() bool { return l.db.Dialector.Name() == "postgres" }
 
 // linkOnce links up to linkBatch entries in one transaction.
-func (l *Log) linkOnce(ctx context.Context) (int, error) {
+func (l *Log) linkOnce(ctx context.Context, wait bool) (int, error) {
 	n := 0
 	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if l.isPostgres() {
+		if l.isPostgres() && wait {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLock).Error; err != nil {
+				return fmt.Errorf("audit: chaining lock: %w", err)
+			}
+		} else if l.isPostgres() {
 			var got bool
 			if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", chainLock).Scan(&got).Error; err != nil {
 				return fmt.Errorf("audit: chaining lock: %w", err)
@@ -167,7 +172,7 @@ func (l *Log) RunLinker(ctx context.Context, interval time.Duration, log *slog.L
 		case <-t.C:
 		case <-l.kick:
 		}
-		if _, err := l.Link(ctx); err != nil && ctx.Err() == nil {
+		if _, err := l.link(ctx, false); err != nil && ctx.Err() == nil {
 			log.Warn("audit: linking entries", "err", err)
 		}
 	}
