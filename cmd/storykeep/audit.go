@@ -15,10 +15,11 @@ import (
 	"github.com/storykeep/storykeep/app"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/config"
+	"github.com/storykeep/storykeep/app/db"
 )
 
 const auditUsage = `usage:
-  storykeep audit verify [--max-unlinked-age=1m]   prove the chain and compare it with every anchor
+  storykeep audit verify [--max-unlinked-age=D]    prove the chain, compare it with every anchor; D: fail if an entry waits longer to be linked
   storykeep audit link                             link entries waiting to be linked, now
   storykeep audit anchor                           link, then write the chain head outside the database, now
   storykeep audit export --since T [--out FILE]    signed JSON Lines of the entries recorded since T (RFC 3339 or 2006-01-02)
@@ -30,7 +31,7 @@ func cmdAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New(auditUsage)
 	}
 	sub, rest := args[0], args[1:]
-	maxAge := time.Minute
+	maxAge := time.Duration(0) // report the unlinked tail; fail on it only when asked
 	var since time.Time
 	out := ""
 	var file string
@@ -101,11 +102,19 @@ func cmdAudit(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "export OK: %d entries, signed by the seal key, every hash and link holds\n", n)
 		return nil
 	}
-	_, log, closeDB, err := openServices(ctx, cfg)
+	gdb, err := app.OpenDB(cfg)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
+	defer func() {
+		if s, err := gdb.DB(); err == nil {
+			s.Close()
+		}
+	}()
+	if err := db.CheckCurrent(ctx, gdb); err != nil {
+		return err
+	}
+	log := audit.New(gdb)
 	switch sub {
 	case "verify":
 		return auditVerify(ctx, cfg, log, maxAge, stdout)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/dbtest"
 )
 
@@ -53,7 +55,21 @@ func TestAuditAnchorCatchesDeletedTailFromTheCommandLine(t *testing.T) {
 		t.Fatalf("altered export: %d %q", code, errs)
 	}
 
+	// An entry recorded outside a running server waits unlinked: verify
+	// says so, and fails on it only when asked to.
 	gdb := openForTest(t, dbc)
+	if err := audit.New(gdb).Record(context.Background(), nil, audit.Entry{Action: "x.y", ObjectType: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ = runCmd(t, ge, "audit", "verify"); code != 0 || !strings.Contains(out, "unlinked: 1 entries waiting to be linked") {
+		t.Fatalf("unlinked entry: %d %q", code, out)
+	}
+	if code, out, _ = runCmd(t, ge, "audit", "verify", "--max-unlinked-age=1ns"); code != 1 || !strings.Contains(out, "is the chainer running?") {
+		t.Fatalf("unlinked entry past its age: %d %q", code, out)
+	}
+	if code, out, _ = runCmd(t, ge, "audit", "link"); code != 0 || !strings.Contains(out, "linked 1 entries") {
+		t.Fatalf("link: %d %q", code, out)
+	}
 	drop := []string{"DROP TRIGGER audit_log_no_delete"}
 	if dbc.Driver == "postgres" {
 		drop = []string{"DROP TRIGGER audit_log_no_update ON audit_log"}
