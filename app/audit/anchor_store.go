@@ -122,11 +122,15 @@ func NewS3Anchors(cfg storage.S3Config, retain time.Duration) (*S3Anchors, error
 
 func (s *S3Anchors) String() string { return "s3://" + s.bucket + "/audit-anchors/" }
 
-// ObjectLock reports whether the bucket has Object Lock enabled.
+// ObjectLock reports whether the bucket has Object Lock enabled. A bucket
+// without a lock configuration, or a server that does not implement Object
+// Lock, has none; any other failure (access denied, network) is an error,
+// so an anchor is never written unlocked to a bucket that may be locked.
 func (s *S3Anchors) ObjectLock(ctx context.Context) (bool, error) {
 	enabled, _, _, _, err := s.client.GetObjectLockConfig(ctx, s.bucket)
 	if err != nil {
-		if code := minio.ToErrorResponse(err).Code; code == "ObjectLockConfigurationNotFoundError" {
+		switch minio.ToErrorResponse(err).Code {
+		case "ObjectLockConfigurationNotFoundError", "NotImplemented":
 			return false, nil
 		}
 		return false, err
