@@ -25,7 +25,11 @@ func TestServeLinksTheAuditChainAndAnchorsIt(t *testing.T) {
 	served := make(chan error, 1)
 	ready := make(chan string, 1)
 	go func() { served <- env.App.Serve(ctx, ready) }()
-	<-ready
+	select {
+	case <-ready:
+	case err := <-served:
+		t.Fatalf("Serve: %v", err)
+	}
 	bg := context.Background()
 	if err := env.App.Audit.Record(bg, nil, audit.Entry{Action: "test.one", ObjectType: "test"}); err != nil {
 		t.Fatal(err)
