@@ -95,6 +95,8 @@ type App struct {
 	// CDN purges a withdrawn story's public addresses from the CDN in front
 	// of the website (issue 23; it does nothing when none is configured).
 	CDN *cdn.Service
+	// Anchorer writes the audit chain's head outside the database.
+	Anchorer *audit.Anchorer
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -174,6 +176,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a := &App{Config: cfg, DB: gdb, Log: log, Keys: keys, Store: store}
 	a.Audit = audit.New(gdb)
+	if a.Anchorer, err = NewAnchorer(cfg, a.Audit); err != nil {
+		return nil, err
+	}
+	a.Anchorer.Logger = log
 	a.Jobs = jobs.New(gdb, log)
 	a.Jobs.SetReplica(replicaID(cfg))
 	a.Media = assets.New(gdb, store, a.Audit, media.Options{})
@@ -294,6 +300,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 
 // Close releases the database and the object store.
 func (a *App) Close() error {
+	// What this process recorded is linked into the audit chain before it
+	// lets go of the database (a command, or a server after its drain).
+	if _, err := a.Audit.Link(context.Background()); err != nil && a.Log != nil {
+		a.Log.Warn("audit entries left for the next chaining run", "err", err)
+	}
 	a.PublicCache.Close()
 	if c, ok := a.Store.(interface{ Close() error }); ok {
 		_ = c.Close()
@@ -334,6 +345,11 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 	}
 	srv := a.HTTPServer()
 	go a.housekeeping(ctx)
+	// The audit chain: new entries linked every few seconds, and the head
+	// anchored outside the database every few minutes, each by one
+	// replica at a time (once more at shutdown, after the jobs).
+	go a.Audit.RunLinker(ctx, a.Config.AuditLinkInterval, a.Log)
+	go a.Anchorer.Run(ctx, a.Config.AuditAnchorInterval)
 	if _, err := a.Jobs.ReleaseReplica(ctx); err != nil {
 		a.Log.Warn("jobs of the previous process not released; they wait out their leases", "err", err)
 	}
@@ -360,6 +376,11 @@ func (a *App) Serve(ctx context.Context, ready chan<- string) error {
 	if err := <-jobsDone; err != nil {
 		a.Log.Warn("job workers stopped with an error", "err", err)
 	}
+	lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if _, err := a.Audit.Link(lctx); err != nil {
+		a.Log.Warn("audit: linking entries at shutdown", "err", err)
+	}
+	lcancel()
 	if herr != nil {
 		return fmt.Errorf("shutdown: %w", herr)
 	}

@@ -44,6 +44,9 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(120, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return execAll(ctx, tx, publicCacheChanges(dialect)...)
 		}}, nil),
+		goose.NewGoMigration(130, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx, auditChainLinked(dialect)...)
+		}}, nil),
 		goose.NewGoMigration(150, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return revokeTokensHashOnly(ctx, tx, dialect)
 		}}, nil),

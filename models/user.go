@@ -64,9 +64,14 @@ type LoginThrottle struct {
 	WindowStart time.Time
 }
 
-// AuditEntry is one link of the append-only, hash-chained audit log.
+// AuditEntry is one entry of the append-only, hash-chained audit log. It is
+// appended unlinked (Seq, PrevHash and Hash nil) in the transaction of the
+// change it describes; the chaining job then gives it its place in the
+// chain (Seq) and its hashes. ID is the order of arrival only: the chain
+// proves the order of Seq.
 type AuditEntry struct {
-	Seq        int64 `gorm:"primaryKey;autoIncrement:false"`
+	ID         int64 `gorm:"primaryKey"`
+	Seq        *int64
 	At         time.Time
 	ActorID    string
 	Actor      string
@@ -76,8 +81,8 @@ type AuditEntry struct {
 	RequestID  string
 	IP         string `gorm:"column:ip"`
 	Details    string
-	PrevHash   string
-	Hash       string
+	PrevHash   *string
+	Hash       *string
 }
 
 // TableName keeps the audit table's name singular as in the migration.

@@ -27,6 +27,7 @@ need() { checks+=("$1"); hows+=("${*:2}"); }
 need exiftool     apt:libimage-exiftool-perl   # media metadata stripping (app/media)
 need ffprobe      apt:ffmpeg                   # video checks and posters (app/media)
 need pdftotext    apt:poppler-utils            # consent certificate text (app/consent, app/web)
+need openssl      apt:openssl                  # checks signed audit exports as docs/audit.md shows (app/audit)
 need chromium     apt:chromium                 # browser tests (e2e)
 need heif-convert apt:libheif-examples         # HEIC photos (app/media)
 need heif-enc     apt:libheif-examples

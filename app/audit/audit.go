@@ -1,8 +1,15 @@
-// Package audit appends every significant action to a tamper-evident log:
-// each entry's hash covers its own fields and the previous entry's hash, so an
-// edited, removed or reordered row breaks the chain and Verify finds it. Every
-// capability records through Record, inside its own transaction, so an action
-// and its audit entry are stored together or not at all.
+// Package audit appends every significant action to a tamper-evident log.
+// Every capability records through Record, inside its own transaction, so an
+// action and its audit entry are stored together or not at all.
+//
+// Entries are appended unlinked, under the table's sequence, so writers on
+// many replicas never wait for each other. One chaining job (Link, run by
+// the leader every few seconds) then gives each entry its place in the
+// chain (seq) and its hash, which covers its own fields and the previous
+// entry's hash; Verify finds an edited, removed or reordered entry. Anchors
+// (anchor.go) write the chain head outside the database every few minutes,
+// so even someone who can rewrite the database cannot shorten or recompute
+// the chain unnoticed. docs/audit.md says what this guarantees.
 package audit
 
 import (
@@ -56,17 +63,22 @@ type Entry struct {
 }
 
 // Log is the audit service.
-type Log struct{ db *gorm.DB }
+type Log struct {
+	db *gorm.DB
+	linkState
+}
 
 // New returns the audit service over db.
-func New(db *gorm.DB) *Log { return &Log{db: db} }
+func New(db *gorm.DB) *Log { return &Log{db: db, linkState: linkState{kick: make(chan struct{}, 1)}} }
 
 // Record appends e, attributed to the actor in ctx. Pass the caller's
 // transaction as tx so the entry commits with the change it describes; nil
-// runs a transaction of its own.
+// runs a transaction of its own. The entry is appended unlinked: it takes
+// no lock and reads nothing, and the chaining job (Link) gives it its place
+// in the chain within seconds of its commit.
 func (l *Log) Record(ctx context.Context, tx *gorm.DB, e Entry) error {
 	if tx == nil {
-		return l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return l.Record(ctx, tx, e) })
+		tx = l.db
 	}
 	if e.Action == "" || e.ObjectType == "" {
 		return errors.New("audit: action and object type are required")
@@ -79,21 +91,8 @@ func (l *Log) Record(ctx context.Context, tx *gorm.DB, e Entry) error {
 		}
 		details = string(b)
 	}
-	tx = tx.WithContext(ctx)
-	if tx.Dialector.Name() == "postgres" {
-		// Serialise writers across replicas so the chain has one order.
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(724173)").Error; err != nil {
-			return fmt.Errorf("audit: lock: %w", err)
-		}
-	}
-	var last models.AuditEntry
-	err := tx.Order("seq DESC").Limit(1).Find(&last).Error
-	if err != nil {
-		return fmt.Errorf("audit: reading chain head: %w", err)
-	}
 	a := ActorFrom(ctx)
 	row := models.AuditEntry{
-		Seq:        last.Seq + 1,
 		At:         time.Now().UTC().Truncate(time.Microsecond),
 		ActorID:    a.ID,
 		Actor:      a.Label,
@@ -103,35 +102,23 @@ func (l *Log) Record(ctx context.Context, tx *gorm.DB, e Entry) error {
 		RequestID:  a.RequestID,
 		IP:         a.IP,
 		Details:    details,
-		PrevHash:   last.Hash,
 	}
-	row.Hash = Hash(row)
-	if err := tx.Create(&row).Error; err != nil {
+	if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
 	return nil
 }
 
-// RecordMany appends es in order in tx, attributed to the actor in ctx:
-// the same chain Record would write one by one (each entry links to the
-// one before), with the head read once and the rows inserted in batches.
-// For bulk imports, whose changes are written in batches too.
+// RecordMany appends es in order in tx, attributed to the actor in ctx, as
+// Record would one by one: unlinked, in id order, inserted in batches; the
+// chaining job links them like any other entries. For bulk imports, whose
+// changes are written in batches too.
 func (l *Log) RecordMany(ctx context.Context, tx *gorm.DB, es []Entry) error {
 	if len(es) == 0 {
 		return nil
 	}
 	if tx == nil {
 		return l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return l.RecordMany(ctx, tx, es) })
-	}
-	tx = tx.WithContext(ctx)
-	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(724173)").Error; err != nil {
-			return fmt.Errorf("audit: lock: %w", err)
-		}
-	}
-	var last models.AuditEntry
-	if err := tx.Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
-		return fmt.Errorf("audit: reading chain head: %w", err)
 	}
 	a := ActorFrom(ctx)
 	at := time.Now().UTC().Truncate(time.Microsecond)
@@ -148,20 +135,21 @@ func (l *Log) RecordMany(ctx context.Context, tx *gorm.DB, es []Entry) error {
 			}
 			details = string(b)
 		}
-		rows[i] = models.AuditEntry{Seq: last.Seq + 1, At: at, ActorID: a.ID, Actor: a.Label, Action: e.Action, ObjectType: e.ObjectType,
-			ObjectID: e.ObjectID, RequestID: a.RequestID, IP: a.IP, Details: details, PrevHash: last.Hash}
-		rows[i].Hash = Hash(rows[i])
-		last = rows[i]
+		rows[i] = models.AuditEntry{At: at, ActorID: a.ID, Actor: a.Label, Action: e.Action, ObjectType: e.ObjectType,
+			ObjectID: e.ObjectID, RequestID: a.RequestID, IP: a.IP, Details: details}
 	}
-	if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+	if err := tx.WithContext(ctx).CreateInBatches(rows, 500).Error; err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
 	return nil
 }
 
 // Hash computes an entry's link: SHA-256 over the previous hash and a
-// canonical JSON encoding of every other field (time as RFC 3339 in UTC with
-// microseconds, the precision both databases keep).
+// canonical JSON encoding of the entry's chain position (seq) and every
+// recorded field (time as RFC 3339 in UTC with microseconds, the precision
+// both databases keep). The id, the order of arrival, is not part of it.
+// The formula is the one entries were chained with before chaining moved
+// to Link, so entries from before the upgrade verify unchanged.
 func Hash(e models.AuditEntry) string {
 	canon := struct {
 		Seq        int64  `json:"seq"`
@@ -174,58 +162,21 @@ func Hash(e models.AuditEntry) string {
 		RequestID  string `json:"request_id"`
 		IP         string `json:"ip"`
 		Details    string `json:"details"`
-	}{e.Seq, e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), e.ActorID, e.Actor, e.Action, e.ObjectType, e.ObjectID, e.RequestID, e.IP, e.Details}
+	}{deref(e.Seq), e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), e.ActorID, e.Actor, e.Action, e.ObjectType, e.ObjectID, e.RequestID, e.IP, e.Details}
 	b, _ := json.Marshal(canon)
 	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
+	h.Write([]byte(deref(e.PrevHash)))
 	h.Write([]byte{'\n'})
 	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Break describes the first place the chain does not hold.
-type Break struct {
-	Seq    int64
-	Reason string
-}
-
-// Report is the outcome of Verify.
-type Report struct {
-	Checked int64
-	Head    string // hash of the last entry
-	Broken  *Break
-}
-
-// Verify recomputes the whole chain in order and reports the first broken link.
-func (l *Log) Verify(ctx context.Context) (Report, error) {
-	var rep Report
-	prev := ""
-	next := int64(1)
-	for {
-		var batch []models.AuditEntry
-		if err := l.db.WithContext(ctx).Where("seq >= ?", next).Order("seq").Limit(1000).Find(&batch).Error; err != nil {
-			return rep, err
-		}
-		for _, e := range batch {
-			switch {
-			case e.Seq != next:
-				rep.Broken = &Break{Seq: next, Reason: fmt.Sprintf("entry %d is missing (next found is %d)", next, e.Seq)}
-			case e.PrevHash != prev:
-				rep.Broken = &Break{Seq: e.Seq, Reason: "previous-hash link does not match the entry before it"}
-			case Hash(e) != e.Hash:
-				rep.Broken = &Break{Seq: e.Seq, Reason: "entry content does not match its hash (edited after it was written)"}
-			}
-			if rep.Broken != nil {
-				return rep, nil
-			}
-			prev, next = e.Hash, e.Seq+1
-			rep.Checked++
-		}
-		if len(batch) < 1000 {
-			rep.Head = prev
-			return rep, nil
-		}
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
 	}
+	return *p
 }
 
 // Filter selects entries for the admin audit screen.
@@ -235,11 +186,11 @@ type Filter struct {
 	ObjectType string
 	ObjectID   string
 	From, To   time.Time
-	BeforeSeq  int64 // keyset cursor: entries older than this
+	BeforeID   int64 // keyset cursor: entries that arrived before this one
 	Limit      int
 }
 
-// List returns entries newest first matching f, and the cursor for the next page (0 when none).
+// List returns entries newest first (in order of arrival, linked or not) matching f, and the cursor for the next page (0 when none).
 func (l *Log) List(ctx context.Context, f Filter) ([]models.AuditEntry, int64, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
@@ -263,17 +214,17 @@ func (l *Log) List(ctx context.Context, f Filter) ([]models.AuditEntry, int64, e
 	if !f.To.IsZero() {
 		q = q.Where("at < ?", f.To.UTC())
 	}
-	if f.BeforeSeq > 0 {
-		q = q.Where("seq < ?", f.BeforeSeq)
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
 	}
 	var rows []models.AuditEntry
-	if err := q.Order("seq DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Order("id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, 0, err
 	}
 	var next int64
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
-		next = rows[len(rows)-1].Seq
+		next = rows[len(rows)-1].ID
 	}
 	return rows, next, nil
 }

@@ -107,6 +107,13 @@ type Config struct {
 	// record ends (issue 24); see docs/retention.md.
 	RetentionYears int
 
+	// The audit chain (issues 21 and 24; docs/audit.md): how often new
+	// entries are linked, how often the chain head is anchored outside the
+	// database, and the syslog endpoint anchors are also sent to.
+	AuditLinkInterval   time.Duration
+	AuditAnchorInterval time.Duration
+	AuditSyslog         string
+
 	// SiteTitle names the public website (issue 6) in its pages and feeds.
 	SiteTitle string
 
@@ -267,6 +274,9 @@ var Settings = []Setting{
 	{Name: "consent-reminder-days", Env: "STORYKEEP_CONSENT_REMINDER_DAYS", Default: "3,7", Help: "days after sending on which an unopened consent request is emailed again, comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentReminderDays })},
 	{Name: "consent-notice-days", Env: "STORYKEEP_CONSENT_NOTICE_DAYS", Default: "30,7", Help: "days before a consent ends on which the patient is told by email (or staff are asked to post a notice), comma-separated", bind: days(func(c *Config) *[]int { return &c.ConsentNoticeDays })},
 	{Name: "retention-years", Env: "STORYKEEP_RETENTION_YEARS", Default: "6", Help: "years consent evidence (records, requests, certificates, signatures and the media they refer to) is kept after each consent ends; deleting it sooner is refused", bind: integer(func(c *Config) *int { return &c.RetentionYears })},
+	{Name: "audit-link-interval", Env: "STORYKEEP_AUDIT_LINK_INTERVAL", Default: "2s", Help: "how often new audit entries are linked into the hash chain (by one replica at a time)", bind: duration(func(c *Config) *time.Duration { return &c.AuditLinkInterval })},
+	{Name: "audit-anchor-interval", Env: "STORYKEEP_AUDIT_ANCHOR_INTERVAL", Default: "5m", Help: "how often the audit chain's head is written outside the database (an object in the S3 bucket, write-once under Object Lock, or a read-only file in DATA_DIR/anchors; timestamped when TSA_URL is set); the last entries before an anchor can be removed unnoticed for at most this long", bind: duration(func(c *Config) *time.Duration { return &c.AuditAnchorInterval })},
+	{Name: "audit-syslog", Env: "STORYKEEP_AUDIT_SYSLOG", Default: "", Help: "syslog or SIEM endpoint (tcp://host:port or udp://host:port) that also receives each audit anchor as a signed RFC 5424 line; empty sends none", bind: str(func(c *Config) *string { return &c.AuditSyslog })},
 	{Name: "site-title", Env: "STORYKEEP_SITE_TITLE", Default: "Patient stories", Help: "title of the public website of published stories, its feeds and sitemap", bind: str(func(c *Config) *string { return &c.SiteTitle })},
 	{Name: "oidc-issuer", Env: "STORYKEEP_OIDC_ISSUER", Default: "", Help: "OpenID Connect issuer URL of the staff identity provider (Entra ID, Okta, Keycloak…); empty turns single sign-on off", bind: str(func(c *Config) *string { return &c.OIDCIssuer })},
 	{Name: "oidc-client-id", Env: "STORYKEEP_OIDC_CLIENT_ID", Default: "", Help: "client id Storykeep is registered under at the identity provider", bind: str(func(c *Config) *string { return &c.OIDCClientID })},
@@ -440,6 +450,12 @@ func (c *Config) finish(cookieSecure string) error {
 	}
 	if err := c.finishCDN(); err != nil {
 		return err
+	}
+	if c.AuditAnchorInterval < 10*time.Second {
+		return fmt.Errorf("STORYKEEP_AUDIT_ANCHOR_INTERVAL: must be at least 10s, got %s", c.AuditAnchorInterval)
+	}
+	if c.AuditSyslog != "" && !strings.HasPrefix(c.AuditSyslog, "tcp://") && !strings.HasPrefix(c.AuditSyslog, "udp://") {
+		return fmt.Errorf("STORYKEEP_AUDIT_SYSLOG: must be tcp://host:port or udp://host:port, got %q", c.AuditSyslog)
 	}
 	if c.SessionIdleTimeout > c.SessionLifetime {
 		return fmt.Errorf("STORYKEEP_SESSION_IDLE_TIMEOUT (%s) must not be longer than STORYKEEP_SESSION_LIFETIME (%s)", c.SessionIdleTimeout, c.SessionLifetime)

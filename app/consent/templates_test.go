@@ -292,7 +292,11 @@ func TestVersionsIncrementAndActivationRetires(t *testing.T) {
 	if _, err := s.Activate(ctx, v2.ID); !errors.Is(err, ErrNotDraft) {
 		t.Errorf("re-activate = %v, want ErrNotDraft", err)
 	}
-	rep, err := audit.New(s.db).Verify(ctx)
+	log := audit.New(s.db)
+	if _, err := log.Link(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := log.Verify(ctx)
 	if err != nil || rep.Broken != nil || rep.Checked < 7 {
 		t.Errorf("audit: %+v, %v", rep, err)
 	}

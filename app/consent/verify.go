@@ -69,8 +69,8 @@ func (s *Service) FindLink(ctx context.Context, token string) (*models.ConsentRe
 		HasEmail              bool
 	}
 	err := s.read.WithContext(ctx).Table("consent_requests AS r").
-		Select("r.id, r.story_id, r.patient_id, r.signer_kind, r.language, r.status, r.expires_at, r.failures, r.code_expires_at, " +
-			"r.rep_name, r.rep_relationship, r.rep_email_sealed, " +
+		Select("r.id, r.story_id, r.patient_id, r.signer_kind, r.language, r.status, r.expires_at, r.failures, r.code_expires_at, "+
+			"r.rep_name, r.rep_relationship, r.rep_email_sealed, "+
 			// The signer's address, as HasEmail decides it: a named
 			// representative's own, else the patient's.
 			"CASE WHEN r.signer_kind = 'representative' AND r.rep_name <> '' THEN r.rep_email_sealed <> '' ELSE p.email_sealed <> '' END AS has_email").

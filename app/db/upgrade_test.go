@@ -37,12 +37,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	if err := db.MigrateUpTo(ctx, gdb, previousRelease); err != nil {
 		t.Fatal(err)
 	}
-	log := audit.New(gdb)
-	for i := 0; i < 3; i++ {
-		if err := log.Record(ctx, nil, audit.Entry{Action: "story.create", ObjectType: "story", ObjectID: upgradeID, Details: map[string]any{"n": i}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writePreviousReleaseChain(t, gdb, 3)
 	tables := userTables(t, gdb)
 	fillEveryTable(t, gdb, tables)
 	before := map[string]map[string]string{}
@@ -66,7 +61,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			s.Close()
 		}
 	})
-	log = audit.New(gdb)
+	log := audit.New(gdb)
 	if err := db.CheckCurrent(ctx, gdb); err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +90,44 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		}
 	}
 	rep, err := log.Verify(ctx)
-	if err != nil || rep.Broken != nil || rep.Checked < 3 {
+	if err != nil || rep.Broken != nil || rep.Checked != 3 {
 		t.Fatalf("audit verify after the upgrade: %v %+v", err, rep)
+	}
+	// New entries are appended unlinked and linked after the old ones:
+	// one chain across the upgrade.
+	for i := 0; i < 2; i++ {
+		if err := log.Record(ctx, nil, audit.Entry{Action: "story.update", ObjectType: "story", ObjectID: upgradeID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := log.Link(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = log.Verify(ctx)
+	if err != nil || rep.Broken != nil || rep.Checked != 5 || rep.Unlinked != 0 {
+		t.Fatalf("audit verify after new entries: %v %+v", err, rep)
+	}
+	var ids []int64
+	if err := gdb.Model(&models.AuditEntry{}).Order("seq").Pluck("id", &ids).Error; err != nil || fmt.Sprint(ids) != "[1 2 3 4 5]" {
+		t.Fatalf("ids in chain order: %v %v", ids, err)
+	}
+}
+
+// writePreviousReleaseChain appends n entries as the previous release
+// did: each written with its chain position and hashes at once.
+func writePreviousReleaseChain(t *testing.T, gdb *gorm.DB, n int) {
+	t.Helper()
+	prev := ""
+	for i := 1; i <= n; i++ {
+		seq := int64(i)
+		e := models.AuditEntry{Seq: &seq, At: time.Date(2026, 11, 30, 12, 0, i, 123456000, time.UTC), ActorID: "system", Actor: "system",
+			Action: "story.create", ObjectType: "story", ObjectID: upgradeID, Details: fmt.Sprintf(`{"n":%d}`, i), PrevHash: &prev}
+		h := audit.Hash(e)
+		if err := gdb.Exec("INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, request_id, ip, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			seq, e.At, e.ActorID, e.Actor, e.Action, e.ObjectType, e.ObjectID, "", "", e.Details, prev, h).Error; err != nil {
+			t.Fatal(err)
+		}
+		prev = h
 	}
 }
 

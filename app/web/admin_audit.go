@@ -38,7 +38,7 @@ func (s *Server) adminAudit(c echo.Context) error {
 		if err != nil || n < 1 {
 			bad = "The page cursor is not valid; start again from the first page."
 		}
-		f.BeforeSeq = n
+		f.BeforeID = n
 	}
 	status := http.StatusOK
 	if bad != "" {

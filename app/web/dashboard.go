@@ -106,9 +106,9 @@ type tamperedMedia struct {
 // media.tampered). Only ids and times: no patient details.
 func (s *Server) recentTampered(ctx context.Context) ([]tamperedMedia, error) {
 	var rows []models.AuditEntry
-	if err := s.db.WithContext(ctx).Select("seq", "at", "object_id").
+	if err := s.db.WithContext(ctx).Select("id", "at", "object_id").
 		Where("action = ? AND at >= ?", "media.tampered", time.Now().Add(-30*24*time.Hour)).
-		Order("seq DESC").Limit(200).Find(&rows).Error; err != nil {
+		Order("id DESC").Limit(200).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}

@@ -221,7 +221,7 @@ func TestMediaTamperShowsOnAdminDashboard(t *testing.T) {
 	slug := e.publicSlug(t, id)
 	e.env.Client().Get("/p/" + slug + "/img/" + assets[0] + "/x").Expect(http.StatusGone)
 	var a models.AuditEntry
-	e.env.App.DB.Where("action = ?", "media.tampered").Order("seq DESC").Take(&a)
+	e.env.App.DB.Where("action = ?", "media.tampered").Order("id DESC").Take(&a)
 	body := admin.Get("/").Expect(http.StatusOK).Body
 	if !strings.Contains(body, "media-tampered") || a.ObjectID == "" || !strings.Contains(body, a.ObjectID) {
 		t.Fatalf("admin dashboard lacks the tamper notice for %q", a.ObjectID)

@@ -49,7 +49,7 @@ func TestInterviewScheduleNotesAndStatus(t *testing.T) {
 		Contains("This interview is already completed; only a scheduled interview can be marked completed or cancelled.")
 	teller.Post(ivURL+"/status", url.Values{"status": {"scheduled"}}).Expect(http.StatusUnprocessableEntity)
 	var actions []string
-	env.App.DB.Model(&models.AuditEntry{}).Where("object_type = 'interview'").Order("seq").Pluck("action", &actions)
+	env.App.DB.Model(&models.AuditEntry{}).Where("object_type = 'interview'").Order("id").Pluck("action", &actions)
 	if strings.Join(actions, ",") != "interview.schedule,interview.update_notes,interview.complete" {
 		t.Fatalf("audit: %v", actions)
 	}

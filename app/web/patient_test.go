@@ -107,7 +107,7 @@ func TestPatientCreateViewEditAndRoles(t *testing.T) {
 	// Every view, and opening the edit form, is audited; no entry carries PHI.
 	teller.Get("/patients/" + id + "/edit").Expect(http.StatusOK)
 	var views []models.AuditEntry
-	env.App.DB.Where("action = 'patient.view' AND object_id = ?", id).Order("seq").Find(&views)
+	env.App.DB.Where("action = 'patient.view' AND object_id = ?", id).Order("id").Find(&views)
 	if len(views) != 3 || views[1].ActorID != rv.ID || views[2].Details != `{"purpose":"edit"}` {
 		t.Fatalf("patient.view entries: %+v", views)
 	}

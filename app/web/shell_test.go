@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -112,6 +113,18 @@ func TestAuditScreenFiltersAndRecordsSignIns(t *testing.T) {
 	res := admin.Get("/admin/audit?action=session.login").Expect(http.StatusOK)
 	if res.Doc.Find("tbody tr").Length() < 1 || !strings.Contains(res.Text("tbody"), me.Email) {
 		t.Fatalf("sign-in not in audit log: %s", res.Text("tbody"))
+	}
+	// No linker runs in this test: the entry shows it waits to be linked;
+	// once linked, its chain position.
+	if first := res.Doc.Find("tbody tr td").First().Text(); first != "not yet linked" {
+		t.Fatalf("unlinked entry's position cell: %q", first)
+	}
+	if _, err := env.App.Audit.Link(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res = admin.Get("/admin/audit?action=session.login").Expect(http.StatusOK)
+	if first := res.Doc.Find("tbody tr td").First().Text(); first == "not yet linked" || first == "" {
+		t.Fatalf("linked entry's position cell: %q", first)
 	}
 	admin.Get("/admin/audit?from=yesterday").Expect(http.StatusBadRequest).Contains("“From” must be a date like 2026-01-31.")
 	if admin.Get("/admin/audit?object_type=none").Doc.Find("tbody").Text() == "" {

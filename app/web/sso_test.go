@@ -76,7 +76,7 @@ func ssoSignIn(t *testing.T, c *apptest.Client, username string) *apptest.Resp {
 func auditActions(t *testing.T, env *apptest.Env, action string) []models.AuditEntry {
 	t.Helper()
 	var out []models.AuditEntry
-	if err := env.App.DB.Where("action = ?", action).Order("seq").Find(&out).Error; err != nil {
+	if err := env.App.DB.Where("action = ?", action).Order("id").Find(&out).Error; err != nil {
 		t.Fatal(err)
 	}
 	return out

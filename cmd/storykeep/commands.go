@@ -105,7 +105,9 @@ func openServices(ctx context.Context, cfg *config.Config) (*users.Service, *aud
 	}
 	log := audit.New(gdb)
 	svc := users.New(gdb, log, keys, users.Limits{PerAccount: cfg.LoginMaxFailures, PerIP: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow})
-	return svc, log, closeDB, nil
+	// What a command recorded is linked before it exits: no server may be
+	// running to do it.
+	return svc, log, func() { _, _ = log.Link(ctx); closeDB() }, nil
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -212,30 +214,6 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		return nil
 	}
 	return fmt.Errorf("unknown user command %q (create, set-role)", args[0])
-}
-
-func cmdAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: storykeep audit verify")
-	}
-	cfg, err := loadConfig(args[1:], getenv)
-	if err != nil {
-		return err
-	}
-	_, log, closeDB, err := openServices(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	rep, err := log.Verify(ctx)
-	if err != nil {
-		return err
-	}
-	if rep.Broken != nil {
-		return fmt.Errorf("audit chain BROKEN at entry %d: %s (%d entries before it verified)", rep.Broken.Seq, rep.Broken.Reason, rep.Checked)
-	}
-	fmt.Fprintf(stdout, "audit chain OK: %d entries, head %s\n", rep.Checked, rep.Head)
-	return nil
 }
 
 func cmdConfig(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -18,7 +18,9 @@ Usage:
   storykeep migrate up|status [flags]     apply or list database migrations
   storykeep user create --email E --name N --role R [--password-file F]
   storykeep user set-role --email E --role R
-  storykeep audit verify                  recompute the audit hash chain
+  storykeep audit verify                  prove the audit hash chain and compare it with every anchor
+  storykeep audit link|anchor             link waiting audit entries / also write the chain head outside the database, now
+  storykeep audit export --since T        signed JSON Lines of audit entries for a SIEM (verify-export FILE checks one)
   storykeep consent verify FILE.pdf|SHA256 check a consent certificate's seal, digests and status
   storykeep media check [--fix]           find media rows without objects and orphan objects
   storykeep retention list|purge [--yes]|hold|lift|holds  consent evidence past retention; legal holds

@@ -85,7 +85,9 @@ func cmdMedia(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		rep.ObjectsWithoutRows, rep.StagedWithoutUpload, rep.Leftovers, removable = nil, nil, nil, 0
 	}
-	bad, err := disclosure.CheckStored(ctx, gdb, store, audit.New(gdb))
+	log := audit.New(gdb)
+	defer func() { _, _ = log.Link(ctx) }() // what this command recorded, linked before it exits
+	bad, err := disclosure.CheckStored(ctx, gdb, store, log)
 	if err != nil {
 		return err
 	}

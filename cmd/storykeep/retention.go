@@ -71,6 +71,7 @@ func cmdRetention(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	log := audit.New(gdb)
+	defer func() { _, _ = log.Link(ctx) }() // what this command recorded, linked before it exits
 	mediaSvc := assets.New(gdb, store, log, media.Options{})
 	svc := retention.New(gdb, log, store, mediaSvc, cfg.RetentionYears)
 	mediaSvc.Binder = svc
