@@ -32,7 +32,7 @@ func (s *Server) renderRetention(c echo.Context, status int, errs, form map[stri
 		return err
 	}
 	var last models.AuditEntry
-	if err := s.db.WithContext(ctx).Where("action = ?", "retention.due").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("action = ?", "retention.due").Order("id DESC").Limit(1).Find(&last).Error; err != nil {
 		return err
 	}
 	if form == nil {

@@ -39,7 +39,7 @@ func TestOrganisationSettingsAdminOnlyAudited(t *testing.T) {
 		t.Fatalf("saved values not read back: %q", page.Doc.Find("#postal_address").Text())
 	}
 	var a models.AuditEntry
-	if err := e.App.DB.Where("action = ?", "organisation.update").Order("seq DESC").Limit(1).Find(&a).Error; err != nil || !strings.Contains(a.Details, "Mercy General") {
+	if err := e.App.DB.Where("action = ?", "organisation.update").Order("id DESC").Limit(1).Find(&a).Error; err != nil || !strings.Contains(a.Details, "Mercy General") {
 		t.Fatalf("the change is not audited: %v %+v", err, a)
 	}
 }
