@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // IANA zones even where the system has none (distroless images)
 	"unicode/utf8"
@@ -86,16 +87,54 @@ func ErrNotSet(missing []string) error {
 }
 
 // Service reads and saves the profile in the settings table.
+//
+// Every patient page prints the profile (its footer), so a read is kept
+// for cacheTTL: a change saved on this replica shows at once, one saved on
+// another replica within cacheTTL.
 type Service struct {
 	db    *gorm.DB
 	audit *audit.Log
+
+	mu     sync.Mutex
+	cached Profile
+	until  time.Time
 }
+
+// cacheTTL bounds how long a replica prints contact details another
+// replica has since changed.
+const cacheTTL = 5 * time.Second
 
 // New returns the service.
 func New(db *gorm.DB, log *audit.Log) *Service { return &Service{db: db, audit: log} }
 
 // Get returns the profile (empty fields when not set).
 func (s *Service) Get(ctx context.Context) (Profile, error) {
+	now := time.Now()
+	s.mu.Lock()
+	if now.Before(s.until) {
+		p := s.cached
+		s.mu.Unlock()
+		return p, nil
+	}
+	s.mu.Unlock()
+	p, err := s.read(ctx)
+	if err != nil {
+		return p, err
+	}
+	s.mu.Lock()
+	s.cached, s.until = p, now.Add(cacheTTL)
+	s.mu.Unlock()
+	return p, nil
+}
+
+// forget drops the kept profile (after a save).
+func (s *Service) forget() {
+	s.mu.Lock()
+	s.until = time.Time{}
+	s.mu.Unlock()
+}
+
+func (s *Service) read(ctx context.Context) (Profile, error) {
 	var p Profile
 	var rows []models.Setting
 	keys := make([]string, len(fields))
@@ -184,11 +223,12 @@ func (s *Service) Save(ctx context.Context, userID string, p Profile) error {
 	if fe := p.validate(); fe != nil {
 		return fe
 	}
-	old, err := s.Get(ctx)
+	old, err := s.read(ctx)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
+	defer s.forget() // the next read sees what this saved
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var changed []string
 		for _, f := range fields {
