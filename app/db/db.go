@@ -36,7 +36,7 @@ func Open(cfg config.DB) (*gorm.DB, error) {
 		}
 		dsn := cfg.DSN + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 			"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
-		gdb, err = openSQLite(dsn, gcfg)
+		gdb, err = openSQLite(dsn, gcfg, false)
 		if err != nil {
 			return nil, fmt.Errorf("opening SQLite database %s: %w", cfg.DSN, err)
 		}
@@ -74,7 +74,7 @@ func OpenReader(cfg config.DB, conns int) (*gorm.DB, error) {
 	if cfg.Driver != "sqlite" {
 		return nil, nil
 	}
-	gdb, err := openSQLite(cfg.DSN+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_time_format=sqlite", gormConfig())
+	gdb, err := openSQLite(cfg.DSN+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_time_format=sqlite", gormConfig(), true)
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite database %s for reading: %w", cfg.DSN, err)
 	}

@@ -28,15 +28,23 @@ import (
 // With PrepareStmt, GORM's Row() returns an empty row when the prepare
 // fails (a closed database, a bad query) and Scan then panics: read single
 // rows with Rows(), Scan or First instead.
+//
+// The writer handle (one connection) does not use PrepareStmt: GORM's
+// statement cache waits for a statement being prepared while holding its
+// read lock, so a query preparing outside a transaction (waiting for the
+// one connection) and a transaction preparing a new statement (holding the
+// connection, waiting for the cache's write lock) deadlocked every job
+// worker under load (found by the delivery load test; see
+// TestWriterDoesNotDeadlockOnPrepare). The read-only pool keeps it.
 type sqliteDialector struct{ gormsqlite.Dialector }
 
-func openSQLite(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+func openSQLite(dsn string, cfg *gorm.Config, prepare bool) (*gorm.DB, error) {
 	conn, err := msqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
 	pool := sql.OpenDB(conn)
-	cfg.PrepareStmt = true
+	cfg.PrepareStmt = prepare
 	// Compiled statements are per connection; a few hundred distinct
 	// queries cover every page, and rarely used ones are let go.
 	cfg.PrepareStmtMaxSize = 512
