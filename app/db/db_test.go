@@ -55,12 +55,14 @@ func TestSQLiteReaderSeesCommitsAndCannotWrite(t *testing.T) {
 
 // TestSQLiteConstraintErrorsAndPreparedStatements: SQLite's constraint
 // errors reach callers as GORM's (the dialector translates modernc's error
-// codes), and the handle keeps statements prepared.
+// codes), and the read-only pool keeps statements prepared while the
+// one-connection writer does not (TestWriterDoesNotDeadlockOnPrepare).
 func TestSQLiteConstraintErrorsAndPreparedStatements(t *testing.T) {
 	for name, open := range map[string]func(config.DB) (*gorm.DB, error){
 		"writer": db.Open,
 		"reader": func(c config.DB) (*gorm.DB, error) { return db.OpenReader(c, 1) },
 	} {
+		wantPrepared := name == "reader"
 		cfg := config.DB{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "c.db")}
 		if _, err := db.Open(cfg); err != nil {
 			t.Fatal(err)
@@ -69,8 +71,8 @@ func TestSQLiteConstraintErrorsAndPreparedStatements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := g.ConnPool.(*gorm.PreparedStmtDB); !ok {
-			t.Errorf("%s: statements are not kept prepared (%T)", name, g.ConnPool)
+		if _, ok := g.ConnPool.(*gorm.PreparedStmtDB); ok != wantPrepared {
+			t.Errorf("%s: statements kept prepared: %v, want %v (%T)", name, ok, wantPrepared, g.ConnPool)
 		}
 	}
 	w, err := db.Open(config.DB{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "k.db")})

@@ -33,13 +33,13 @@ func TestWriterDoesNotDeadlockOnPrepare(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
+	queries := make(chan error, 2)
 	go func() {
 		done <- gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var n int64
 			if err := tx.Raw("SELECT count(*) FROM t").Scan(&n).Error; err != nil {
 				return err
 			}
-			queries := make(chan error, 2)
 			for i := 0; i < 2; i++ {
 				go func() {
 					var v []string
@@ -50,13 +50,6 @@ func TestWriterDoesNotDeadlockOnPrepare(t *testing.T) {
 			if err := tx.Exec("INSERT INTO t (v) VALUES (?)", fmt.Sprint("x")).Error; err != nil {
 				return err
 			}
-			go func() {
-				for i := 0; i < 2; i++ {
-					if err := <-queries; err != nil {
-						t.Errorf("query: %v", err)
-					}
-				}
-			}()
 			return nil
 		})
 	}()
@@ -67,5 +60,15 @@ func TestWriterDoesNotDeadlockOnPrepare(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the transaction is stuck: the writer handle deadlocked on its statement cache")
+	}
+	for i := 0; i < 2; i++ {
+		select {
+		case err := <-queries:
+			if err != nil {
+				t.Fatalf("query: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a query waiting for the writer never ran")
+		}
 	}
 }
