@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"path"
 
-	"gorm.io/gorm"
-
 	"github.com/storykeep/storykeep/app/apperr"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/channels"
@@ -53,8 +51,8 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 			continue
 		}
 		// The short link is made only for a channel the gate allows.
-		var code string
-		if err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { code, err = s.ensureCode(ctx, tx, st.ID, ch); return err }); err != nil {
+		code, err := s.ensureCode(ctx, s.db, st.ID, ch)
+		if err != nil {
 			return err
 		}
 		p.Link = s.publicURL + "/s/" + code

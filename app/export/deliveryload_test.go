@@ -27,6 +27,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -41,6 +44,7 @@ import (
 	"github.com/storykeep/storykeep/app/stories"
 	"github.com/storykeep/storykeep/app/workflow"
 	"github.com/storykeep/storykeep/models"
+	"gorm.io/gorm"
 )
 
 const replicaEnv = "STORYKEEP_DELIVERY_REPLICA"
@@ -62,6 +66,14 @@ func runReplica() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// STORYKEEP_BENCH_PROFILE=DIR writes each replica's CPU profile there
+	// (cpu-<replica id>.pprof), for finding where a run's time goes.
+	if dir := os.Getenv("STORYKEEP_BENCH_PROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, "cpu-"+os.Getenv("STORYKEEP_REPLICA_ID")+".pprof"))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+		}
+	}
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "replica:", err)
@@ -69,6 +81,9 @@ func runReplica() int {
 	}
 	defer a.Close()
 	a.Export.Gate = stories.ApprovalGate{Consent: allowAll{}, Stories: a.Stories}
+	if os.Getenv("STORYKEEP_BENCH_QUERIES") != "" {
+		defer countQueries(a.DB)()
+	}
 	ready := make(chan string, 1)
 	go func() { fmt.Println("READY", <-ready) }()
 	if err := a.Serve(ctx, ready); err != nil {
@@ -334,4 +349,44 @@ func BenchmarkDeliveryLoad(b *testing.B) {
 	b.Run("replicas=2", func(b *testing.B) { deliveryRun(b, 2, "") })
 	b.Run("replicas=2/kill-9", func(b *testing.B) { deliveryRun(b, 2, "kill") })
 	b.Run("replicas=2/sigterm", func(b *testing.B) { deliveryRun(b, 2, "term") })
+}
+
+// countQueries counts the statements db runs, by their text, and returns a
+// function printing the tally to stderr (STORYKEEP_BENCH_QUERIES=1: where a
+// delivery's database round trips go).
+func countQueries(db *gorm.DB) func() {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	count := func(tx *gorm.DB) {
+		q := tx.Statement.SQL.String()
+		if len(q) > 110 {
+			q = q[:110]
+		}
+		mu.Lock()
+		seen[q]++
+		mu.Unlock()
+	}
+	cb := db.Callback()
+	_ = cb.Query().After("gorm:query").Register("bench:count", count)
+	_ = cb.Create().After("gorm:create").Register("bench:count", count)
+	_ = cb.Update().After("gorm:update").Register("bench:count", count)
+	_ = cb.Delete().After("gorm:delete").Register("bench:count", count)
+	_ = cb.Raw().After("gorm:raw").Register("bench:count", count)
+	_ = cb.Row().After("gorm:row").Register("bench:count", count)
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		type kv struct {
+			q string
+			n int
+		}
+		var all []kv
+		for q, n := range seen {
+			all = append(all, kv{q, n})
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n })
+		for _, e := range all {
+			fmt.Fprintf(os.Stderr, "QUERIES %6d %s\n", e.n, e.q)
+		}
+	}
 }

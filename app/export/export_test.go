@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -384,5 +388,41 @@ func TestTakedownOfAPostAlreadyGone(t *testing.T) {
 	}
 	if !f.audited(t, "delivery.deleted") || !f.audited(t, "story.takedown") {
 		t.Fatal("takedown not audited")
+	}
+}
+
+// A takedown that arrives while the post is in flight (the receiver has it,
+// the result is not recorded yet) is seen when the result is recorded: the
+// post is deleted at once, not left up.
+func TestTakedownArrivingWhileThePostIsInFlight(t *testing.T) {
+	f := setup(t, map[string]string{"mastodon": "Hello."})
+	var mu sync.Mutex
+	var kinds []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		mu.Lock()
+		kinds = append(kinds, fmt.Sprint(p["type"]))
+		first := len(kinds) == 1
+		mu.Unlock()
+		if first {
+			// The patient revokes while the network holds the post.
+			if err := f.svc.Takedown(f.ctx, f.story.ID, "consent revoked"); err != nil {
+				t.Error(err)
+			}
+		}
+		fmt.Fprint(w, `{"id":"remote-1"}`)
+	}))
+	defer srv.Close()
+	f.account(t, "mastodon", export.AccountInput{Method: models.MethodWebhook, URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))})
+	if _, err := f.svc.Schedule(f.ctx, f.publisher, f.story.ID, []string{"mastodon"}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	f.drain(t)
+	d := f.delivery(t, "mastodon")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kinds) != 2 || d.State != models.DeliveryDeleted || d.TakedownReason != "consent revoked" {
+		t.Fatalf("requests %v, delivery %s %q (want the post, then its deletion)", kinds, d.State, d.LastError)
 	}
 }
