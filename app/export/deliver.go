@@ -85,12 +85,15 @@ func (s *Service) HandleDeliver(ctx context.Context, job *models.Job) error {
 	if err := s.sent(ctx, d, acct.Method, ref); err != nil {
 		return err
 	}
-	s.markPublished(ctx, d)
+	if st.Stage == string(workflow.Approved) {
+		s.markPublished(ctx, d)
+	}
 	return nil
 }
 
 // markPublished moves a story still "approved" to "published" once a
-// scheduled post has gone out. The post is out whatever happens here, so a
+// scheduled post has gone out (HandleDeliver asks only when the story was
+// approved as the delivery began, not when already published). The post is out whatever happens here, so a
 // refusal (another delivery got there first) is only logged: retrying the
 // delivery would not post again. The publisher who scheduled the post is
 // named as the one who published.

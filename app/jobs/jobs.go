@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -214,28 +215,93 @@ func Decode(j *models.Job, v any) error {
 type kinds struct{ In, NotIn []string }
 
 // claim reserves the next due job (or one whose lease ran out) for this worker.
+//
+// It costs a few index probes however long the backlog: for each kind the
+// lane takes, the oldest due job of that kind, read in order from
+// jobs_claim_idx (status, kind, run_at, id); and the job whose lease ran out
+// longest ago (jobs_lease_idx); the oldest of those is taken. One query
+// with an OR across both, as before, read and sorted every due job on each
+// claim (1 ms of database time with 3,000 queued deliveries).
 func (q *Queue) claim(ctx context.Context, k kinds) (*models.Job, error) {
 	now := q.now()
 	until := now.Add(q.Lease)
-	lock := ""
-	if q.db.Dialector.Name() == "postgres" {
-		lock = " FOR UPDATE SKIP LOCKED"
+	list := q.kindsOf(k)
+	if len(list) > 0 {
+		j, err := q.claimWhere(ctx, q.claimKinds(list, now), now, until)
+		if j != nil || err != nil {
+			return j, err
+		}
 	}
-	filter, args := "", []any{models.JobRunning, q.worker, until, now, models.JobPending, now, models.JobRunning, now}
 	if len(k.In) > 0 {
-		filter, args = " AND kind IN ?", append(args, k.In)
-	} else if len(k.NotIn) > 0 {
-		filter, args = " AND kind NOT IN ?", append(args, k.NotIn)
+		return nil, nil
 	}
+	// A lane without named kinds also takes jobs no handler knows (to fail
+	// them, as before); they are rare, so the full scan runs only when the
+	// lane has nothing else to do.
+	filter, args := "", []any{models.JobPending, now, models.JobRunning, now}
+	if exclude := append(slices.Clone(k.NotIn), list...); len(exclude) > 0 {
+		filter, args = " AND kind NOT IN ?", append(args, exclude)
+	}
+	return q.claimWhere(ctx, subquery{`SELECT id FROM jobs WHERE ((status = ? AND run_at <= ?) OR (status = ? AND locked_until < ?))` + filter +
+		` ORDER BY run_at, id LIMIT 1` + q.lock(), args}, now, until)
+}
+
+// subquery is SQL choosing one job id, with its arguments.
+type subquery struct {
+	sql  string
+	args []any
+}
+
+func (q *Queue) lock() string {
+	if q.db.Dialector.Name() == "postgres" {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// claimKinds chooses the oldest due job of any of list's kinds, or the
+// one of theirs whose lease ran out longest ago.
+func (q *Queue) claimKinds(list []string, now time.Time) subquery {
+	var b strings.Builder
+	args := make([]any, 0, 3*len(list)+3)
+	b.WriteString("SELECT id FROM (SELECT id, run_at FROM (SELECT id, run_at FROM jobs WHERE status = ? AND locked_until < ? AND kind IN ? ORDER BY locked_until LIMIT 1" + q.lock() + ") l")
+	args = append(args, models.JobRunning, now, list)
+	for i, kind := range list {
+		fmt.Fprintf(&b, " UNION ALL SELECT id, run_at FROM (SELECT id, run_at FROM jobs WHERE status = ? AND kind = ? AND run_at <= ? ORDER BY run_at, id LIMIT 1%s) p%d", q.lock(), i)
+		args = append(args, models.JobPending, kind, now)
+	}
+	b.WriteString(") c ORDER BY run_at, id LIMIT 1")
+	return subquery{b.String(), args}
+}
+
+// claimWhere reserves the job pick chooses.
+func (q *Queue) claimWhere(ctx context.Context, pick subquery, now, until time.Time) (*models.Job, error) {
 	var jobs []models.Job
+	args := append([]any{models.JobRunning, q.worker, until, now}, pick.args...)
 	err := q.db.WithContext(ctx).Raw(`UPDATE jobs SET status = ?, locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id = (SELECT id FROM jobs WHERE ((status = ? AND run_at <= ?) OR (status = ? AND locked_until < ?))`+filter+`
-		            ORDER BY run_at, id LIMIT 1`+lock+`)
-		RETURNING *`, args...).Scan(&jobs).Error
+		WHERE id = (`+pick.sql+`) RETURNING *`, args...).Scan(&jobs).Error
 	if err != nil || len(jobs) == 0 {
 		return nil, err
 	}
 	return &jobs[0], nil
+}
+
+// kindsOf lists the kinds a lane claims: its own, or for a lane without
+// named kinds every kind with a handler that no other lane names.
+func (q *Queue) kindsOf(k kinds) []string {
+	if len(k.In) > 0 {
+		return k.In
+	}
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	out := make([]string, 0, len(q.handlers))
+	for kind := range q.handlers {
+		if !slices.Contains(k.NotIn, kind) {
+			out = append(out, kind)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // RunOnce claims and runs one due job of any kind. It reports whether there was one.

@@ -412,17 +412,36 @@ func (s *Service) load(tx *gorm.DB, id string) (*models.Story, error) {
 	if st.ID == "" {
 		return nil, ErrNotFound
 	}
-	if err := tx.Model(&models.StoryTag{}).Where("story_id = ?", id).Order("tag").Pluck("tag", &st.Tags).Error; err != nil {
+	// Tags, channels and collaborators in one round trip: a story is
+	// loaded for every page about it and every delivery.
+	rows, err := tx.Raw(`SELECT 't', tag FROM story_tags WHERE story_id = ?
+		UNION ALL SELECT 'c', channel FROM story_channels WHERE story_id = ?
+		UNION ALL SELECT 'u', user_id FROM story_collaborators WHERE story_id = ?
+		ORDER BY 1, 2`, id, id, id).Rows()
+	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
+	st.Tags, st.Collaborators = []string{}, []string{}
 	var chans []string
-	if err := tx.Model(&models.StoryChannel{}).Where("story_id = ?", id).Pluck("channel", &chans).Error; err != nil {
+	for rows.Next() {
+		var what, v string
+		if err := rows.Scan(&what, &v); err != nil {
+			return nil, err
+		}
+		switch what {
+		case "t":
+			st.Tags = append(st.Tags, v)
+		case "c":
+			chans = append(chans, v)
+		case "u":
+			st.Collaborators = append(st.Collaborators, v)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	st.Channels = orderChannels(chans)
-	if err := tx.Model(&models.StoryCollaborator{}).Where("story_id = ?", id).Order("user_id").Pluck("user_id", &st.Collaborators).Error; err != nil {
-		return nil, err
-	}
 	return &st, nil
 }
 
