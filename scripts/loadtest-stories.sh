@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load test for the story list and search (issue 3's target: p99 under 25 ms
-# at 50 concurrent requests over 100,000 stories). It seeds stories through
+# at 50 concurrent requests over 100,000 stories), as a reviewer (the first
+# set of URLs), then as a storyteller, a publisher and an admin, each seeing
+# only the stories their role may (issue 20). It seeds stories through
 # the real services (`storykeep demo`), starts `storykeep serve`, signs in,
 # and runs wrk against filtered lists and full-text searches.
 #
@@ -40,8 +42,11 @@ sk="$work/storykeep"
 "$sk" migrate up >/dev/null
 echo "== seeding $STORIES stories (${LOAD_DB:-sqlite})"
 # --no-showcase: the bulk stories only, the data set earlier figures were
-# measured on (the staged showcase adds a dozen stories and demo staff).
-"$sk" demo --stories "$STORIES" --no-showcase
+# measured on (the staged showcase adds a dozen stories). --demo gives the
+# demo staff (one per role; the storyteller owns every bulk story) the
+# documented password, so the role-scoped lists below can sign in as them.
+"$sk" demo --stories "$STORIES" --no-showcase --demo > "$work/demo.out"
+grep '^Created' "$work/demo.out"
 printf 'load test password 1' > "$work/pw"
 "$sk" user create --email load@hospital.test --name "Load Test" --role reviewer --password-file "$work/pw" >/dev/null
 
@@ -51,21 +56,27 @@ STORYKEEP_MAX_REQUESTS_PER_IP=100000 "$sk" serve > "$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.2; done
 
-jar="$work/cookies"
-curl -fs -c "$jar" "$base/login" >/dev/null
-csrf=$(awk '$6=="storykeep_csrf"{print $7}' "$jar")
-curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "_csrf=$csrf" --data-urlencode "email=load@hospital.test" \
-  --data-urlencode "password=load test password 1" "$base/login"
-session=$(awk '$6=="storykeep_session"{print $7}' "$jar")
-[ -n "$session" ] || { echo "sign-in failed"; cat "$work/serve.log"; exit 1; }
+# signin EMAIL PASSWORD prints a session cookie's value.
+signin() {
+  local jar="$work/cookies.$1" csrf session
+  curl -fs -c "$jar" "$base/login" >/dev/null
+  csrf=$(awk '$6=="storykeep_csrf"{print $7}' "$jar")
+  curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "_csrf=$csrf" --data-urlencode "email=$1" \
+    --data-urlencode "password=$2" "$base/login"
+  session=$(awk '$6=="storykeep_session"{print $7}' "$jar")
+  [ -n "$session" ] || { echo "sign-in as $1 failed" >&2; cat "$work/serve.log" >&2; exit 1; }
+  echo "$session"
+}
+session=$(signin load@hospital.test "load test password 1")
 
 summary="$work/summary"
 # What Chromium asks for: pages go out compressed, as browsers get them
 # (ACCEPT=identity measures them uncompressed).
 ACCEPT=${ACCEPT:-gzip, deflate, br, zstd}
 run() {
-  local label=$1 path=$2 out
-  curl -fs -o /dev/null -b "storykeep_session=$session" "$base$path" || { echo "$path does not answer 200"; exit 1; }
+  local label=$1 path=$2 out code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -b "storykeep_session=$session" "$base$path")
+  [ "$code" = 200 ] || { echo "$path answers $code, not 200"; exit 1; }
   echo "== $label: GET $path ($CONNS connections, $DURATION)"
   out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: storykeep_session=$session" -H "Accept-Encoding: $ACCEPT" "$base$path")
   echo "$out" | grep -E "Requests/sec|Latency  |^ +(50|75|90|99)%|Non-2xx|Socket errors"
@@ -96,6 +107,20 @@ run "patient chooser: a name search" "/stories/choose-patient?for=list&q=lop"
 # A name no patient has: the demo's 40 first and 40 family names make every
 # search above find a page quickly; a hospital's rarer names do not.
 run "patient chooser: an unknown name" "/stories/choose-patient?for=list&q=zyx"
+
+# Minimum necessary (issue 20): each role lists and searches only what it
+# may see. The reviewer above sees in review and later; here the storyteller
+# who owns every bulk story (their own stories, or ones they collaborate
+# on), the publisher (approved and later) and an admin (everything).
+demo_pw="storykeep demo only"
+reviewer_session=$session
+for role in storyteller publisher admin; do
+  session=$(signin "$role@demo.storykeep.test" "$demo_pw")
+  run "$role: list, first page" "/stories"
+  run "$role: search" "/stories?q=transplant"
+  run "$role: search + tag" "/stories?q=transplant&tag=cardiology"
+done
+session=$reviewer_session
 
 echo
 echo "== summary (${LOAD_DB:-sqlite}, $STORIES stories, $CONNS connections, $DURATION per URL; target: p99 under 25 ms)"
