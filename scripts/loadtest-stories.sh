@@ -59,8 +59,9 @@ for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.2; 
 # signin EMAIL PASSWORD prints a session cookie's value.
 signin() {
   local jar="$work/cookies.$1" csrf session
-  curl -fs -c "$jar" "$base/login" >/dev/null
-  csrf=$(awk '$6=="storykeep_csrf"{print $7}' "$jar")
+  # The form's token, not the cookie's: the form carries it masked and
+  # bound to the pre-sign-in session.
+  csrf=$(curl -fs -c "$jar" "$base/login" | grep -o 'name="_csrf" value="[^"]*"' | sed 's/.*value="//; s/"$//')
   curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "_csrf=$csrf" --data-urlencode "email=$1" \
     --data-urlencode "password=$2" "$base/login"
   session=$(awk '$6=="storykeep_session"{print $7}' "$jar")

@@ -1146,3 +1146,51 @@ func TestCreateManyWritesWhatCreateWrites(t *testing.T) {
 		t.Fatalf("a refused batch wrote %d stories", after-before)
 	}
 }
+
+// TestAuthorOfManySearchStartsFromTheWords (issue 20, minimum necessary): a
+// storyteller who owns many stories searches only theirs, and on SQLite the
+// full-text index drives the search (newest match first, a page at a time)
+// rather than the owner index, which would ask the full-text index about
+// every one of the author's stories (the load test's storyteller owns all
+// 100,000).
+func TestAuthorOfManySearchStartsFromTheWords(t *testing.T) {
+	f := newFixture(t, nil)
+	defer stories.ForcePlans(f.svc, true)() // the author counts as an author of many
+	var ins []stories.Input
+	for i := range 200 {
+		in := f.input(fmt.Sprintf("Back at work, part %d", i))
+		if i%50 == 0 {
+			in.Body = "A kidney transplant changed everything."
+		}
+		ins = append(ins, in)
+	}
+	if err := f.svc.CreateMany(f.ctx, f.teller, ins); err != nil {
+		t.Fatal(err)
+	}
+	// With statistics, as the nightly job and the demo leave them, SQLite
+	// costs the owner index as the cheaper start.
+	if err := f.db.Exec("ANALYZE").Error; err != nil {
+		t.Fatal(err)
+	}
+	fl := stories.Filter{Query: "transplant", AuthorID: f.teller.UserID}
+	p, err := f.svc.List(f.ctx, fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Rows) != 4 {
+		t.Fatalf("author's search found %d stories, want 4", len(p.Rows))
+	}
+	if p, err := f.svc.List(f.ctx, stories.Filter{Query: "transplant", AuthorID: f.review.UserID}); err != nil || len(p.Rows) != 0 {
+		t.Fatalf("another user's search: %v, %v; want none", p, err)
+	}
+	if f.db.Dialector.Name() == "postgres" {
+		return
+	}
+	plan, err := stories.QueryPlan(f.svc, fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) == 0 || !strings.HasPrefix(plan[0], "SCAN stories_fts VIRTUAL TABLE") {
+		t.Fatalf("SQLite must start from the full-text matches, not the author's stories:\n%s", strings.Join(plan, "\n"))
+	}
+}
