@@ -50,6 +50,9 @@ func GoMigrations(dialect string) []*goose.Migration {
 		goose.NewGoMigration(150, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return revokeTokensHashOnly(ctx, tx, dialect)
 		}}, nil),
+		goose.NewGoMigration(181, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx, storySearchStage(dialect)...)
+		}}, nil),
 	}
 }
 

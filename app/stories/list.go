@@ -154,11 +154,51 @@ func (s *Service) listQuery(ctx context.Context, f Filter) (q *gorm.DB, search, 
 	case search:
 		order = "stories.id DESC"
 	}
+	if len(f.Stages) > 1 && (!search || !sqlite) {
+		q, err = s.perStage(ctx, f, table, cols, order, search)
+		return q, search, sqlite, err
+	}
 	q, err = s.applyFilter(s.read.WithContext(ctx).Table(table).Select(cols), f, search)
 	if err != nil {
 		return nil, false, false, err
 	}
 	return q.Order(order + limitClause(f.Limit+1)), search, sqlite, nil
+}
+
+// perStage lists several stages at once (a reviewer's or a publisher's
+// list: minimum necessary, issue 20) as one ordered walk of the stage index
+// per stage, each stopping after a page, merged. A single walk of the
+// recency index testing each story's stage read every story when the
+// stages were rare (700 ms p99 on PostgreSQL over 100,000 drafts), and
+// neither database can walk one index in order across several stages. A
+// PostgreSQL search does the same on story_search's stage index (migration
+// 181), newest story first.
+func (s *Service) perStage(ctx context.Context, f Filter, table, cols, order string, search bool) (*gorm.DB, error) {
+	var b strings.Builder
+	args := make([]any, 0, len(f.Stages))
+	b.WriteString("SELECT * FROM (")
+	for i, st := range f.Stages {
+		one := f
+		one.Stages = []string{st}
+		q, err := s.applyFilter(s.read.WithContext(ctx).Table(table).Select(cols), one, search)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "SELECT * FROM (?) s%d", i)
+		args = append(args, q.Order(order+limitClause(f.Limit+1)))
+	}
+	// By position: a list's order is updated_at (the sixth column; on
+	// SQLite read as text, whose order is the stored order) then id (the
+	// first); a search's is the story id, newest first.
+	merged := ") u ORDER BY 6 DESC, 1 DESC"
+	if search {
+		merged = ") u ORDER BY 1 DESC"
+	}
+	b.WriteString(merged + limitClause(f.Limit+1))
+	return s.read.WithContext(ctx).Raw(b.String(), args...), nil
 }
 
 // applyFilter adds f's conditions; search says whether f.Query has terms,
@@ -178,10 +218,17 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 		with = &alongside{sqlite: !pg}
 	}
 	if len(f.Stages) > 0 {
+		// The stages are written into the SQL, as the limit is (see
+		// limitClause): a stage as a parameter got PostgreSQL's generic
+		// plan, costed for a stage as common as the average one, which
+		// walks the recency index testing each story's stage; for a rare
+		// stage that read every story (130 ms for a reviewer's empty list
+		// over 100,000 drafts).
+		in := stageList(f.Stages)
 		if search && pg {
-			with.where = append(with.where, cond{"ss.stage IN ?", []any{f.Stages}})
+			with.where = append(with.where, cond{"ss.stage IN " + in, nil})
 		} else {
-			q = q.Where("stories.stage IN ?", f.Stages)
+			q = q.Where("stories.stage IN " + in)
 		}
 	}
 	if f.OwnerID != "" {
@@ -289,6 +336,31 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 		q = q.Where(c.sql, c.args...)
 	}
 	return q, nil
+}
+
+// stageList is stages as an SQL list of literals. A stage is a workflow
+// stage's name (lower-case letters and underscores); anything else becomes
+// ”, which no story has.
+func stageList(stages []string) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, st := range stages {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		ok := st != ""
+		for _, r := range st {
+			if (r < 'a' || r > 'z') && r != '_' {
+				ok = false
+			}
+		}
+		if !ok {
+			st = ""
+		}
+		b.WriteString("'" + st + "'")
+	}
+	b.WriteByte(')')
+	return b.String()
 }
 
 // fewAuthored says whether userID owns or collaborates on fewer than

@@ -290,3 +290,42 @@ func TestPublicUnpublishedAndDenyAll(t *testing.T) {
 		t.Fatal("publishing must record the publication")
 	}
 }
+
+// TestPublicImageConditional (issue 23): a picture answers 304 to a client
+// holding its bytes (If-None-Match with its ETag), keeping the cache rule of
+// its address (versioned: immutable; plain: no-cache), and answers 410, not
+// 304, once the patient no longer allows it.
+func TestPublicImageConditional(t *testing.T) {
+	env := apptest.New(t)
+	gate := withGate(env, website.NameFull)
+	_, asset := publishedStory(t, env)
+	c := env.Client()
+	src := c.Get("/p/walks-again").Expect(http.StatusOK).Doc.Find("figure img").AttrOr("src", "")
+	if !strings.Contains(src, "?v=") {
+		t.Fatalf("picture address %q is not versioned", src)
+	}
+	first := c.Get(src).Expect(http.StatusOK)
+	etag := first.Header.Get("ETag")
+	if !strings.HasPrefix(etag, `"`) {
+		t.Fatalf("picture ETag %q", etag)
+	}
+	ask := func(path, inm string) *apptest.Resp {
+		req, _ := http.NewRequest(http.MethodGet, env.Server.URL+path, nil)
+		req.Header.Set("If-None-Match", inm)
+		return c.Do(req)
+	}
+	plain := "/p/walks-again/img/" + asset + "/instagram-square"
+	for path, cc := range map[string]string{src: "public, max-age=31536000, immutable", plain: "no-cache"} {
+		res := ask(path, etag).Expect(http.StatusNotModified)
+		if res.Body != "" || res.Header.Get("Cache-Control") != cc || res.Header.Get("ETag") != etag {
+			t.Fatalf("%s: 304 with body %q, Cache-Control %q, ETag %q; want no body, %q", path, res.Body, res.Header.Get("Cache-Control"), res.Header.Get("ETag"), cc)
+		}
+		ask(path, `"other"`).Expect(http.StatusOK)
+	}
+	gate.set(false, website.NameFull) // the patient revoked
+	for _, path := range []string{src, plain} {
+		if res := ask(path, etag); res.Status != http.StatusGone {
+			t.Fatalf("%s after revocation: %d, want 410 even to a client holding the picture", path, res.Status)
+		}
+	}
+}
