@@ -299,6 +299,18 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 			join := "JOIN"
 			if f.PatientID != "" || fewAuthor { // likewise an author's few stories
 				join = "CROSS JOIN"
+			} else if len(f.Stages) > 0 {
+				// Likewise stages holding few stories (a reviewer's or a
+				// publisher's search when little is in review or later):
+				// walking a common term's matches to find none read them
+				// all (750 ms p99 over 100,000 drafts).
+				few, err := s.fewInStages(q.Statement.Context, f.Stages)
+				if err != nil {
+					return nil, err
+				}
+				if few {
+					join = "CROSS JOIN"
+				}
 			}
 			q = q.Joins(join+" stories_fts ON stories_fts.rowid = stories.rowid").Where("stories_fts MATCH ?", ftsQuery(terms, prefix, with.tokens...))
 		}
@@ -336,6 +348,14 @@ func (s *Service) applyFilter(q *gorm.DB, f Filter, search bool) (*gorm.DB, erro
 		q = q.Where(c.sql, c.args...)
 	}
 	return q, nil
+}
+
+// fewInStages says whether fewer than broadSearch stories are in stages,
+// counted through the stage index.
+func (s *Service) fewInStages(ctx context.Context, stages []string) (bool, error) {
+	var n int64
+	err := s.read.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM stories WHERE stage IN "+stageList(stages)+" LIMIT ?) x", broadSearch).Scan(&n).Error
+	return n < broadSearch, err
 }
 
 // stageList is stages as an SQL list of literals. A stage is a workflow
