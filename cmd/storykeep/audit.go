@@ -15,7 +15,6 @@ import (
 	"github.com/storykeep/storykeep/app"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/config"
-	"github.com/storykeep/storykeep/app/db"
 )
 
 const auditUsage = `usage:
@@ -102,18 +101,11 @@ func cmdAudit(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "export OK: %d entries, signed by the seal key, every hash and link holds\n", n)
 		return nil
 	}
-	gdb, err := app.OpenDB(cfg)
+	gdb, closeDB, err := openCurrentDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if s, err := gdb.DB(); err == nil {
-			s.Close()
-		}
-	}()
-	if err := db.CheckCurrent(ctx, gdb); err != nil {
-		return err
-	}
+	defer closeDB()
 	log := audit.New(gdb)
 	switch sub {
 	case "verify":

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/storykeep/storykeep/app"
-	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/storage"
 )
 
@@ -60,18 +59,11 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	gdb, err := app.OpenDB(cfg)
+	gdb, closeDB, err := openCurrentDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if s, err := gdb.DB(); err == nil {
-			s.Close()
-		}
-	}()
-	if err := db.CheckCurrent(ctx, gdb); err != nil {
-		return err
-	}
+	defer closeDB()
 	// The database first: objects are written before the rows that name
 	// them, so every row in this copy finds its object below. An upload that
 	// lands in between leaves an orphan object, which `media check --fix`

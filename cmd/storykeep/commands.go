@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/storykeep/storykeep/app"
 	"github.com/storykeep/storykeep/app/audit"
 	"github.com/storykeep/storykeep/app/auth"
@@ -82,20 +84,29 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	return a.Serve(ctx, nil)
 }
 
-// openServices opens the database (migrated and current) and the services
-// commands need, without the web server.
-func openServices(ctx context.Context, cfg *config.Config) (*users.Service, *audit.Log, func(), error) {
-	gdb, err := app.OpenDB(cfg)
-	if err != nil {
-		return nil, nil, nil, err
+// openCurrentDB opens the database for a command and checks that it is
+// migrated to this release's schema; closeDB closes it.
+func openCurrentDB(ctx context.Context, cfg *config.Config) (gdb *gorm.DB, closeDB func(), err error) {
+	if gdb, err = app.OpenDB(cfg); err != nil {
+		return nil, nil, err
 	}
-	closeDB := func() {
+	closeDB = func() {
 		if s, err := gdb.DB(); err == nil {
 			s.Close()
 		}
 	}
 	if err := db.CheckCurrent(ctx, gdb); err != nil {
 		closeDB()
+		return nil, nil, err
+	}
+	return gdb, closeDB, nil
+}
+
+// openServices opens the database (migrated and current) and the services
+// commands need, without the web server.
+func openServices(ctx context.Context, cfg *config.Config) (*users.Service, *audit.Log, func(), error) {
+	gdb, closeDB, err := openCurrentDB(ctx, cfg)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	keys, err := crypto.LoadOrCreate(cfg.EncryptionKeys, cfg.DataDir+"/keys")

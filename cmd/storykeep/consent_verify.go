@@ -24,13 +24,11 @@ func cmdConsent(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	gdb, err := app.OpenDB(cfg)
+	gdb, closeDB, err := openCurrentDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if sqlDB, err := gdb.DB(); err == nil {
-		defer sqlDB.Close()
-	}
+	defer closeDB()
 	store, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"github.com/storykeep/storykeep/app"
 	"github.com/storykeep/storykeep/app/assets"
 	"github.com/storykeep/storykeep/app/audit"
-	"github.com/storykeep/storykeep/app/db"
 	"github.com/storykeep/storykeep/app/disclosure"
 	"github.com/storykeep/storykeep/app/media"
 )
@@ -43,18 +42,11 @@ func cmdMedia(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	gdb, err := app.OpenDB(cfg)
+	gdb, closeDB, err := openCurrentDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if s, err := gdb.DB(); err == nil {
-			s.Close()
-		}
-	}()
-	if err := db.CheckCurrent(ctx, gdb); err != nil {
-		return err
-	}
+	defer closeDB()
 	store, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
