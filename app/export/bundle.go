@@ -51,7 +51,7 @@ func (s *Service) WriteBundle(ctx context.Context, id string, w io.Writer) error
 			continue
 		}
 		// The short link is made only for a channel the gate allows.
-		code, err := s.ensureCode(ctx, s.db, st.ID, ch)
+		code, err := s.ensureCode(ctx, st.ID, ch)
 		if err != nil {
 			return err
 		}

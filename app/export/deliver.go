@@ -55,7 +55,7 @@ func (s *Service) HandleDeliver(ctx context.Context, job *models.Job) error {
 		return s.refuse(ctx, d, refusal)
 	}
 	// The short link exists only once the gate has allowed the post.
-	code, err := s.ensureCode(ctx, s.db, d.StoryID, d.Channel)
+	code, err := s.ensureCode(ctx, d.StoryID, d.Channel)
 	if err != nil {
 		return err
 	}
@@ -93,9 +93,9 @@ func (s *Service) HandleDeliver(ctx context.Context, job *models.Job) error {
 
 // markPublished moves a story still "approved" to "published" once a
 // scheduled post has gone out (HandleDeliver asks only when the story was
-// approved as the delivery began, not when already published). The post is out whatever happens here, so a
-// refusal (another delivery got there first) is only logged: retrying the
-// delivery would not post again. The publisher who scheduled the post is
+// approved as the delivery began, not when already published). The post is
+// out whatever happens here, so a refusal (another delivery got there
+// first) is only logged: retrying the delivery would not post again. The publisher who scheduled the post is
 // named as the one who published.
 func (s *Service) markPublished(ctx context.Context, d *models.Delivery) {
 	// Only the stage is needed: reading the whole story again (four

@@ -198,6 +198,13 @@ func TestWebhookSignedThenReceiverDownGoesToDeadLetter(t *testing.T) {
 	if d := f.delivery(t, "linkedin"); d.State != models.DeliverySent || d.ExternalID != "buf-1" {
 		t.Fatalf("after retry %s %q", d.State, d.LastError)
 	}
+	// Every attempt carried the one short link made at the first: clicks
+	// add up under one code (the later attempts find it stored).
+	for i, got := range down.Got {
+		if got["link"] != p["link"] {
+			t.Fatalf("attempt %d linked %v, the first %v", i+1, got["link"], p["link"])
+		}
+	}
 }
 
 func TestWebhookClientErrorIsPermanent(t *testing.T) {

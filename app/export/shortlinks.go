@@ -39,29 +39,26 @@ func (s *Service) existingCode(ctx context.Context, storyID, channel string) (st
 	return codes[0], nil
 }
 
-// ensureCode returns the story's short link code for channel, creating it
-// through db (a transaction or not); one code per story and channel so clicks add up across reposts.
-func (s *Service) ensureCode(ctx context.Context, db *gorm.DB, storyID, channel string) (string, error) {
+// ensureCode returns the story's short link code for channel, creating it;
+// one code per story and channel so clicks add up across reposts.
+func (s *Service) ensureCode(ctx context.Context, storyID, channel string) (string, error) {
 	// One statement in the common case (a first post): the insert is
 	// skipped when the story and channel have a code already (their unique
 	// index), and only then is that code read. Two deliveries racing for
 	// the same pair both end with the one code that was stored.
 	l := models.ShortLink{Code: newCode(), StoryID: storyID, Channel: channel, CreatedAt: s.now()}
-	res := db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "story_id"}, {Name: "channel"}}, DoNothing: true}).Create(&l)
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "story_id"}, {Name: "channel"}}, DoNothing: true}).Create(&l)
 	if res.Error != nil {
 		return "", res.Error
 	}
 	if res.RowsAffected == 1 {
 		return l.Code, nil
 	}
-	var codes []string
-	if err := db.WithContext(ctx).Model(&models.ShortLink{}).Where("story_id = ? AND channel = ?", storyID, channel).Pluck("code", &codes).Error; err != nil {
-		return "", err
+	code, err := s.existingCode(ctx, storyID, channel)
+	if err == nil && code == "" {
+		err = fmt.Errorf("short link for story %s on %s neither stored nor found", storyID, channel)
 	}
-	if len(codes) == 0 {
-		return "", fmt.Errorf("short link for story %s on %s neither stored nor found", storyID, channel)
-	}
-	return codes[0], nil
+	return code, err
 }
 
 // Follow counts a click on code and returns where it leads: the public
