@@ -29,6 +29,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,30 @@ type Entry struct {
 
 	gen   uint64
 	until time.Time
+	// hdr are the response headers Serve sets, built once (headers).
+	hdr *entryHeaders
+}
+
+// entryHeaders are an entry's header values, built once when it is made
+// and shared by every response that serves it: net/http copies them when
+// it writes the header, and Set replaces a slice rather than changing it.
+type entryHeaders struct {
+	etag, lastModified, contentType, plainLength, gzipLength []string
+}
+
+// headers builds e's header values from its final ETag, Last-Modified,
+// type and bodies.
+func (e *Entry) headers() *entryHeaders {
+	h := &entryHeaders{
+		etag:         []string{e.ETag},
+		lastModified: []string{e.LastModified.UTC().Format(http.TimeFormat)},
+		contentType:  []string{e.ContentType},
+		plainLength:  []string{strconv.Itoa(len(e.Body))},
+	}
+	if e.Gzip != nil {
+		h.gzipLength = []string{strconv.Itoa(len(e.Gzip))}
+	}
+	return h
 }
 
 // Ticket is one request's view of the cache: the generation an entry it
@@ -210,6 +235,7 @@ func (c *Cache) Put(ctx context.Context, t Ticket, key, state string, e *Entry) 
 	} else if e.Gzip == nil && len(e.Body) >= 1024 && e.Value == nil {
 		e.Gzip = gzipOnce(e.Body)
 	}
+	e.hdr = e.headers()
 	if !t.ok {
 		return e
 	}
@@ -259,27 +285,46 @@ func gzipOnce(b []byte) []byte {
 // else If-Modified-Since), gzip when accepted and worth it. cacheControl is
 // the Cache-Control header.
 func Serve(w http.ResponseWriter, r *http.Request, e *Entry, cacheControl string) {
+	hv := e.hdr
+	if hv == nil { // not made by Put
+		hv = e.headers()
+	}
 	h := w.Header()
-	h.Set("ETag", e.ETag)
-	h.Set("Last-Modified", e.LastModified.UTC().Format(http.TimeFormat))
-	h.Set("Cache-Control", cacheControl)
-	h.Add("Vary", "Accept-Encoding")
+	h["Etag"] = hv.etag
+	h["Last-Modified"] = hv.lastModified
+	if cacheControl == noCache[0] {
+		h["Cache-Control"] = noCache
+	} else {
+		h.Set("Cache-Control", cacheControl)
+	}
+	if v := h["Vary"]; v == nil {
+		h["Vary"] = varyAcceptEncoding
+	} else {
+		h.Add("Vary", varyAcceptEncoding[0])
+	}
 	if NotModified(r, e) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	body := e.Body
+	body, length := e.Body, hv.plainLength
 	if e.Gzip != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		body = e.Gzip
-		h.Set("Content-Encoding", "gzip")
+		body, length = e.Gzip, hv.gzipLength
+		h["Content-Encoding"] = contentEncodingGzip
 	}
-	h.Set("Content-Type", e.ContentType)
-	h.Set("Content-Length", itoa(len(body)))
+	h["Content-Type"] = hv.contentType
+	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
 }
+
+// Shared header values (see entryHeaders).
+var (
+	noCache             = []string{"no-cache"}
+	varyAcceptEncoding  = []string{"Accept-Encoding"}
+	contentEncodingGzip = []string{"gzip"}
+)
 
 // NotModified applies RFC 9110's conditional rules for GET: If-None-Match
 // wins; If-Modified-Since counts only without it.
@@ -301,7 +346,9 @@ func NotModified(r *http.Request, e *Entry) bool {
 }
 
 func acceptsGzip(ae string) bool {
-	for _, part := range strings.Split(ae, ",") {
+	for ae != "" {
+		var part string
+		part, ae, _ = strings.Cut(ae, ",")
 		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
 			q = strings.ReplaceAll(strings.TrimSpace(q), " ", "")
@@ -309,18 +356,4 @@ func acceptsGzip(ae string) bool {
 		}
 	}
 	return false
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	if n == 0 {
-		return "0"
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

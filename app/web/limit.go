@@ -87,12 +87,24 @@ func (a *admission) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if stateless[p] || uploadRoutes[p] || unlimited[p] {
 			return next(c)
 		}
-		ip := a.ipSlots(c.RealIP())
-		defer a.leave(c.RealIP(), ip)
-		t := time.NewTimer(a.maxWait)
-		defer t.Stop()
-		for _, ch := range []chan struct{}{ip.ch, a.slots} {
-			if err := a.acquire(c, ch, t.C); err != nil {
+		addr := c.RealIP()
+		ip := a.ipSlots(addr)
+		defer a.leave(addr, ip)
+		// The wait's timer is made only when a slot is not free at once:
+		// under load, most requests (cached public pages) find one.
+		var timeout <-chan time.Time
+		for _, ch := range [2]chan struct{}{ip.ch, a.slots} {
+			select {
+			case ch <- struct{}{}:
+				continue
+			default:
+			}
+			if timeout == nil {
+				t := time.NewTimer(a.maxWait)
+				defer t.Stop()
+				timeout = t.C
+			}
+			if err := a.acquire(c, ch, timeout); err != nil {
 				if ch == a.slots {
 					<-ip.ch
 				}
