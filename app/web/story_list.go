@@ -148,9 +148,30 @@ func escapeTo(b *strings.Builder, s string) {
 // writeMinute writes t as "2006-01-02 15:04" (t.Format's result, for years
 // 1000 to 9999) without parsing the layout for every row.
 func writeMinute(b *strings.Builder, t time.Time) {
+	if buf, ok := minuteBytes(t); ok {
+		b.Write(buf[:])
+		return
+	}
+	b.WriteString(t.Format("2006-01-02 15:04"))
+}
+
+// writeDay writes t as "2006-01-02", as writeMinute does.
+func writeDay(b *strings.Builder, t time.Time) {
+	if buf, ok := minuteBytes(t); ok {
+		b.Write(buf[:10])
+		return
+	}
+	b.WriteString(t.Format("2006-01-02"))
+}
+
+// minuteBytes is t as "2006-01-02 15:04", or false for a year outside 1000
+// to 9999.
+func minuteBytes(t time.Time) (buf [16]byte, ok bool) {
 	y, mo, d := t.Date()
+	if y < 1000 || y > 9999 {
+		return buf, false
+	}
 	h, mi, _ := t.Clock()
-	var buf [16]byte
 	two := func(i, v int) { buf[i], buf[i+1] = byte('0'+v/10), byte('0'+v%10) }
 	two(0, y/100%100)
 	two(2, y%100)
@@ -162,11 +183,7 @@ func writeMinute(b *strings.Builder, t time.Time) {
 	two(11, h)
 	buf[13] = ':'
 	two(14, mi)
-	if y < 1000 || y > 9999 {
-		b.WriteString(t.Format("2006-01-02 15:04"))
-		return
-	}
-	b.Write(buf[:])
+	return buf, true
 }
 
 // stagesFor are the stages each role's list and search show ("minimum

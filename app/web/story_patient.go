@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/storykeep/storykeep/app/authz"
 	"github.com/storykeep/storykeep/app/patients"
 	"github.com/storykeep/storykeep/app/workflow"
+	"github.com/storykeep/storykeep/models"
 )
 
 // storyChoosePatient is the patient chooser behind the story list's patient
@@ -47,7 +49,7 @@ func (s *Server) storyChoosePatient(c echo.Context) error {
 	}
 	q := strings.TrimSpace(c.QueryParam("q"))
 	var (
-		rows []patientRow
+		rows template.HTML
 		next string
 	)
 	if q != "" {
@@ -55,9 +57,7 @@ func (s *Server) storyChoosePatient(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, p := range found {
-			rows = append(rows, patientRow{URL: base + url.QueryEscape(p.ID), Name: p.FullName, Preferred: p.PreferredName, Added: p.CreatedAt.Format("2006-01-02")})
-		}
+		rows = patientRows(base, found)
 		if cursor != "" {
 			next = "/stories/choose-patient?" + url.Values{"for": {dest}, "q": {q}, "after": {cursor}}.Encode()
 		}
@@ -67,5 +67,23 @@ func (s *Server) storyChoosePatient(c echo.Context) error {
 	}})
 }
 
-// patientRow is one match on the patient chooser.
-type patientRow struct{ URL, Name, Preferred, Added string }
+// patientRows writes the chooser's matches as table rows, each name linking
+// to base with the patient's id, escaped as the story list's rows are
+// (listRows): through html/template, escaping each field of twenty rows was
+// a quarter of the chooser's time.
+func patientRows(base string, found []models.Patient) template.HTML {
+	var b strings.Builder
+	b.Grow(len(found) * 192)
+	for _, p := range found {
+		b.WriteString(`<tr><td><a href="`)
+		escapeTo(&b, base+url.QueryEscape(p.ID))
+		b.WriteString(`">`)
+		escapeTo(&b, p.FullName)
+		b.WriteString(`</a></td><td>`)
+		escapeTo(&b, p.PreferredName)
+		b.WriteString(`</td><td>`)
+		writeDay(&b, p.CreatedAt)
+		b.WriteString("</td></tr>\n")
+	}
+	return template.HTML(b.String()) // #nosec G203 -- every value above is escaped
+}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/storykeep/storykeep/app/apptest"
 	"github.com/storykeep/storykeep/models"
@@ -35,6 +36,18 @@ func TestPatientChooser(t *testing.T) {
 	if found.Doc.Find(`a[href="/stories/new?patient=`+maria+`"]`).Text() != "Maria Lopez" ||
 		found.Doc.Find(`a[href="/stories/new?patient=`+marek+`"]`).Length() != 1 || strings.Contains(found.Body, "James Okafor") {
 		t.Fatalf("a search for mar must offer Maria and Marek only:\n%s", found.Text("tbody"))
+	}
+	// Rows are written without html/template (patientRows): a name is
+	// still text, never markup, and each column is where it belongs.
+	hostile := addPatient(env, u.ID, `Marisol <script>alert(1)</script> "O'Hara" & Co`)
+	row := c.Get("/stories/choose-patient?for=new&q=marisol").Expect(http.StatusOK)
+	if strings.Contains(row.Body, "<script>alert") || row.Doc.Find("tbody script").Length() != 0 {
+		t.Fatalf("a patient's name must be escaped in the chooser:\n%s", row.Body)
+	}
+	cells := row.Doc.Find("tbody tr").First().Find("td")
+	if cells.Length() != 3 || cells.Eq(0).Find(`a[href="/stories/new?patient=`+hostile+`"]`).Text() != `Marisol <script>alert(1)</script> "O'Hara" & Co` ||
+		cells.Eq(1).Text() != "Marisol" || cells.Eq(2).Text() != time.Now().UTC().Format("2006-01-02") {
+		t.Fatalf("chooser row: %q", row.Text("tbody"))
 	}
 	if c.Get("/stories/choose-patient?for=new&q=okaf").Doc.Find(`a[href="/stories/new?patient=`+james+`"]`).Length() != 1 {
 		t.Fatal("a family name's first letters must find the patient")
