@@ -217,21 +217,15 @@ func withheldWords(usage string) []string {
 	return []string{"maria", "elena", "lopez", "ruiz"}
 }
 
-// encodedRun is a run of 32 or more letters and digits with no space or
-// hyphen between them, as in a signed media URL's token: a random string
-// that no reader reads as words. One once held "ruiz" by chance (finding
-// the name there failed the test with nothing leaked); a name in prose or
-// in a slug is never part of such a run.
-var encodedRun = regexp.MustCompile(`[a-z0-9+/=_]{32,}`)
+// mediaToken is the sealed token of a delivery's media URL (/m/<token>,
+// export.MediaURL): encrypted bytes in base64url, which no reader reads as
+// words. One once held "ruiz" by chance, lower-cased, and failed the test
+// with nothing leaked; only these tokens are set aside.
+var mediaToken = regexp.MustCompile(`/m/[A-Za-z0-9_-]{20,}`)
 
 func assertNoName(t *testing.T, usage, exit, body string) {
 	t.Helper()
-	read := encodedRun.ReplaceAllStringFunc(asRead(body), func(run string) string {
-		if strings.ContainsAny(run, "0123456789") {
-			return " "
-		}
-		return run
-	})
+	read := asRead(mediaToken.ReplaceAllString(body, "/m/sealed-token"))
 	for _, w := range withheldWords(usage) {
 		if strings.Contains(read, w) {
 			i := strings.Index(read, w)
